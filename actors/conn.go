@@ -1,0 +1,328 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Conn is the handle of one connection actor: aiosqlite's Connection, the Go way. Every method
+// sends a request message to the actor and waits for its typed reply, honouring ctx while it
+// waits for a slot (at most MaxPending requests in flight), while the request is queued (it is
+// then skipped with no effect) and while it runs (SQLite is interrupted). A done ctx makes the
+// call return at once with an error wrapping ctx.Err().
+//
+// A Conn is safe for concurrent use by many goroutines; their requests are served one at a
+// time, in arrival order. Get one from [supervisor.Supervisor.Open]. Actors can message the
+// connection directly: see [Conn.PID] and package messages.
+type Conn struct {
+	sh   *shared
+	pid  *actor.PID
+	root *actor.RootContext
+}
+
+var replyChans = sync.Pool{New: func() any { return make(chan messages.Reply, 1) }}
+
+// call sends req (whose ReplyTo it sets) and waits for the reply.
+func (c *Conn) call(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply)) (messages.Reply, error) {
+	if c == nil {
+		return nil, fmt.Errorf("actorlite: %s: nil Conn: %w", op, messages.ErrClosed)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sh := c.sh
+	if err := sh.closedErr(); err != nil {
+		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
+	}
+	select {
+	case sh.sem <- struct{}{}:
+	default:
+		select {
+		case sh.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("actorlite: %s: waiting for a slot: %w", op, ctx.Err())
+		case <-sh.done:
+			return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
+		}
+	}
+	ch := replyChans.Get().(chan messages.Reply)
+	setReply(ch)
+	c.root.Send(c.pid, req)
+	select {
+	case r := <-ch:
+		replyChans.Put(ch)
+		return r, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("actorlite: %s: %w", op, ctx.Err())
+	case <-sh.done:
+		select {
+		case r := <-ch:
+			return r, nil
+		default:
+		}
+		return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
+	}
+}
+
+// ack runs a request answered by *messages.Ack.
+func (c *Conn) ack(ctx context.Context, op string, req messages.Request, set func(chan<- messages.Reply)) error {
+	r, err := c.call(ctx, op, req, set)
+	if err != nil {
+		return err
+	}
+	return r.ReplyErr()
+}
+
+// Exec runs one statement with args bound to its parameters (aiosqlite's execute for a
+// statement that returns no rows) and returns its last insert id and rows affected. Outside
+// Begin/Commit it commits by itself. Args follow the value rules of package messages: nil,
+// integers, floats, bool, string, []byte, time.Time, json.RawMessage and driver.Valuer.
+func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Result, error) {
+	m := &messages.Exec{Ctx: ctx, SQL: sql, Args: args}
+	r, err := c.call(ctx, "exec", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return messages.Result{}, err
+	}
+	rep := r.(*messages.ExecReply)
+	return rep.Result, rep.Err
+}
+
+// ExecMany runs sql once per element of args with one prepared statement, in one transaction
+// unless one is open (aiosqlite's executemany). On an error nothing of it is kept (when it
+// opened the transaction itself) and the error names the failing element.
+func (c *Conn) ExecMany(ctx context.Context, sql string, args [][]any) (messages.Result, error) {
+	m := &messages.ExecMany{Ctx: ctx, SQL: sql, Args: args}
+	r, err := c.call(ctx, "exec many", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return messages.Result{}, err
+	}
+	rep := r.(*messages.ExecReply)
+	return rep.Result, rep.Err
+}
+
+// ExecScript runs statements separated by semicolons, without arguments (aiosqlite's
+// executescript). Unlike Python's, it does not commit an open transaction first.
+func (c *Conn) ExecScript(ctx context.Context, script string) error {
+	m := &messages.ExecScript{Ctx: ctx, SQL: script}
+	r, err := c.call(ctx, "exec script", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return err
+	}
+	return r.ReplyErr()
+}
+
+// Query runs a statement that returns rows and returns a cursor on them (aiosqlite's execute
+// followed by fetches). The first chunk of rows (64, or [WithFetchSize]) rides on the reply, so
+// a small result costs one round trip. Close the cursor, or read it to the end; an open cursor
+// holds a read snapshot, which keeps WAL checkpoints from completing.
+func (c *Conn) Query(ctx context.Context, sql string, args ...any) (*Cursor, error) {
+	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args}
+	r, err := c.call(ctx, "query", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return nil, err
+	}
+	rows := r.(*messages.Rows)
+	if rows.Err != nil {
+		return nil, rows.Err
+	}
+	return newCursor(c, rows), nil
+}
+
+// QueryRow runs a query and returns its first row, or an error wrapping [messages.ErrNoRows].
+// It costs one round trip: the cursor is never left open.
+func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
+	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1}
+	r, err := c.call(ctx, "query row", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return messages.Row{}, err
+	}
+	rows := r.(*messages.Rows)
+	if rows.Err != nil {
+		return messages.Row{}, rows.Err
+	}
+	if len(rows.Rows) == 0 {
+		return messages.Row{}, messages.ErrNoRows
+	}
+	return rows.Rows[0], nil
+}
+
+// Begin opens a deferred transaction; an error wrapping [messages.ErrInTransaction] if one is
+// open. Until Commit or Rollback, Exec does not commit by itself.
+func (c *Conn) Begin(ctx context.Context) error { return c.begin(ctx, messages.Deferred) }
+
+// BeginImmediate opens a transaction that takes the write lock at once.
+func (c *Conn) BeginImmediate(ctx context.Context) error { return c.begin(ctx, messages.Immediate) }
+
+// BeginExclusive opens an exclusive transaction.
+func (c *Conn) BeginExclusive(ctx context.Context) error { return c.begin(ctx, messages.Exclusive) }
+
+func (c *Conn) begin(ctx context.Context, mode string) error {
+	m := &messages.Begin{Ctx: ctx, Mode: mode}
+	return c.ack(ctx, "begin", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+}
+
+// Commit commits the open transaction (aiosqlite's commit); an error wrapping
+// [messages.ErrNoTransaction] if none is open, or [messages.ErrTransactionLost] if a crash lost it.
+func (c *Conn) Commit(ctx context.Context) error {
+	m := &messages.Commit{Ctx: ctx}
+	return c.ack(ctx, "commit", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+}
+
+// Rollback rolls back the open transaction (aiosqlite's rollback); an error wrapping
+// [messages.ErrNoTransaction] if none is open. After a crash lost a transaction, Rollback
+// acknowledges the loss and succeeds.
+func (c *Conn) Rollback(ctx context.Context) error {
+	m := &messages.Rollback{Ctx: ctx}
+	return c.ack(ctx, "rollback", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+}
+
+// InTransaction reports whether a transaction is open (aiosqlite's in_transaction).
+func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
+	m := &messages.TxStatus{Ctx: ctx}
+	r, err := c.call(ctx, "in transaction", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return false, err
+	}
+	rep := r.(*messages.TxStatusReply)
+	return rep.InTransaction, rep.Err
+}
+
+// CreateFunction registers a scalar SQL function of nargs arguments (-1: any number), as
+// aiosqlite's create_function. fn gets int64, float64, string, []byte or nil arguments and
+// returns a bindable value; its error fails the statement. It runs on the connection's
+// goroutine: a panic in it is a crash of the connection, which the supervisor answers and
+// restarts (with the function registered again).
+func (c *Conn) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error)) error {
+	if fn == nil {
+		return &messages.ArgError{Reason: "nil function"}
+	}
+	m := &messages.CreateFunction{Ctx: ctx, Name: name, NArgs: nargs, Fn: fn}
+	return c.ack(ctx, "create function", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+}
+
+// Backup copies the database, consistently and while it is in use, to the file destPath
+// (created, or overwritten), as aiosqlite's backup.
+func (c *Conn) Backup(ctx context.Context, destPath string) error {
+	m := &messages.Backup{Ctx: ctx, Dest: destPath}
+	return c.ack(ctx, "backup", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+}
+
+// Close closes the connection: requests sent before it are served first, open cursors are
+// closed, an open transaction is rolled back, and the actor stops. Later calls return an error
+// wrapping [messages.ErrClosed]. Close is idempotent: closing a closed Conn returns nil.
+func (c *Conn) Close(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
+	if c.sh.closing.Load() {
+		return c.waitStopped(ctx)
+	}
+	m := &messages.Close{Ctx: context.Background()}
+	_, err := c.call(ctx, "close", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil && !errors.Is(err, messages.ErrClosed) {
+		return err
+	}
+	return c.waitStopped(ctx)
+}
+
+func (c *Conn) waitStopped(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-c.sh.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("actorlite: close: %w", ctx.Err())
+	}
+}
+
+// PID returns the connection actor's PID, for actors that message it directly with the
+// requests of package messages.
+func (c *Conn) PID() *actor.PID { return c.pid }
+
+// DSN returns the DSN the connection was opened with.
+func (c *Conn) DSN() string { return c.sh.dsn }
+
+// Done returns a channel closed when the connection actor has stopped.
+func (c *Conn) Done() <-chan struct{} { return c.sh.done }
+
+// Child is how a supervisor spawns and supervises a connection actor; programs use
+// [supervisor.Supervisor.Open] instead. Spawn [Child.Props] as a child, then [Child.Bind] the PID.
+type Child struct {
+	sh    *shared
+	props *actor.Props
+	conn  *Conn
+	disp  *loopDispatcher
+}
+
+// ChildConfig is what a connection actor needs from its supervisor.
+type ChildConfig struct {
+	System     *actor.ActorSystem
+	MaxPending int          // requests in flight per connection before callers wait; 0: 1024
+	Logger     *slog.Logger // nil: discard
+}
+
+// NewChild prepares a connection actor for dsn.
+func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
+	sh := newShared(cc.System, dsn, newConfig(opts), cc.MaxPending, cc.Logger)
+	d := newLoopDispatcher()
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &connActor{sh: sh, onStop: d.Close}
+	}, actor.WithDispatcher(d))
+	return &Child{sh: sh, props: props, disp: d}
+}
+
+// Props returns the actor's Props. Spawn them once.
+func (ch *Child) Props() *actor.Props { return ch.props }
+
+// Bind records the spawned actor's PID and returns the connection's handle.
+func (ch *Child) Bind(pid *actor.PID) *Conn {
+	ch.conn = &Conn{sh: ch.sh, pid: pid, root: ch.sh.sys.Root}
+	return ch.conn
+}
+
+// Discard releases a Child whose Props were never spawned.
+func (ch *Child) Discard() { ch.disp.Close() }
+
+// Conn returns the handle Bind returned.
+func (ch *Child) Conn() *Conn { return ch.conn }
+
+// DSN returns the connection's DSN.
+func (ch *Child) DSN() string { return ch.sh.dsn }
+
+// WaitOpen waits for the actor's first attempt to open the database and returns its error.
+func (ch *Child) WaitOpen(ctx context.Context) error {
+	select {
+	case <-ch.sh.opened:
+		return ch.sh.openErr
+	case <-ch.sh.done:
+		return messages.ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("actorlite: open: %w", ctx.Err())
+	}
+}
+
+// Abandon ends a connection whose restart budget is spent: from now on every call returns
+// err (which should wrap [messages.ErrClosed] and [messages.ErrCrashed]). The supervisor then
+// stops the actor.
+func (ch *Child) Abandon(err error) {
+	ch.sh.stopErr.Store(&err)
+	ch.sh.closing.Store(true)
+}
+
+// Interrupt interrupts whatever the connection runs now and anything it runs until it stops.
+// Used when a stop cannot wait.
+func (ch *Child) Interrupt() { ch.sh.kill.Store(true) }
+
+// Crashes returns how many times the connection crashed.
+func (ch *Child) Crashes() int64 { return ch.sh.gen.Load() }

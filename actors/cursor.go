@@ -1,0 +1,216 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"runtime"
+	"sync"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Cursor is the handle of a query's result: aiosqlite's Cursor. It buffers the chunk of rows
+// that arrived with the query's reply and fetches more, a chunk per message, as they are read.
+// It is closed automatically when its rows are exhausted, by Close, by its Conn's Close, and
+// when the handle is garbage collected. Once its connection closed or crashed it returns an
+// error ([messages.ErrCursorClosed], wrapping the reason) even for rows it had buffered.
+//
+// A Cursor is safe for concurrent use; concurrent fetches each get distinct rows.
+type Cursor struct {
+	conn      *Conn
+	id        messages.CursorID
+	cols      []messages.Column
+	gen       int64
+	fetchSize int
+
+	mu      sync.Mutex
+	buf     []messages.Row
+	done    bool // the actor has no more rows (its cursor is closed)
+	closed  bool // Close was called
+	cleanup runtime.Cleanup
+}
+
+// cursorRef is what the cleanup of a collected cursor needs: not the cursor itself.
+type cursorRef struct {
+	root *actor.RootContext
+	pid  *actor.PID
+	id   messages.CursorID
+}
+
+func newCursor(c *Conn, rows *messages.Rows) *Cursor {
+	cur := &Cursor{
+		conn: c, id: rows.Cursor, cols: rows.Columns, gen: c.sh.gen.Load(),
+		fetchSize: c.sh.cfg.fetchSize, buf: rows.Rows, done: rows.Done,
+	}
+	if !rows.Done {
+		cur.cleanup = runtime.AddCleanup(cur, func(r cursorRef) {
+			r.root.Send(r.pid, &messages.CloseCursor{Cursor: r.id})
+		}, cursorRef{root: c.root, pid: c.pid, id: rows.Cursor})
+	}
+	return cur
+}
+
+// Columns returns the result's columns: names and declared types (Python's
+// cursor.description). The slice is shared: do not modify it.
+func (cur *Cursor) Columns() []messages.Column { return cur.cols }
+
+// ID returns the cursor's id inside its connection actor (0 when the first reply held every row).
+func (cur *Cursor) ID() messages.CursorID { return cur.id }
+
+// check returns the error for a cursor that can no longer give rows. Callers hold mu.
+func (cur *Cursor) check() error {
+	if cur.closed {
+		return messages.ErrCursorClosed
+	}
+	sh := cur.conn.sh
+	if err := sh.closedErr(); err != nil {
+		return fmt.Errorf("%w: %w", messages.ErrCursorClosed, err)
+	}
+	if sh.gen.Load() != cur.gen {
+		var reason error = messages.ErrCrashed
+		if ce := sh.crash.Load(); ce != nil {
+			reason = ce
+		}
+		return fmt.Errorf("%w: %w", messages.ErrCursorClosed, reason)
+	}
+	return nil
+}
+
+// fill fetches until n rows are buffered (n < 0: all remaining) or the rows are exhausted.
+// Callers hold mu.
+func (cur *Cursor) fill(ctx context.Context, n int) error {
+	for !cur.done && (n < 0 || len(cur.buf) < n) {
+		want := -1
+		if n >= 0 {
+			want = max(n-len(cur.buf), cur.fetchSize)
+		}
+		m := &messages.Fetch{Ctx: ctx, Cursor: cur.id, N: want}
+		r, err := cur.conn.call(ctx, "fetch", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+		if err != nil {
+			return err
+		}
+		rows := r.(*messages.Rows)
+		if rows.Err != nil {
+			cur.markDone()
+			return rows.Err
+		}
+		cur.buf = append(cur.buf, rows.Rows...)
+		if rows.Done {
+			cur.markDone()
+		}
+	}
+	return nil
+}
+
+func (cur *Cursor) markDone() {
+	cur.done = true
+	cur.cleanup.Stop()
+}
+
+// FetchOne returns the next row (aiosqlite's fetchone), or [io.EOF] when the rows are exhausted.
+func (cur *Cursor) FetchOne(ctx context.Context) (messages.Row, error) {
+	cur.mu.Lock()
+	defer cur.mu.Unlock()
+	if err := cur.check(); err != nil {
+		return messages.Row{}, err
+	}
+	if len(cur.buf) == 0 {
+		if err := cur.fill(ctx, 1); err != nil {
+			return messages.Row{}, err
+		}
+	}
+	if len(cur.buf) == 0 {
+		return messages.Row{}, io.EOF
+	}
+	row := cur.buf[0]
+	cur.buf = cur.buf[1:]
+	return row, nil
+}
+
+// FetchMany returns at most n next rows (aiosqlite's fetchmany; n < 1 means the fetch size),
+// fetching as many chunks as it needs. It returns an empty slice when the rows are exhausted.
+func (cur *Cursor) FetchMany(ctx context.Context, n int) ([]messages.Row, error) {
+	if n < 1 {
+		n = cur.fetchSize
+	}
+	cur.mu.Lock()
+	defer cur.mu.Unlock()
+	if err := cur.check(); err != nil {
+		return nil, err
+	}
+	if err := cur.fill(ctx, n); err != nil {
+		return nil, err
+	}
+	n = min(n, len(cur.buf))
+	rows := cur.buf[:n:n]
+	cur.buf = cur.buf[n:]
+	return rows, nil
+}
+
+// FetchAll returns every remaining row (aiosqlite's fetchall) and closes the cursor. The rows
+// still in the actor come in one message.
+func (cur *Cursor) FetchAll(ctx context.Context) ([]messages.Row, error) {
+	cur.mu.Lock()
+	defer cur.mu.Unlock()
+	if err := cur.check(); err != nil {
+		return nil, err
+	}
+	if err := cur.fill(ctx, -1); err != nil {
+		return nil, err
+	}
+	rows := cur.buf
+	cur.buf = nil
+	return rows, nil
+}
+
+// All iterates over the remaining rows (aiosqlite's async for). An error is yielded once, as
+// the last pair. Breaking out of the loop closes the cursor.
+func (cur *Cursor) All(ctx context.Context) iter.Seq2[messages.Row, error] {
+	return func(yield func(messages.Row, error) bool) {
+		for {
+			rows, err := cur.FetchMany(ctx, cur.fetchSize)
+			if err != nil {
+				yield(messages.Row{}, err)
+				return
+			}
+			if len(rows) == 0 {
+				return
+			}
+			for _, r := range rows {
+				if !yield(r, nil) {
+					cur.Close(context.WithoutCancel(ctx))
+					return
+				}
+			}
+		}
+	}
+}
+
+// Close closes the cursor and frees its statement in the actor (aiosqlite's close). It is
+// idempotent and returns nil on an exhausted cursor without sending anything.
+func (cur *Cursor) Close(ctx context.Context) error {
+	cur.mu.Lock()
+	defer cur.mu.Unlock()
+	if cur.closed {
+		return nil
+	}
+	cur.closed = true
+	cur.buf = nil
+	if cur.done {
+		return nil
+	}
+	cur.markDone()
+	if cur.conn.sh.closedErr() != nil || cur.conn.sh.gen.Load() != cur.gen {
+		return nil // its connection closed it, or a crash did
+	}
+	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}
+	err := cur.conn.ack(ctx, "close cursor", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) {
+		return nil
+	}
+	return err
+}

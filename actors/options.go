@@ -1,0 +1,95 @@
+package actors
+
+import (
+	"strings"
+	"time"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
+)
+
+// Option sets a per-connection setting for [supervisor.Supervisor.Open].
+type Option func(*config)
+
+type config struct {
+	db        sqlitewasm.Config
+	fetchSize int
+	fault     func(messages.Request)
+}
+
+// DefaultFetchSize is how many rows ride on a query's reply, and how many a cursor fetches at
+// a time, unless [WithFetchSize] says otherwise.
+const DefaultFetchSize = 64
+
+func newConfig(opts []Option) config {
+	c := config{fetchSize: DefaultFetchSize}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// WithReadOnly opens the database read-only: writes fail with [messages.ErrReadOnly].
+func WithReadOnly() Option { return func(c *config) { c.db.ReadOnly = true } }
+
+// WithBusyTimeout sets how long a statement waits for another connection's lock before it
+// fails with [messages.ErrBusy]. Default 5s; a negative d disables waiting.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d == 0 {
+			d = -1
+		}
+		c.db.BusyTimeout = d
+	}
+}
+
+// WithSynchronous sets PRAGMA synchronous: "OFF", "NORMAL" (the default: durable against a
+// process crash in WAL mode), "FULL" (also against power loss) or "EXTRA".
+func WithSynchronous(mode string) Option {
+	return func(c *config) { c.db.Synchronous = strings.ToUpper(mode) }
+}
+
+// WithFetchSize sets how many rows ride on a query's reply and each cursor fetch (default
+// 64). Values below 1 mean the default.
+func WithFetchSize(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			n = DefaultFetchSize
+		}
+		c.fetchSize = n
+	}
+}
+
+// WithConverter registers fn for columns whose declared type is declType (its first word,
+// any case: "DECIMAL" matches "decimal(10,2)"), as Python's register_converter. fn receives an
+// int64, float64, string or []byte (NULL is never converted) and runs on the connection's
+// goroutine; its error or panic fails the query with [messages.ErrConvert]. A nil fn removes a
+// built-in converter (DATETIME, TIMESTAMP, BOOLEAN, JSON).
+func WithConverter(declType string, fn func(any) (any, error)) Option {
+	return func(c *config) {
+		if c.db.Converters == nil {
+			c.db.Converters = make(map[string]sqlitewasm.Converter)
+		}
+		c.db.Converters[declType] = fn
+	}
+}
+
+// WithPragma runs PRAGMA name=value when the connection opens (and reopens after a crash),
+// after the defaults. A bad name or a value holding ';' fails Open.
+func WithPragma(name, value string) Option {
+	return func(c *config) { c.db.Pragmas = append(c.db.Pragmas, [2]string{name, value}) }
+}
+
+// WithStatementCache sets how many prepared statements the connection keeps for reuse
+// (default 64; negative: none).
+func WithStatementCache(n int) Option {
+	return func(c *config) { c.db.StmtCache = n }
+}
+
+// WithFaultHook is for fault-injection tests: fn runs on the connection's goroutine before
+// each request is served, and a panic in it is a real crash of the connection actor.
+func WithFaultHook(fn func(req messages.Request)) Option {
+	return func(c *config) { c.fault = fn }
+}

@@ -1,0 +1,527 @@
+package messages
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Row is one result row: a read-only view on the chunk of rows it arrived in. Values are kept
+// in typed slots (text and blobs in one byte buffer per chunk), so a row costs no allocation
+// per value until a method boxes one. A Row is immutable and safe for concurrent use; the zero
+// Row has no columns.
+//
+// Read values are int64, float64, string, []byte or nil, unless a converter for the column's
+// declared type produced another type (built in: DATETIME and TIMESTAMP give [time.Time],
+// BOOLEAN gives bool, JSON gives [json.RawMessage]).
+type Row struct {
+	set *rowSet
+	off int // index of the row's first slot
+}
+
+type rowSet struct {
+	cols  []Column
+	slots []slot
+	buf   []byte // text and blob bytes
+	boxed []any  // converted values
+}
+
+type kind uint8
+
+const (
+	kindNull kind = iota
+	kindInt
+	kindFloat
+	kindText
+	kindBlob
+	kindBoxed
+)
+
+// slot is one value: an integer, the bits of a float, an offset into buf with length n, or
+// an index into boxed.
+type slot struct {
+	v    uint64
+	n    uint32
+	kind kind
+}
+
+// Len returns the number of columns.
+func (r Row) Len() int {
+	if r.set == nil {
+		return 0
+	}
+	return len(r.set.cols)
+}
+
+// Columns returns the row's columns. The slice is shared: do not modify it.
+func (r Row) Columns() []Column {
+	if r.set == nil {
+		return nil
+	}
+	return r.set.cols
+}
+
+// Index returns the value of column i (0-based), boxed; nil when i is out of range.
+func (r Row) Index(i int) any {
+	if i < 0 || i >= r.Len() {
+		return nil
+	}
+	return r.set.value(r.off + i)
+}
+
+// Get returns the value of the column named name (compared exactly first, then without regard
+// to case), and whether the row has such a column.
+func (r Row) Get(name string) (any, bool) {
+	i := r.colIndex(name)
+	if i < 0 {
+		return nil, false
+	}
+	return r.Index(i), true
+}
+
+// Values returns the row's values in column order, in a new slice.
+func (r Row) Values() []any {
+	vals := make([]any, r.Len())
+	for i := range vals {
+		vals[i] = r.set.value(r.off + i)
+	}
+	return vals
+}
+
+// Map returns the row as a map from column name to value. Of two columns with one name,
+// the last wins.
+func (r Row) Map() map[string]any {
+	m := make(map[string]any, r.Len())
+	for i, c := range r.Columns() {
+		m[c.Name] = r.set.value(r.off + i)
+	}
+	return m
+}
+
+// String formats the row as its values in parentheses.
+func (r Row) String() string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range r.Len() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch v := r.Index(i).(type) {
+		case string:
+			b.WriteString(strconv.Quote(v))
+		case []byte:
+			fmt.Fprintf(&b, "x'%x'", v)
+		case json.RawMessage:
+			b.Write(v)
+		case time.Time:
+			b.WriteString(v.Format(time.RFC3339Nano))
+		default:
+			fmt.Fprint(&b, v)
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+func (r Row) colIndex(name string) int {
+	cols := r.Columns()
+	for i := range cols {
+		if cols[i].Name == name {
+			return i
+		}
+	}
+	for i := range cols {
+		if strings.EqualFold(cols[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *rowSet) value(i int) any {
+	sl := &s.slots[i]
+	switch sl.kind {
+	case kindInt:
+		return int64(sl.v)
+	case kindFloat:
+		return math.Float64frombits(sl.v)
+	case kindText:
+		return string(s.buf[sl.v : sl.v+uint64(sl.n)])
+	case kindBlob:
+		return append([]byte(nil), s.buf[sl.v:sl.v+uint64(sl.n)]...)
+	case kindBoxed:
+		return s.boxed[sl.n]
+	default:
+		return nil
+	}
+}
+
+func (s *rowSet) bytes(sl *slot) []byte { return s.buf[sl.v : sl.v+uint64(sl.n)] }
+
+// Scan copies the row's values into dest, one destination per column, in column order.
+// Destinations: *int, *int64, *float64, *string, *[]byte, *bool, *time.Time, *json.RawMessage,
+// *any, and any [sql.Scanner] (sql.NullString and friends). Numbers convert between integer and
+// float when no precision is lost, and parse from text; NULL scans only into *any, *[]byte,
+// *json.RawMessage (as nil) and Scanners. A mismatch is a [*ScanError].
+func (r Row) Scan(dest ...any) error {
+	if len(dest) != r.Len() {
+		return &ScanError{Column: -1, Reason: fmt.Sprintf("%d destinations for %d columns", len(dest), r.Len())}
+	}
+	for i, d := range dest {
+		if err := r.scanOne(i, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r Row) scanOne(i int, dest any) error {
+	s := r.set
+	sl := &s.slots[r.off+i]
+	fail := func(format string, args ...any) error {
+		return &ScanError{Column: i, Name: s.cols[i].Name, Dest: fmt.Sprintf("%T", dest), Reason: fmt.Sprintf(format, args...)}
+	}
+	var boxed any
+	if sl.kind == kindBoxed {
+		boxed = s.boxed[sl.n]
+	}
+	switch d := dest.(type) {
+	case *any:
+		*d = s.value(r.off + i)
+		return nil
+	case *string:
+		switch sl.kind {
+		case kindText, kindBlob:
+			*d = string(s.bytes(sl))
+		case kindInt:
+			*d = strconv.FormatInt(int64(sl.v), 10)
+		case kindFloat:
+			*d = strconv.FormatFloat(math.Float64frombits(sl.v), 'g', -1, 64)
+		case kindBoxed:
+			switch b := boxed.(type) {
+			case string:
+				*d = b
+			case json.RawMessage:
+				*d = string(b)
+			case time.Time:
+				*d = b.UTC().Format(TimeLayout)
+			default:
+				*d = fmt.Sprint(b)
+			}
+		default:
+			return fail("NULL")
+		}
+		return nil
+	case *[]byte:
+		switch sl.kind {
+		case kindText, kindBlob:
+			*d = append((*d)[:0:0], s.bytes(sl)...)
+		case kindNull:
+			*d = nil
+		case kindBoxed:
+			switch b := boxed.(type) {
+			case []byte:
+				*d = append([]byte(nil), b...)
+			case json.RawMessage:
+				*d = append([]byte(nil), b...)
+			case string:
+				*d = []byte(b)
+			default:
+				return fail("value of type %T", boxed)
+			}
+		default:
+			return fail("value of type %T", s.value(r.off+i))
+		}
+		return nil
+	case *json.RawMessage:
+		switch sl.kind {
+		case kindText, kindBlob:
+			*d = append(json.RawMessage(nil), s.bytes(sl)...)
+		case kindNull:
+			*d = nil
+		case kindBoxed:
+			switch b := boxed.(type) {
+			case json.RawMessage:
+				*d = append(json.RawMessage(nil), b...)
+			case []byte:
+				*d = append(json.RawMessage(nil), b...)
+			case string:
+				*d = json.RawMessage(b)
+			default:
+				return fail("value of type %T", boxed)
+			}
+		default:
+			v := s.value(r.off + i)
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return fail("%v", err)
+			}
+			*d = raw
+		}
+		return nil
+	case *int64:
+		n, err := r.int64At(sl, boxed)
+		if err != nil {
+			return fail("%v", err)
+		}
+		*d = n
+		return nil
+	case *int:
+		n, err := r.int64At(sl, boxed)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if int64(int(n)) != n {
+			return fail("%d overflows int", n)
+		}
+		*d = int(n)
+		return nil
+	case *float64:
+		switch sl.kind {
+		case kindInt:
+			*d = float64(int64(sl.v))
+		case kindFloat:
+			*d = math.Float64frombits(sl.v)
+		case kindText:
+			f, err := strconv.ParseFloat(strings.TrimSpace(string(s.bytes(sl))), 64)
+			if err != nil {
+				return fail("text %q is not a number", s.bytes(sl))
+			}
+			*d = f
+		case kindBoxed:
+			switch b := boxed.(type) {
+			case float64:
+				*d = b
+			case int64:
+				*d = float64(b)
+			default:
+				return fail("value of type %T", boxed)
+			}
+		default:
+			return fail("%s", kindName(sl.kind))
+		}
+		return nil
+	case *bool:
+		switch sl.kind {
+		case kindInt:
+			*d = sl.v != 0
+		case kindFloat:
+			*d = math.Float64frombits(sl.v) != 0
+		case kindText:
+			b, err := strconv.ParseBool(strings.TrimSpace(string(s.bytes(sl))))
+			if err != nil {
+				return fail("text %q is not a boolean", s.bytes(sl))
+			}
+			*d = b
+		case kindBoxed:
+			b, ok := boxed.(bool)
+			if !ok {
+				return fail("value of type %T", boxed)
+			}
+			*d = b
+		default:
+			return fail("%s", kindName(sl.kind))
+		}
+		return nil
+	case *time.Time:
+		switch sl.kind {
+		case kindBoxed:
+			t, ok := boxed.(time.Time)
+			if !ok {
+				return fail("value of type %T", boxed)
+			}
+			*d = t
+		case kindText:
+			t, err := ParseTime(string(s.bytes(sl)))
+			if err != nil {
+				return fail("%v", err)
+			}
+			*d = t
+		case kindInt:
+			*d = time.Unix(int64(sl.v), 0).UTC()
+		default:
+			return fail("%s", kindName(sl.kind))
+		}
+		return nil
+	case sql.Scanner:
+		v := s.value(r.off + i)
+		if raw, ok := v.(json.RawMessage); ok {
+			v = []byte(raw)
+		}
+		if err := d.Scan(v); err != nil {
+			return fail("%v", err)
+		}
+		return nil
+	case nil:
+		return fail("nil destination")
+	default:
+		return fail("unsupported destination type")
+	}
+}
+
+func (r Row) int64At(sl *slot, boxed any) (int64, error) {
+	switch sl.kind {
+	case kindInt:
+		return int64(sl.v), nil
+	case kindFloat:
+		f := math.Float64frombits(sl.v)
+		if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+			return 0, fmt.Errorf("float %v is not an integer", f)
+		}
+		return int64(f), nil
+	case kindText:
+		text := strings.TrimSpace(string(r.set.bytes(sl)))
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("text %q is not an integer", text)
+		}
+		return n, nil
+	case kindBoxed:
+		switch b := boxed.(type) {
+		case int64:
+			return b, nil
+		case bool:
+			if b {
+				return 1, nil
+			}
+			return 0, nil
+		}
+		return 0, fmt.Errorf("value of type %T", boxed)
+	default:
+		return 0, fmt.Errorf("%s", kindName(sl.kind))
+	}
+}
+
+func kindName(k kind) string {
+	switch k {
+	case kindNull:
+		return "NULL"
+	case kindInt:
+		return "integer"
+	case kindFloat:
+		return "float"
+	case kindText:
+		return "text"
+	case kindBlob:
+		return "blob"
+	default:
+		return "converted value"
+	}
+}
+
+// ParseTime parses the text forms of a time SQLite and actorlite store: [TimeLayout] and the
+// other RFC 3339 forms, and SQLite's "YYYY-MM-DD HH:MM:SS[.SSS]" and "YYYY-MM-DD" (read as UTC).
+func ParseTime(s string) (time.Time, error) {
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("text %q is not a time", s)
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	time.DateOnly,
+}
+
+// RowsBuilder builds a chunk of rows. It is used by the code that reads rows from SQLite
+// (package sqlitewasm); a reader of rows never needs it. Append each row's values in column
+// order with the typed methods, then call Rows. The zero RowsBuilder is not usable: call
+// [NewRowsBuilder]. Not safe for concurrent use.
+type RowsBuilder struct {
+	set   *rowSet
+	nrows int
+}
+
+// NewRowsBuilder starts a chunk of rows with the given columns, with room for about n rows.
+// cols is shared by the rows built, not copied.
+func NewRowsBuilder(cols []Column, n int) RowsBuilder {
+	return RowsBuilder{set: &rowSet{cols: cols, slots: make([]slot, 0, n*len(cols))}}
+}
+
+// Int appends an integer value.
+func (b *RowsBuilder) Int(v int64) {
+	b.set.slots = append(b.set.slots, slot{kind: kindInt, v: uint64(v)})
+}
+
+// Float appends a float value.
+func (b *RowsBuilder) Float(v float64) {
+	b.set.slots = append(b.set.slots, slot{kind: kindFloat, v: math.Float64bits(v)})
+}
+
+// Text appends a text value, copying p.
+func (b *RowsBuilder) Text(p []byte) { b.bytes(kindText, p) }
+
+// Blob appends a blob value, copying p.
+func (b *RowsBuilder) Blob(p []byte) { b.bytes(kindBlob, p) }
+
+func (b *RowsBuilder) bytes(k kind, p []byte) {
+	s := b.set
+	s.slots = append(s.slots, slot{kind: k, v: uint64(len(s.buf)), n: uint32(len(p))})
+	s.buf = append(s.buf, p...)
+}
+
+// Null appends NULL.
+func (b *RowsBuilder) Null() {
+	b.set.slots = append(b.set.slots, slot{kind: kindNull})
+}
+
+// Value appends any value (a converter's result). nil appends NULL.
+func (b *RowsBuilder) Value(v any) {
+	if v == nil {
+		b.Null()
+		return
+	}
+	s := b.set
+	s.slots = append(s.slots, slot{kind: kindBoxed, n: uint32(len(s.boxed))})
+	s.boxed = append(s.boxed, v)
+}
+
+// Grow makes room for n more bytes of text or blob.
+func (b *RowsBuilder) Grow(n int) {
+	if s := b.set; cap(s.buf)-len(s.buf) < n {
+		s.buf = append(s.buf[:len(s.buf):len(s.buf)], make([]byte, n)...)[:len(s.buf)]
+	}
+}
+
+// Len returns the number of complete rows appended so far.
+func (b *RowsBuilder) Len() int {
+	if n := len(b.set.cols); n > 0 {
+		return len(b.set.slots) / n
+	}
+	return b.nrows
+}
+
+// EndRow marks the end of a row. It is needed only for rows of zero columns.
+func (b *RowsBuilder) EndRow() {
+	if len(b.set.cols) == 0 {
+		b.nrows++
+	}
+}
+
+// BufLen returns the bytes of text and blob appended so far.
+func (b *RowsBuilder) BufLen() int { return len(b.set.buf) }
+
+// Rows returns the rows built. The builder must not be used afterwards.
+func (b *RowsBuilder) Rows() []Row {
+	n := b.Len()
+	if n == 0 {
+		return nil
+	}
+	rows := make([]Row, n)
+	w := len(b.set.cols)
+	for i := range rows {
+		rows[i] = Row{set: b.set, off: i * w}
+	}
+	return rows
+}

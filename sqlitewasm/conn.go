@@ -1,0 +1,442 @@
+package sqlitewasm
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/ncruces/go-sqlite3"
+	_ "github.com/ncruces/go-sqlite3/vfs/memdb" // registers the memdb VFS for file:/name?vfs=memdb
+)
+
+// Config holds how a connection is opened. The zero Config gives the defaults of DESIGN §4:
+// WAL, synchronous=NORMAL, busy_timeout=5s, foreign_keys=ON, the built-in converters.
+type Config struct {
+	ReadOnly    bool          // open read-only (SQLITE_OPEN_READONLY)
+	BusyTimeout time.Duration // 0 means 5s; negative means none
+	Synchronous string        // "" means NORMAL
+	Pragmas     [][2]string   // run after the defaults, in order: PRAGMA name=value
+	// Converters maps a declared type (its first word, any case) to a converter. They are
+	// applied on top of the built-in ones; a nil Converter removes a built-in one.
+	Converters map[string]Converter
+	StmtCache  int // prepared statements kept for reuse; 0 means 64, negative means none
+}
+
+// Conn is one SQLite connection with a cache of prepared statements.
+// A Conn is not safe for concurrent use by multiple goroutines: it is owned by exactly one
+// connection actor (or one goroutine, in tests and benchmarks).
+type Conn struct {
+	db    *sqlite3.Conn
+	dsn   string
+	conv  map[string]Converter
+	cache stmtCache
+	rows  map[*Rows]struct{} // open result sets
+}
+
+var pragmaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+
+// Open opens dsn: a file path, a "file:" URI, ":memory:", or "file:/name?vfs=memdb" (an
+// in-memory database shared by name, that outlives its connections). ctx interrupts the
+// open. The error wraps [messages.ErrCantOpen] (or another class of [messages.Error]) when
+// SQLite cannot open the database.
+func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
+	if err := checkPath(dsn); err != nil {
+		return nil, err
+	}
+	flags := sqlite3.OPEN_URI
+	if cfg.ReadOnly {
+		flags |= sqlite3.OPEN_READONLY
+	} else {
+		flags |= sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	db, err := sqlite3.OpenFlags(dsn, flags)
+	if err != nil {
+		return nil, wrapErr(err, "")
+	}
+	c := &Conn{db: db, dsn: dsn, conv: builtinConverters(), rows: make(map[*Rows]struct{})}
+	for k, fn := range cfg.Converters {
+		if fn == nil {
+			delete(c.conv, convKey(k))
+		} else {
+			c.conv[convKey(k)] = fn
+		}
+	}
+	size := cfg.StmtCache
+	if size == 0 {
+		size = 64
+	}
+	c.cache.init(size)
+	old := db.SetInterrupt(ctx)
+	err = c.setup(cfg)
+	db.SetInterrupt(old)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkPath gives a clear error for a plain path whose directory is missing or that names a
+// directory: SQLite's own is only "unable to open database file".
+func checkPath(dsn string) error {
+	if dsn == "" || dsn == ":memory:" || strings.HasPrefix(dsn, "file:") {
+		return nil
+	}
+	cantOpen := func(reason string) error {
+		return &messages.Error{Code: 14, ExtendedCode: 14, Message: fmt.Sprintf("unable to open database file %q: %s", dsn, reason), Err: sqlite3.CANTOPEN}
+	}
+	if fi, err := os.Stat(dsn); err == nil && fi.IsDir() {
+		return cantOpen("is a directory")
+	}
+	if _, err := os.Stat(filepath.Dir(dsn)); err != nil {
+		return cantOpen("its directory does not exist")
+	}
+	return nil
+}
+
+func (c *Conn) setup(cfg Config) error {
+	busy := cfg.BusyTimeout
+	if busy == 0 {
+		busy = 5 * time.Second
+	}
+	if busy > 0 { // before journal_mode: switching to WAL can itself meet a lock
+		if err := c.db.BusyTimeout(busy); err != nil {
+			return wrapErr(err, "")
+		}
+	}
+	var script strings.Builder
+	if !cfg.ReadOnly {
+		script.WriteString("PRAGMA journal_mode=WAL;")
+	}
+	sync := cfg.Synchronous
+	if sync == "" {
+		sync = "NORMAL"
+	}
+	pragmas := append([][2]string{{"synchronous", sync}, {"foreign_keys", "ON"}}, cfg.Pragmas...)
+	for _, p := range pragmas {
+		if !pragmaName.MatchString(p[0]) {
+			return &messages.ArgError{Reason: fmt.Sprintf("bad pragma name %q", p[0])}
+		}
+		if strings.ContainsAny(p[1], ";\x00") {
+			return &messages.ArgError{Reason: fmt.Sprintf("bad value %q for pragma %s", p[1], p[0])}
+		}
+		fmt.Fprintf(&script, "PRAGMA %s=%s;", p[0], p[1])
+	}
+	if err := c.db.Exec(script.String()); err != nil {
+		return wrapErr(err, script.String())
+	}
+	return nil
+}
+
+// DSN returns the DSN the connection was opened with.
+func (c *Conn) DSN() string { return c.dsn }
+
+// SetInterrupt makes SQLite interrupt what the connection runs when ctx is done, and returns
+// the previous context, to restore afterwards. nil means [context.Background].
+// https://sqlite.org/c3ref/interrupt.html
+func (c *Conn) SetInterrupt(ctx context.Context) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return c.db.SetInterrupt(ctx)
+}
+
+// Close closes open result sets, the cached statements and the connection. It is safe to
+// call on a nil or closed Conn. If a panic earlier left the SQLite instance in a state where
+// closing fails, Close drops it anyway and returns the error.
+func (c *Conn) Close() (err error) {
+	if c == nil || c.db == nil {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("actorlite: closing %s: %v", c.dsn, p)
+		}
+		c.db = nil
+	}()
+	for r := range c.rows {
+		r.stmt.Close()
+		r.stmt = nil
+	}
+	clear(c.rows)
+	c.cache.clear()
+	for s := range c.db.Stmts() {
+		s.Close()
+	}
+	return wrapErr(c.db.Close(), "")
+}
+
+// prepare returns a statement for sql, from the cache when one is idle there. The caller
+// gives it back with release. A query of several statements is [messages.ErrMultipleStatements].
+func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
+	if s := c.cache.take(sql); s != nil {
+		return s, nil
+	}
+	s, tail, err := c.db.Prepare(sql)
+	if err != nil {
+		return nil, wrapErr(err, sql)
+	}
+	if strings.TrimSpace(tail) != "" {
+		t, _, err := c.db.Prepare(tail)
+		if t != nil || err != nil {
+			t.Close()
+			s.Close()
+			return nil, fmt.Errorf("%w: %q", messages.ErrMultipleStatements, sql)
+		}
+	}
+	return s, nil
+}
+
+// release resets s and gives it back to the cache.
+func (c *Conn) release(s *sqlite3.Stmt) {
+	if s == nil {
+		return
+	}
+	if s.Reset() != nil || s.ClearBindings() != nil {
+		s.Close()
+		return
+	}
+	c.cache.put(s)
+}
+
+// Exec runs one statement with args and returns its result. Rows it returns are discarded.
+func (c *Conn) Exec(sql string, args []any) (messages.Result, error) {
+	s, err := c.prepare(sql)
+	if err != nil || s == nil {
+		return messages.Result{}, err
+	}
+	defer c.release(s)
+	if err := bindAll(s, args); err != nil {
+		return messages.Result{}, err
+	}
+	if err := s.Exec(); err != nil {
+		return messages.Result{}, wrapErr(err, sql)
+	}
+	return messages.Result{LastInsertID: c.db.LastInsertRowID(), RowsAffected: c.db.Changes()}, nil
+}
+
+// ExecMany runs sql once per argument list, in one transaction unless one is open. On an
+// error nothing is kept when ExecMany began the transaction itself.
+func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
+	s, err := c.prepare(sql)
+	if err != nil || s == nil {
+		return messages.Result{}, err
+	}
+	defer c.release(s)
+	own := c.db.GetAutocommit()
+	if own {
+		if err := c.db.Exec("BEGIN"); err != nil {
+			return messages.Result{}, wrapErr(err, "BEGIN")
+		}
+	}
+	var res messages.Result
+	for i, a := range args {
+		if err := bindAll(s, a); err != nil {
+			err = fmt.Errorf("args[%d]: %w", i, err)
+			return messages.Result{}, c.abort(own, err)
+		}
+		if err := s.Exec(); err != nil {
+			err = fmt.Errorf("args[%d]: %w", i, wrapErr(err, sql))
+			return messages.Result{}, c.abort(own, err)
+		}
+		res.RowsAffected += c.db.Changes()
+	}
+	res.LastInsertID = c.db.LastInsertRowID()
+	if own {
+		if err := c.db.Exec("COMMIT"); err != nil {
+			return messages.Result{}, c.abort(own, wrapErr(err, "COMMIT"))
+		}
+	}
+	return res, nil
+}
+
+// abort rolls back the transaction ExecMany began (own) and returns err.
+func (c *Conn) abort(own bool, err error) error {
+	if own && !c.db.GetAutocommit() {
+		old := c.db.SetInterrupt(context.Background()) // roll back even when interrupted
+		rerr := c.db.Exec("ROLLBACK")
+		c.db.SetInterrupt(old)
+		if rerr != nil {
+			return errors.Join(err, wrapErr(rerr, "ROLLBACK"))
+		}
+	}
+	return err
+}
+
+// ExecScript runs a script of statements separated by semicolons.
+func (c *Conn) ExecScript(script string) error {
+	return wrapErr(c.db.Exec(script), "")
+}
+
+// Begin opens a transaction in mode ([messages.Deferred], Immediate or Exclusive; "" is Deferred).
+func (c *Conn) Begin(mode string) error {
+	if !c.db.GetAutocommit() {
+		return messages.ErrInTransaction
+	}
+	sql := "BEGIN"
+	switch strings.ToUpper(mode) {
+	case "", messages.Deferred:
+	case messages.Immediate:
+		sql = "BEGIN IMMEDIATE"
+	case messages.Exclusive:
+		sql = "BEGIN EXCLUSIVE"
+	default:
+		return &messages.ArgError{Reason: fmt.Sprintf("unknown transaction mode %q", mode)}
+	}
+	_, err := c.Exec(sql, nil)
+	return err
+}
+
+// Commit commits the open transaction; [messages.ErrNoTransaction] if none is open.
+func (c *Conn) Commit() error {
+	if c.db.GetAutocommit() {
+		return messages.ErrNoTransaction
+	}
+	_, err := c.Exec("COMMIT", nil)
+	return err
+}
+
+// Rollback rolls back the open transaction; [messages.ErrNoTransaction] if none is open.
+// It runs even when the connection's interrupt context is done.
+func (c *Conn) Rollback() error {
+	if c.db.GetAutocommit() {
+		return messages.ErrNoTransaction
+	}
+	old := c.db.SetInterrupt(context.Background())
+	defer c.db.SetInterrupt(old)
+	_, err := c.Exec("ROLLBACK", nil)
+	return err
+}
+
+// InTransaction reports whether a transaction is open.
+func (c *Conn) InTransaction() bool { return !c.db.GetAutocommit() }
+
+// LastInsertID returns the rowid of the most recent successful INSERT.
+func (c *Conn) LastInsertID() int64 { return c.db.LastInsertRowID() }
+
+// Changes returns the rows changed by the most recent statement.
+func (c *Conn) Changes() int64 { return c.db.Changes() }
+
+// TotalChanges returns the rows changed since the connection opened.
+func (c *Conn) TotalChanges() int64 { return c.db.TotalChanges() }
+
+// CreateFunction registers a scalar SQL function (nargs -1: any count). A panic in fn
+// propagates to the caller of the statement that called it.
+func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, error)) error {
+	if fn == nil {
+		return wrapErr(c.db.CreateFunction(name, nargs, 0, nil), "")
+	}
+	err := c.db.CreateFunction(name, nargs, sqlite3.DETERMINISTIC|sqlite3.INNOCUOUS, func(ctx sqlite3.Context, arg ...sqlite3.Value) {
+		args := make([]any, len(arg))
+		for i, v := range arg {
+			args[i] = valueOf(v)
+		}
+		res, err := fn(args)
+		if err == nil {
+			err = setResult(ctx, res)
+		}
+		if err != nil {
+			ctx.ResultError(err)
+		}
+	})
+	return wrapErr(err, "")
+}
+
+// Backup copies the main database to the file dest (created or overwritten) in one step.
+// https://sqlite.org/backup.html
+func (c *Conn) Backup(dest string) error {
+	if dest == "" {
+		return &messages.ArgError{Reason: "empty backup destination"}
+	}
+	if err := checkPath(dest); err != nil {
+		return err
+	}
+	return wrapErr(c.db.Backup("main", dest), "")
+}
+
+// wrapErr turns a driver error into a [*messages.Error] (nil stays nil; other errors pass).
+func wrapErr(err error, sql string) error {
+	if err == nil {
+		return nil
+	}
+	var me *messages.Error
+	if errors.As(err, &me) {
+		return err
+	}
+	var code, xcode int
+	var se *sqlite3.Error
+	var ec sqlite3.ErrorCode
+	var xc sqlite3.ExtendedErrorCode
+	switch {
+	case errors.As(err, &se):
+		code, xcode = int(se.Code()), int(se.ExtendedCode())
+		if sql == "" {
+			sql = se.SQL()
+		}
+	case errors.As(err, &xc):
+		code, xcode = int(xc.Code()), int(xc)
+	case errors.As(err, &ec):
+		code, xcode = int(ec), int(ec)
+	default:
+		return err
+	}
+	return &messages.Error{Code: code, ExtendedCode: xcode, Message: strings.TrimPrefix(err.Error(), "sqlite3: "), SQL: sql, Err: err}
+}
+
+// stmtCache keeps idle prepared statements by SQL text, evicting the least recently used.
+type stmtCache struct {
+	size  int
+	byKey map[string]*list.Element
+	lru   list.List // of *sqlite3.Stmt, most recent first
+}
+
+func (sc *stmtCache) init(size int) {
+	sc.size = size
+	sc.byKey = make(map[string]*list.Element)
+}
+
+// take removes and returns the idle statement for sql, or nil.
+func (sc *stmtCache) take(sql string) *sqlite3.Stmt {
+	e, ok := sc.byKey[sql]
+	if !ok {
+		return nil
+	}
+	delete(sc.byKey, sql)
+	return sc.lru.Remove(e).(*sqlite3.Stmt)
+}
+
+// put keeps s for reuse, or closes it if one for the same SQL is kept already.
+func (sc *stmtCache) put(s *sqlite3.Stmt) {
+	if sc.size <= 0 {
+		s.Close()
+		return
+	}
+	if _, dup := sc.byKey[s.SQL()]; dup {
+		s.Close()
+		return
+	}
+	sc.byKey[s.SQL()] = sc.lru.PushFront(s)
+	for sc.lru.Len() > sc.size {
+		old := sc.lru.Remove(sc.lru.Back()).(*sqlite3.Stmt)
+		delete(sc.byKey, old.SQL())
+		old.Close()
+	}
+}
+
+func (sc *stmtCache) clear() {
+	for e := sc.lru.Front(); e != nil; e = e.Next() {
+		e.Value.(*sqlite3.Stmt).Close()
+	}
+	sc.lru.Init()
+	clear(sc.byKey)
+}

@@ -1,0 +1,160 @@
+package sqlitewasm
+
+import (
+	"fmt"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/ncruces/go-sqlite3"
+)
+
+// Rows is an open result set: a prepared statement stepped on demand. Close it (or read it to
+// the end) to give the statement back. Not safe for concurrent use.
+type Rows struct {
+	c    *Conn
+	stmt *sqlite3.Stmt
+	sql  string
+	cols []messages.Column
+	conv []Converter // per column; nil when no column has one
+	done bool
+}
+
+// Query runs sql with args and returns its result set, positioned before the first row.
+func (c *Conn) Query(sql string, args []any) (*Rows, error) {
+	s, err := c.prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rows{c: c, stmt: s, sql: sql}
+	if s == nil { // empty SQL or only comments
+		r.done = true
+		return r, nil
+	}
+	if err := bindAll(s, args); err != nil {
+		c.release(s)
+		return nil, err
+	}
+	n := s.ColumnCount()
+	r.cols = make([]messages.Column, n)
+	for i := range n {
+		r.cols[i] = messages.Column{Name: s.ColumnName(i), DeclType: s.ColumnDeclType(i)}
+		if fn := c.conv[convKey(r.cols[i].DeclType)]; fn != nil && r.cols[i].DeclType != "" {
+			if r.conv == nil {
+				r.conv = make([]Converter, n)
+			}
+			r.conv[i] = fn
+		}
+	}
+	c.rows[r] = struct{}{}
+	return r, nil
+}
+
+// Columns returns the result's columns (cursor.description).
+func (r *Rows) Columns() []messages.Column { return r.cols }
+
+// Done reports whether every row was read (the statement was given back).
+func (r *Rows) Done() bool { return r.done }
+
+// Next appends at most n rows (n <= 0: all remaining) to b, and reports whether the rows are
+// exhausted, in which case the statement is given back. An error closes r.
+func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
+	if r.done {
+		return true, nil
+	}
+	s := r.stmt
+	ncol := len(r.cols)
+	for got := 0; n <= 0 || got < n; got++ {
+		if !s.Step() {
+			err := s.Err()
+			r.Close()
+			if err != nil {
+				return true, wrapErr(err, r.sql)
+			}
+			return true, nil
+		}
+		for i := range ncol {
+			if err := r.column(b, i); err != nil {
+				r.Close()
+				return true, err
+			}
+		}
+		b.EndRow()
+	}
+	return false, nil
+}
+
+func (r *Rows) column(b *messages.RowsBuilder, i int) error {
+	s := r.stmt
+	t := s.ColumnType(i)
+	if r.conv != nil && r.conv[i] != nil && t != sqlite3.NULL {
+		var raw any
+		switch t {
+		case sqlite3.INTEGER:
+			raw = s.ColumnInt64(i)
+		case sqlite3.FLOAT:
+			raw = s.ColumnFloat(i)
+		case sqlite3.TEXT:
+			raw = s.ColumnText(i)
+		default:
+			raw = s.ColumnBlob(i, nil)
+		}
+		v, err := convert(r.conv[i], raw)
+		if err != nil {
+			return fmt.Errorf("%w: column %d (%s %s): %w", messages.ErrConvert, i, r.cols[i].Name, r.cols[i].DeclType, err)
+		}
+		b.Value(v)
+		return nil
+	}
+	switch t {
+	case sqlite3.INTEGER:
+		b.Int(s.ColumnInt64(i))
+	case sqlite3.FLOAT:
+		b.Float(s.ColumnFloat(i))
+	case sqlite3.TEXT:
+		b.Text(s.ColumnRawText(i))
+	case sqlite3.BLOB:
+		b.Blob(s.ColumnRawBlob(i))
+	default:
+		b.Null()
+	}
+	return nil
+}
+
+// convert calls a user converter, turning a panic into an error: a converter is the caller's
+// code, and its failure fails the fetch, not the connection.
+func convert(fn Converter, v any) (res any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn(v)
+}
+
+// Close gives the statement back. It is safe to call more than once.
+func (r *Rows) Close() {
+	if r.stmt != nil {
+		delete(r.c.rows, r)
+		r.c.release(r.stmt)
+		r.stmt = nil
+	}
+	r.done = true
+}
+
+// QueryRow runs sql and returns its first row, or [messages.ErrNoRows].
+func (c *Conn) QueryRow(sql string, args []any) (messages.Row, error) {
+	r, err := c.Query(sql, args)
+	if err != nil {
+		return messages.Row{}, err
+	}
+	b := messages.NewRowsBuilder(r.cols, 1)
+	_, err = r.Next(&b, 1)
+	r.Close()
+	if err != nil {
+		return messages.Row{}, err
+	}
+	rows := b.Rows()
+	if len(rows) == 0 {
+		return messages.Row{}, messages.ErrNoRows
+	}
+	return rows[0], nil
+}

@@ -1,0 +1,257 @@
+package sqlitewasm
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/ncruces/go-sqlite3"
+)
+
+// bindAll binds args to the parameters of stmt, in order.
+func bindAll(stmt *sqlite3.Stmt, args []any) error {
+	if n := stmt.BindCount(); n != len(args) {
+		return &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, %d arguments given", n, len(args))}
+	}
+	for i, arg := range args {
+		if err := bind(stmt, i+1, arg, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bind binds one argument at 1-based position pos, following the value rules of DESIGN §2.
+func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
+	var err error
+	switch v := arg.(type) {
+	case nil:
+		err = stmt.BindNull(pos)
+	case int64:
+		err = stmt.BindInt64(pos, v)
+	case int:
+		err = stmt.BindInt64(pos, int64(v))
+	case string:
+		err = stmt.BindText(pos, v)
+	case float64:
+		err = stmt.BindFloat(pos, v)
+	case bool:
+		err = stmt.BindBool(pos, v)
+	case json.RawMessage: // before []byte: RawMessage is a []byte
+		if v == nil {
+			err = stmt.BindNull(pos)
+		} else {
+			err = stmt.BindText(pos, string(v))
+		}
+	case []byte:
+		err = stmt.BindBlob(pos, v)
+	case time.Time:
+		err = stmt.BindText(pos, v.UTC().Format(messages.TimeLayout))
+	case int32:
+		err = stmt.BindInt64(pos, int64(v))
+	case int16:
+		err = stmt.BindInt64(pos, int64(v))
+	case int8:
+		err = stmt.BindInt64(pos, int64(v))
+	case uint8:
+		err = stmt.BindInt64(pos, int64(v))
+	case uint16:
+		err = stmt.BindInt64(pos, int64(v))
+	case uint32:
+		err = stmt.BindInt64(pos, int64(v))
+	case uint:
+		return bindUint(stmt, pos, uint64(v), arg)
+	case uint64:
+		return bindUint(stmt, pos, v, arg)
+	case float32:
+		err = stmt.BindFloat(pos, float64(v))
+	case driver.Valuer:
+		if depth > 0 {
+			return badArg(pos, arg, "driver.Valuer returned another driver.Valuer")
+		}
+		dv, verr := callValuer(v)
+		if verr != nil {
+			return &messages.ArgError{Pos: pos, Type: fmt.Sprintf("%T", arg), Reason: "Value() failed: " + verr.Error()}
+		}
+		return bind(stmt, pos, dv, depth+1)
+	default:
+		return bindReflect(stmt, pos, arg, depth)
+	}
+	if err != nil {
+		return &messages.ArgError{Pos: pos, Type: fmt.Sprintf("%T", arg), Reason: err.Error()}
+	}
+	return nil
+}
+
+// callValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error.
+func callValuer(v driver.Valuer) (dv driver.Value, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return v.Value()
+}
+
+func bindUint(stmt *sqlite3.Stmt, pos int, v uint64, arg any) error {
+	if v > math.MaxInt64 {
+		return badArg(pos, arg, "value overflows int64")
+	}
+	return bind(stmt, pos, int64(v), 0)
+}
+
+// bindReflect handles named types of basic kinds (type Level int) and pointers to bindable
+// values (a nil pointer binds NULL), as database/sql does.
+func bindReflect(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
+	rv := reflect.ValueOf(arg)
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return bind(stmt, pos, nil, depth)
+		}
+		if depth > 2 {
+			return badArg(pos, arg, "too many levels of pointers")
+		}
+		return bind(stmt, pos, rv.Elem().Interface(), depth+1)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return bind(stmt, pos, rv.Int(), depth)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return bindUint(stmt, pos, rv.Uint(), arg)
+	case reflect.Float32, reflect.Float64:
+		return bind(stmt, pos, rv.Float(), depth)
+	case reflect.Bool:
+		return bind(stmt, pos, rv.Bool(), depth)
+	case reflect.String:
+		return bind(stmt, pos, rv.String(), depth)
+	case reflect.Slice:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return bind(stmt, pos, rv.Bytes(), depth)
+		}
+	}
+	return badArg(pos, arg, "unsupported type (use nil, integers, floats, bool, string, []byte, time.Time, json.RawMessage or a driver.Valuer)")
+}
+
+func badArg(pos int, arg any, reason string) error {
+	return &messages.ArgError{Pos: pos, Type: fmt.Sprintf("%T", arg), Reason: reason}
+}
+
+// Converter turns a value read from a column (int64, float64, string or []byte; never nil:
+// NULL is not converted) into the value a reader gets. Register one per declared type.
+type Converter func(any) (any, error)
+
+// convKey normalises a declared type to the key converters are registered under: its first
+// word, upper-cased ("timestamp with time zone" → "TIMESTAMP", "DECIMAL(10,2)" → "DECIMAL").
+func convKey(declType string) string {
+	declType = strings.TrimSpace(declType)
+	if i := strings.IndexAny(declType, " (\t\n"); i >= 0 {
+		declType = declType[:i]
+	}
+	return strings.ToUpper(declType)
+}
+
+// builtinConverters are applied unless the configuration replaces or removes them.
+func builtinConverters() map[string]Converter {
+	return map[string]Converter{
+		"DATETIME":  convertTime,
+		"TIMESTAMP": convertTime,
+		"BOOLEAN":   convertBool,
+		"JSON":      convertJSON,
+	}
+}
+
+func convertTime(v any) (any, error) {
+	switch v := v.(type) {
+	case string:
+		return messages.ParseTime(v)
+	case []byte:
+		return messages.ParseTime(string(v))
+	case int64:
+		return time.Unix(v, 0).UTC(), nil
+	case float64: // a Julian day number, as SQLite's julianday() returns
+		t, err := sqlite3.TimeFormatJulianDay.Decode(v)
+		return t, err
+	}
+	return nil, fmt.Errorf("cannot convert %T to time.Time", v)
+}
+
+func convertBool(v any) (any, error) {
+	switch v := v.(type) {
+	case int64:
+		return v != 0, nil
+	case float64:
+		return v != 0, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "t", "yes", "on":
+			return true, nil
+		case "0", "false", "f", "no", "off", "":
+			return false, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot convert %v to bool", v)
+}
+
+func convertJSON(v any) (any, error) {
+	switch v := v.(type) {
+	case string:
+		return json.RawMessage(v), nil
+	case []byte:
+		return json.RawMessage(v), nil
+	case int64, float64:
+		b, err := json.Marshal(v)
+		return json.RawMessage(b), err
+	}
+	return nil, fmt.Errorf("cannot convert %T to JSON", v)
+}
+
+// valueOf reads a function argument as int64, float64, string, []byte or nil.
+func valueOf(v sqlite3.Value) any {
+	switch v.Type() {
+	case sqlite3.INTEGER:
+		return v.Int64()
+	case sqlite3.FLOAT:
+		return v.Float()
+	case sqlite3.TEXT:
+		return v.Text()
+	case sqlite3.BLOB:
+		return v.Blob(nil)
+	default:
+		return nil
+	}
+}
+
+// setResult sets a user function's result, with the same rules as arguments.
+func setResult(ctx sqlite3.Context, v any) error {
+	switch v := v.(type) {
+	case nil:
+		ctx.ResultNull()
+	case int64:
+		ctx.ResultInt64(v)
+	case int:
+		ctx.ResultInt64(int64(v))
+	case int32:
+		ctx.ResultInt64(int64(v))
+	case float64:
+		ctx.ResultFloat(v)
+	case float32:
+		ctx.ResultFloat(float64(v))
+	case bool:
+		ctx.ResultBool(v)
+	case string:
+		ctx.ResultText(v)
+	case json.RawMessage:
+		ctx.ResultText(string(v))
+	case []byte:
+		ctx.ResultBlob(v)
+	case time.Time:
+		ctx.ResultText(v.UTC().Format(messages.TimeLayout))
+	default:
+		return fmt.Errorf("actorlite: function result of unsupported type %T", v)
+	}
+	return nil
+}

@@ -1,0 +1,371 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/messages"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Config configures a Supervisor. The zero Config is valid: a new actor system, 10 restarts per
+// connection within 10s, 1024 requests in flight per connection, no logging, no events.
+type Config struct {
+	// System is the actor system to join. nil: Start creates one, and Stop shuts it down; a
+	// system of the caller's is left running by Stop.
+	System *actor.ActorSystem
+	// MaxRestarts is how many restarts a connection gets within RestartWindow; the next crash
+	// in the window stops it for good. 0 means 10; negative means no restart at all.
+	MaxRestarts int
+	// RestartWindow is the window MaxRestarts counts in. 0 means 10s.
+	RestartWindow time.Duration
+	// MaxPending bounds the requests in flight per connection; further callers wait (honouring
+	// their ctx). 0 means 1024.
+	MaxPending int
+	// Logger receives crashes, restarts, and protoactor's own logs (when Start creates the
+	// system). nil: discard.
+	Logger *slog.Logger
+	// Events configures the analytics events store. Zero: events disabled.
+	Events EventsConfig
+}
+
+// EventsConfig configures the analytics events writer (see [Supervisor.InsertEvent]).
+type EventsConfig struct {
+	DSN       string        // database file for the events table; "" disables events
+	Table     string        // "" means "events"
+	MaxBatch  int           // events per commit; 0 means 1024
+	MaxDelay  time.Duration // longest an event waits for its batch; 0 means 2ms
+	MaxQueued int           // events queued before InsertEvent waits; 0 means 65536
+}
+
+// Stats are the supervisor's counters since Start.
+type Stats struct {
+	Restarts        int64 // connection restarts after a crash
+	Crashes         int64 // crashes of connection (and events writer) actors
+	Stopped         int64 // connections stopped for good after spending their restart budget
+	OpenConns       int64 // connections open now
+	Opened          int64 // connections opened since Start
+	EventsCommitted int64 // events committed by the events writer
+	EventBatches    int64 // transactions the events writer committed
+	EventsFailed    int64 // events whose callers got an error after they were queued
+	EventsQueued    int64 // events waiting for their batch now
+}
+
+// Supervisor is the entry point of actorlite: it owns the supervising parent actor of every
+// connection it opens. It is safe for concurrent use.
+type Supervisor struct {
+	cfg    Config
+	sys    *actor.ActorSystem
+	ownSys bool
+	pid    *actor.PID
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	children map[string]*actors.Child // by PID id
+	stopping bool
+
+	stopOnce sync.Once
+	stopErr  error
+	stopped  chan struct{}
+
+	restarts, crashes, abandoned, openConns, opened atomic.Int64
+
+	events *eventsRouter
+}
+
+// Start starts a supervisor: it creates (or joins) an actor system and spawns the supervising
+// actor. ctx bounds the start.
+func Start(ctx context.Context, cfg Config) (*Supervisor, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("actorlite: start: %w", err)
+	}
+	if cfg.MaxRestarts == 0 {
+		cfg.MaxRestarts = 10
+	}
+	if cfg.RestartWindow <= 0 {
+		cfg.RestartWindow = 10 * time.Second
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 1024
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Supervisor{
+		cfg: cfg, sys: cfg.System, logger: logger,
+		children: make(map[string]*actors.Child),
+		stopped:  make(chan struct{}),
+	}
+	if s.sys == nil {
+		s.ownSys = true
+		s.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	}
+	pid, err := s.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &supActor{s: s} }),
+		"actorlite-supervisor-"+s.sys.ProcessRegistry.NextId())
+	if err != nil {
+		if s.ownSys {
+			s.sys.Shutdown()
+		}
+		return nil, fmt.Errorf("actorlite: start: %w", err)
+	}
+	s.pid = pid
+	if err := s.startEvents(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+// PID returns the supervising actor's PID. Actors send it [messages.InsertEvents].
+func (s *Supervisor) PID() *actor.PID { return s.pid }
+
+// System returns the actor system the supervisor runs in.
+func (s *Supervisor) System() *actor.ActorSystem { return s.sys }
+
+// Stats returns the supervisor's counters.
+func (s *Supervisor) Stats() Stats {
+	st := Stats{
+		Restarts: s.restarts.Load(), Crashes: s.crashes.Load(), Stopped: s.abandoned.Load(),
+		OpenConns: s.openConns.Load(), Opened: s.opened.Load(),
+	}
+	if e := s.events; e != nil {
+		st.Crashes += e.crashes.Load()
+		st.Restarts += e.restarts.Load()
+		st.EventsCommitted = e.committed.Load()
+		st.EventBatches = e.batches.Load()
+		st.EventsFailed = e.failed.Load()
+		st.EventsQueued = e.queued.Load()
+	}
+	return st
+}
+
+// spawnConn asks the supervising actor to spawn a connection child.
+type spawnConn struct {
+	child *actors.Child
+	reply chan error
+}
+
+// Open opens a connection to dsn as a supervised connection actor and returns its handle,
+// once the database is open (or the open error, with a nil Conn). dsn is a file path, a
+// "file:" URI, ":memory:" (lost on a restart after a crash), or "file:/name?vfs=memdb" (an
+// in-memory database that survives restarts). The defaults are WAL, synchronous=NORMAL,
+// busy_timeout=5s and foreign_keys=ON; opts change them.
+func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option) (*actors.Conn, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if s.isStopping() {
+		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
+	}
+	child := actors.NewChild(actors.ChildConfig{System: s.sys, MaxPending: s.cfg.MaxPending, Logger: s.logger}, dsn, opts...)
+	req := &spawnConn{child: child, reply: make(chan error, 1)}
+	s.sys.Root.Send(s.pid, req)
+	select {
+	case err := <-req.reply:
+		if err != nil {
+			child.Discard()
+			return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+		}
+	case <-s.stopped:
+		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
+	}
+	conn := child.Conn()
+	if err := child.WaitOpen(ctx); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+	}
+	return conn, nil
+}
+
+func (s *Supervisor) isStopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
+
+func (s *Supervisor) child(pid *actor.PID) *actors.Child {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.children[pid.Id]
+}
+
+// Stop stops the supervisor: requests already sent are served, queued events are flushed, then
+// every connection is closed; later calls return [messages.ErrClosed]. With a done ctx it still
+// closes every file (interrupting what runs) and returns the ctx error. Stop is idempotent and
+// safe to call concurrently; with Config.System supplied, the actor system is left running.
+func (s *Supervisor) Stop(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	<-s.stopped
+	return s.stopErr
+}
+
+func (s *Supervisor) stop(ctx context.Context) error {
+	defer close(s.stopped)
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	var errs []error
+	if err := s.stopEvents(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	// Spawns the actor accepted before s.stopping was set are in its mailbox before this.
+	list := make(chan []*actors.Child, 1)
+	s.sys.Root.Send(s.pid, &listChildren{reply: list})
+	children := <-list
+	var wg sync.WaitGroup
+	for _, ch := range children {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ch.Conn().Close(ctx); err != nil && ctx.Err() != nil {
+				ch.Interrupt() // ctx is done: stop now, interrupting what runs
+				s.sys.Root.Stop(ch.Conn().PID())
+				<-ch.Conn().Done()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.sys.Root.StopFuture(s.pid).Wait(); err != nil {
+		errs = append(errs, fmt.Errorf("actorlite: stopping the supervisor actor: %w", err))
+	}
+	if s.ownSys {
+		s.sys.Shutdown()
+	}
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("actorlite: stop: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+type listChildren struct{ reply chan []*actors.Child }
+
+// supActor is the supervising parent of every connection actor (and of the events writer).
+// It is also their supervisor strategy: HandleFailure runs on its goroutine.
+type supActor struct{ s *Supervisor }
+
+var (
+	_ actor.Actor              = (*supActor)(nil)
+	_ actor.SupervisorStrategy = (*supActor)(nil)
+)
+
+func (a *supActor) Receive(ctx actor.Context) {
+	s := a.s
+	switch m := ctx.Message().(type) {
+	case *spawnConn:
+		s.mu.Lock()
+		stopping := s.stopping
+		s.mu.Unlock()
+		if stopping {
+			m.reply <- messages.ErrClosed
+			return
+		}
+		pid, err := ctx.SpawnNamed(m.child.Props(), "conn-"+s.sys.ProcessRegistry.NextId())
+		if err != nil {
+			m.reply <- err
+			return
+		}
+		m.child.Bind(pid)
+		s.mu.Lock()
+		s.children[pid.Id] = m.child
+		s.mu.Unlock()
+		s.openConns.Add(1)
+		s.opened.Add(1)
+		m.reply <- nil
+	case *listChildren:
+		s.mu.Lock()
+		list := make([]*actors.Child, 0, len(s.children))
+		for _, ch := range s.children {
+			list = append(list, ch)
+		}
+		s.mu.Unlock()
+		m.reply <- list
+	case *actor.Terminated:
+		s.mu.Lock()
+		_, ok := s.children[m.Who.Id]
+		delete(s.children, m.Who.Id)
+		s.mu.Unlock()
+		if ok {
+			s.openConns.Add(-1)
+		}
+	case *messages.InsertEvents:
+		s.routeEvents(ctx, m)
+	}
+}
+
+// HandleFailure answers the request that crashed a child, logs the crash with its stack, and
+// restarts the child, or stops it for good once it crashed more than MaxRestarts times within
+// RestartWindow.
+func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID,
+	rs *actor.RestartStatistics, reason, message any) {
+	s := a.s
+	if s.events != nil && s.events.isWriter(child) {
+		s.events.handleFailure(sys, sup, child, rs, reason, message)
+		return
+	}
+	ch := s.child(child)
+	dsn := ""
+	if ch != nil {
+		dsn = ch.DSN()
+	}
+	crashErr, stack := crashOf(dsn, reason)
+	answerCrashed(sys, message, crashErr)
+	s.crashes.Add(1)
+	s.logger.Error("actorlite: connection crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
+
+	rs.Fail()
+	if s.cfg.MaxRestarts < 0 || rs.NumberOfFailures(s.cfg.RestartWindow) > s.cfg.MaxRestarts {
+		s.abandoned.Add(1)
+		if ch != nil {
+			ch.Abandon(fmt.Errorf("%w: %w: restart budget spent (%d restarts within %s): %w",
+				messages.ErrClosed, messages.ErrCrashed, max(s.cfg.MaxRestarts, 0), s.cfg.RestartWindow, crashErr))
+		}
+		s.logger.Error("actorlite: connection stopped: restart budget spent", "dsn", dsn, "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
+		sup.StopChildren(child)
+		return
+	}
+	s.restarts.Add(1)
+	s.logger.Warn("actorlite: restarting connection", "dsn", dsn, "failures_in_window", rs.NumberOfFailures(s.cfg.RestartWindow))
+	sup.RestartChildren(child)
+}
+
+// crashOf turns a failure's reason into the error callers get, and the stack to log.
+func crashOf(dsn string, reason any) (*messages.CrashError, []byte) {
+	if c, ok := reason.(*actors.Crash); ok {
+		return c.Err, c.Stack
+	}
+	return &messages.CrashError{DSN: dsn, Panic: reason}, nil
+}
+
+// answerCrashed answers the request that crashed an actor: through its reply channel (a
+// handle's) or to its sender (an actor's Request or RequestFuture).
+func answerCrashed(sys *actor.ActorSystem, message any, err error) {
+	_, msg, sender := actor.UnwrapEnvelope(message)
+	req, ok := msg.(messages.Request)
+	if !ok {
+		return
+	}
+	reply := req.ErrorReply(err)
+	if ch := req.ReplyChan(); ch != nil {
+		select {
+		case ch <- reply:
+		default:
+		}
+		return
+	}
+	if sender != nil {
+		sys.Root.Send(sender, reply)
+	}
+}
