@@ -117,6 +117,7 @@ type connActor struct {
 	cursors map[messages.CursorID]*sqlitewasm.Rows
 	ictx    interruptCtx
 	closed  bool
+	counted bool // this incarnation's crash was counted
 	onStop  func()
 }
 
@@ -180,13 +181,22 @@ func (a *connActor) open() {
 
 // crashed runs in the old incarnation when the supervisor restarts it.
 func (a *connActor) crashed() {
+	if !a.counted { // a panic outside serve (recoverCrash counts the others)
+		a.countCrash()
+	}
+	a.closeDB()
+}
+
+// countCrash records a crash before anyone is told of it: cursors of this incarnation become
+// invalid, and an open transaction is lost.
+func (a *connActor) countCrash() {
 	sh := a.sh
+	a.counted = true
 	sh.gen.Add(1)
 	sh.crashedBefore = sh.nextCursor
 	if a.db != nil && a.inTransaction() {
 		sh.txLost = true
 	}
-	a.closeDB()
 }
 
 // inTransaction asks SQLite, surviving an instance a panic left unusable.
@@ -270,6 +280,7 @@ func (a *connActor) recoverCrash() {
 	a.ictx.Context = nil
 	ce := &messages.CrashError{DSN: a.sh.dsn, Panic: p}
 	a.sh.crash.Store(ce)
+	a.countCrash()
 	panic(&Crash{Err: ce, Stack: debug.Stack()})
 }
 

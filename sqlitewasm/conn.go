@@ -330,13 +330,14 @@ func (c *Conn) Changes() int64 { return c.db.Changes() }
 // TotalChanges returns the rows changed since the connection opened.
 func (c *Conn) TotalChanges() int64 { return c.db.TotalChanges() }
 
-// CreateFunction registers a scalar SQL function (nargs -1: any count). A panic in fn
+// CreateFunction registers a scalar SQL function (nargs -1: any count), not deterministic
+// (SQLite calls it for every row, as Python's default deterministic=False). A panic in fn
 // propagates to the caller of the statement that called it.
 func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, error)) error {
 	if fn == nil {
 		return wrapErr(c.db.CreateFunction(name, nargs, 0, nil), "")
 	}
-	err := c.db.CreateFunction(name, nargs, sqlite3.DETERMINISTIC|sqlite3.INNOCUOUS, func(ctx sqlite3.Context, arg ...sqlite3.Value) {
+	err := c.db.CreateFunction(name, nargs, 0, func(ctx sqlite3.Context, arg ...sqlite3.Value) {
 		args := make([]any, len(arg))
 		for i, v := range arg {
 			args[i] = valueOf(v)
