@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -357,5 +359,51 @@ func TestCrashLoopLeavesOtherConnectionsAlone(t *testing.T) {
 	}
 	if st := s.Stats(); st.Crashes != int64(crashes) || st.Restarts != int64(crashes) {
 		t.Fatalf("stats %+v, want %d crashes and restarts", st, crashes)
+	}
+}
+
+// logRecords is a slog handler that keeps every record.
+type logRecords struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r.Clone())
+	return nil
+}
+func (h *logRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecords) WithGroup(string) slog.Handler      { return h }
+
+func TestCrashIsLoggedWithDSNAndStack(t *testing.T) {
+	logs := &logRecords{}
+	s := start(t, supervisor.Config{Logger: slog.New(logs)})
+	c := open(t, s)
+	if _, err := c.Exec(deadline(t), "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
+		t.Fatal(err)
+	}
+	// The restart is logged before the restarted connection serves anything.
+	if _, err := c.QueryRow(deadline(t), "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	var crash, restart bool
+	for _, r := range logs.records {
+		attrs := map[string]string{}
+		r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+		switch r.Message {
+		case "actorlite: connection crashed":
+			crash = attrs["dsn"] == c.DSN() && attrs["panic"] == "boom!" &&
+				strings.Contains(attrs["stack"], "panic") && r.Level == slog.LevelError
+		case "actorlite: restarting connection":
+			restart = attrs["dsn"] == c.DSN()
+		}
+	}
+	if !crash || !restart {
+		t.Fatalf("crash logged with DSN, panic and stack: %v; restart logged: %v", crash, restart)
 	}
 }
