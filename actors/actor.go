@@ -38,9 +38,16 @@ type shared struct {
 	crash   atomic.Pointer[messages.CrashError] // the most recent crash
 	kill    atomic.Bool                         // interrupt everything: the connection is being stopped
 
+	running     atomic.Uint64 // sequence number of the request running now; 0: idle
+	interrupted atomic.Uint64 // Interrupt was called while this request ran
+
 	// actor only
-	funcs         []*messages.CreateFunction // replayed on restart
+	regs          []registration // replayed on restart, in order
+	progress      func() bool    // the progress handler
+	progressEvery int            // call it every this many checks (of 1,000 instructions)
+	seq           uint64         // requests served, across incarnations
 	nextCursor    messages.CursorID
+	nextBlob      messages.BlobID
 	crashedBefore messages.CursorID // cursors up to this id were lost in a crash
 	txLost        bool
 }
@@ -87,17 +94,67 @@ type Crash struct {
 
 func (c *Crash) Error() string { return c.Err.Error() }
 
+// registration is something registered on the connection (a function, a collation, the
+// authorizer, …) that a new incarnation replays. key identifies what a later registration
+// replaces.
+type registration struct {
+	key   string
+	apply func(*sqlitewasm.Conn) error
+}
+
+// register records r for replay, replacing an earlier one with the same key; remove drops it.
+func (sh *shared) register(r registration, remove bool) {
+	for i := range sh.regs {
+		if sh.regs[i].key == r.key {
+			if remove {
+				sh.regs = append(sh.regs[:i], sh.regs[i+1:]...)
+			} else {
+				sh.regs[i] = r
+			}
+			return
+		}
+	}
+	if !remove {
+		sh.regs = append(sh.regs, r)
+	}
+}
+
+// errAborted is what interruptCtx reports once a progress handler aborted the statement.
+var errAborted = errors.New("actorlite: aborted by the progress handler")
+
 // interruptCtx is what the actor installs with SetInterrupt while it serves a request: done
-// when the request's ctx is, or when the connection is being stopped. go-sqlite3 only calls
-// Err on it. One per actor, reused: no allocation per request.
+// when the request's ctx is, when Interrupt is called, when the progress handler aborts, or
+// when the connection is being stopped. go-sqlite3 only calls Err on it, from its progress
+// callback about every 1,000 SQLite instructions and before each step. One per actor, reused:
+// no allocation per request.
 type interruptCtx struct {
 	context.Context
-	kill *atomic.Bool
+	sh  *shared
+	db  *sqlitewasm.Conn
+	seq uint64
+
+	progress     func() bool // the progress handler, or nil
+	every, calls int         // call it every `every` checks
+	aborted      bool
 }
 
 func (c *interruptCtx) Err() error {
-	if c.kill.Load() {
+	if c.sh.kill.Load() {
 		return messages.ErrClosed
+	}
+	if c.sh.interrupted.Load() == c.seq {
+		return messages.ErrInterrupted
+	}
+	if c.progress != nil && !c.aborted {
+		if c.calls++; c.calls >= c.every {
+			c.calls = 0
+			abort := false
+			c.db.GuardCallback("progress handler", func() { abort = c.progress() })
+			c.aborted = abort || c.db.CallbackFailed()
+		}
+	}
+	if c.aborted {
+		return errAborted
 	}
 	return c.Context.Err()
 }
@@ -115,6 +172,7 @@ type connActor struct {
 	db      *sqlitewasm.Conn
 	openErr error
 	cursors map[messages.CursorID]*sqlitewasm.Rows
+	blobs   map[messages.BlobID]*sqlitewasm.Blob
 	ictx    interruptCtx
 	closed  bool
 	counted bool // this incarnation's crash was counted
@@ -155,14 +213,15 @@ func (a *connActor) Receive(ctx actor.Context) {
 func (a *connActor) open() {
 	sh := a.sh
 	a.cursors = make(map[messages.CursorID]*sqlitewasm.Rows)
-	a.ictx.kill = &sh.kill
+	a.blobs = make(map[messages.BlobID]*sqlitewasm.Blob)
+	a.ictx.sh = sh
 	db, err := sqlitewasm.Open(context.Background(), sh.dsn, sh.cfg.db)
 	if err == nil {
-		for _, f := range sh.funcs {
-			if err = db.CreateFunction(f.Name, f.NArgs, f.Fn); err != nil {
+		for _, r := range sh.regs {
+			if err = r.apply(db); err != nil {
 				db.Close()
 				db = nil
-				err = fmt.Errorf("actorlite: replaying function %s after a restart: %w", f.Name, err)
+				err = fmt.Errorf("actorlite: replaying %s after a restart: %w", r.key, err)
 				break
 			}
 		}
@@ -214,6 +273,10 @@ func (a *connActor) closeDB() {
 		r.Close()
 		delete(a.cursors, id)
 	}
+	for id, b := range a.blobs {
+		a.db.CloseBlob(b)
+		delete(a.blobs, id)
+	}
 	if a.db != nil {
 		if err := a.db.Close(); err != nil {
 			a.sh.logger.Warn("actorlite: closing connection", "dsn", a.sh.dsn, "err", err)
@@ -239,18 +302,28 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		if a.sh.cfg.fault != nil {
 			a.sh.cfg.fault(req)
 		}
-		a.ictx.Context = rctx
+		a.sh.seq++
+		a.ictx.Context, a.ictx.seq, a.ictx.db, a.ictx.aborted, a.ictx.calls = rctx, a.sh.seq, a.db, false, 0
+		a.ictx.progress, a.ictx.every = a.sh.progress, a.sh.progressEvery
+		a.sh.running.Store(a.sh.seq)
 		var old context.Context
 		if a.db != nil { // nil only for Close after a failed open
 			old = a.db.SetInterrupt(&a.ictx)
 		}
 		reply = a.handle(actx, req)
+		a.sh.running.Store(0)
 		if a.db != nil { // Close sets it to nil
 			a.db.SetInterrupt(old)
+			a.db.FlushChanges()
 		}
 		a.ictx.Context = nil
-		if err := reply.ReplyErr(); err != nil && rctx.Err() != nil && errors.Is(err, messages.ErrInterrupted) {
-			reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
+		if err := reply.ReplyErr(); err != nil && errors.Is(err, messages.ErrInterrupted) {
+			switch {
+			case rctx.Err() != nil:
+				reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
+			case a.ictx.aborted:
+				reply = req.ErrorReply(fmt.Errorf("%w: %w", errAborted, err))
+			}
 		}
 	}
 	respond(actx, req, reply)
@@ -355,14 +428,94 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 	case *messages.Backup:
 		return &messages.Ack{Err: a.db.Backup(m.Dest)}
 	case *messages.CreateFunction:
-		if m.Name == "" || m.NArgs < -1 || m.NArgs > 127 {
-			return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("bad function name %q or argument count %d", m.Name, m.NArgs)}}
+		if err := checkFunc(m.Name, m.NArgs); err != nil {
+			return &messages.Ack{Err: err}
 		}
-		err := a.db.CreateFunction(m.Name, m.NArgs, m.Fn)
-		if err == nil {
-			a.sh.funcs = append(a.sh.funcs, m)
+		if m.Fn == nil {
+			return &messages.Ack{Err: &messages.ArgError{Reason: "nil function"}}
 		}
-		return &messages.Ack{Err: err}
+		flags := sqlitewasm.FuncFlag(m.Flags)
+		return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
+			return db.CreateFunction(m.Name, m.NArgs, m.Fn, flags)
+		})
+	case *messages.CreateAggregate:
+		if err := checkFunc(m.Name, m.NArgs); err != nil {
+			return &messages.Ack{Err: err}
+		}
+		if m.New == nil {
+			return &messages.Ack{Err: &messages.ArgError{Reason: "nil aggregate constructor"}}
+		}
+		flags := sqlitewasm.FuncFlag(m.Flags)
+		return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
+			if m.Window {
+				return db.CreateWindowFunction(m.Name, m.NArgs, func() sqlitewasm.WindowAggregate {
+					return m.New().(messages.WindowAggregate)
+				}, flags)
+			}
+			return db.CreateAggregate(m.Name, m.NArgs, m.New, flags)
+		})
+	case *messages.CreateCollation:
+		if m.Name == "" {
+			return &messages.Ack{Err: &messages.ArgError{Reason: "empty collation name"}}
+		}
+		return a.apply("collation "+m.Name, m.Cmp == nil, func(db *sqlitewasm.Conn) error {
+			return db.CreateCollation(m.Name, m.Cmp)
+		})
+	case *messages.SetAuthorizer:
+		return a.apply("authorizer", m.Fn == nil, func(db *sqlitewasm.Conn) error { return db.SetAuthorizer(m.Fn) })
+	case *messages.SetTrace:
+		return a.apply("trace", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetTrace(m.Fn); return nil })
+	case *messages.SetUpdateHook:
+		return a.apply("update hook", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetUpdateHook(m.Fn); return nil })
+	case *messages.SetProgressHandler:
+		if m.Fn != nil && m.Steps < 1 {
+			return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", m.Steps)}}
+		}
+		return a.apply("progress handler", m.Fn == nil, func(*sqlitewasm.Conn) error {
+			a.sh.progress, a.sh.progressEvery = m.Fn, max(1, (m.Steps+999)/1000)
+			return nil
+		})
+	case *messages.OpenBlob:
+		b, err := a.db.OpenBlob(m.Table, m.Column, m.RowID, m.Write)
+		if err != nil {
+			return &messages.BlobReply{Err: err}
+		}
+		a.sh.nextBlob++
+		a.blobs[a.sh.nextBlob] = b
+		return &messages.BlobReply{Blob: a.sh.nextBlob, Size: b.Size()}
+	case *messages.BlobRead:
+		b, ok := a.blobs[m.Blob]
+		if !ok || m.N < 0 || m.Offset < 0 {
+			return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
+		}
+		buf := make([]byte, min(m.N, int(max(0, b.Size()-m.Offset))))
+		n, err := b.ReadAt(buf, m.Offset)
+		return &messages.BlobReply{Blob: m.Blob, Data: buf[:n], N: n, Size: b.Size(), Err: err}
+	case *messages.BlobWrite:
+		b, ok := a.blobs[m.Blob]
+		if !ok || m.Offset < 0 {
+			return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
+		}
+		n, err := b.WriteAt(m.Data, m.Offset)
+		return &messages.BlobReply{Blob: m.Blob, N: n, Size: b.Size(), Err: err}
+	case *messages.CloseBlob:
+		if b, ok := a.blobs[m.Blob]; ok {
+			delete(a.blobs, m.Blob)
+			return &messages.Ack{Err: a.db.CloseBlob(b)}
+		}
+		return &messages.Ack{}
+	case *messages.Dump:
+		if m.W == nil {
+			return &messages.Ack{Err: &messages.ArgError{Reason: "nil writer"}}
+		}
+		return &messages.Ack{Err: a.db.Dump(m.W)}
+	case *messages.Serialize:
+		data, err := a.db.Serialize()
+		return &messages.BlobReply{Data: data, Size: int64(len(data)), Err: err}
+	case *messages.Deserialize:
+		return &messages.Ack{Err: a.db.Deserialize(m.Data)}
+	case *messages.TotalChanges:
+		return &messages.ExecReply{Result: messages.Result{RowsAffected: a.db.TotalChanges()}}
 	case *messages.Close:
 		a.closed = true
 		a.sh.closing.Store(true)
@@ -374,6 +527,33 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 	default:
 		return req.ErrorReply(fmt.Errorf("%w: %T is not a connection request", messages.ErrUnknownRequest, req))
 	}
+}
+
+// apply runs a registration now and records it for replay after a restart (remove: drops it).
+func (a *connActor) apply(key string, remove bool, fn func(*sqlitewasm.Conn) error) messages.Reply {
+	if err := fn(a.db); err != nil {
+		return &messages.Ack{Err: err}
+	}
+	a.sh.register(registration{key: key, apply: fn}, remove)
+	return &messages.Ack{}
+}
+
+func checkFunc(name string, nargs int) error {
+	if name == "" || nargs < -1 || nargs > 127 {
+		return &messages.ArgError{Reason: fmt.Sprintf("bad function name %q or argument count %d", name, nargs)}
+	}
+	return nil
+}
+
+// noBlob explains a blob request that cannot be served.
+func (a *connActor) noBlob(id messages.BlobID, open bool) error {
+	if open {
+		return &messages.ArgError{Reason: "negative offset or length"}
+	}
+	if id == 0 || id > a.sh.nextBlob {
+		return fmt.Errorf("%w: unknown blob %d", messages.ErrBlobClosed, id)
+	}
+	return messages.ErrBlobClosed
 }
 
 func (a *connActor) query(m *messages.Query) messages.Reply {

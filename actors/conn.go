@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 
 	"github.com/actorlite/actorlite/messages"
@@ -200,12 +201,13 @@ func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
 // aiosqlite's create_function. fn gets int64, float64, string, []byte or nil arguments and
 // returns a bindable value; its error fails the statement. It runs on the connection's
 // goroutine: a panic in it is a crash of the connection, which the supervisor answers and
-// restarts (with the function registered again).
-func (c *Conn) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error)) error {
+// restarts (with the function registered again). Without [Deterministic] SQLite calls it for
+// every row; see also [DirectOnly] and [Innocuous].
+func (c *Conn) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error), opts ...FuncOption) error {
 	if fn == nil {
 		return &messages.ArgError{Reason: "nil function"}
 	}
-	m := &messages.CreateFunction{Ctx: ctx, Name: name, NArgs: nargs, Fn: fn}
+	m := &messages.CreateFunction{Ctx: ctx, Name: name, NArgs: nargs, Fn: fn, Flags: funcFlags(opts)}
 	return c.ack(ctx, "create function", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 }
 
@@ -247,7 +249,8 @@ func (c *Conn) waitStopped(ctx context.Context) error {
 }
 
 // PID returns the connection actor's PID, for actors that message it directly with the
-// requests of package messages.
+// requests of package messages. Keep the Conn (and Close it when done) for as long as actors
+// use its PID: a Conn that is garbage collected closes its connection.
 func (c *Conn) PID() *actor.PID { return c.pid }
 
 // DSN returns the DSN the connection was opened with.
@@ -257,12 +260,14 @@ func (c *Conn) DSN() string { return c.sh.dsn }
 func (c *Conn) Done() <-chan struct{} { return c.sh.done }
 
 // Child is how a supervisor spawns and supervises a connection actor; programs use
-// [supervisor.Supervisor.Open] instead. Spawn [Child.Props] as a child, then [Child.Bind] the PID.
+// [supervisor.Supervisor.Open] instead. Spawn [Child.Props] as a child, [Child.Bind] the PID,
+// then hand out [Child.NewHandle]. A Child never holds the handles it gave out, so that a
+// handle dropped without Close is noticed and closed when it is garbage collected.
 type Child struct {
 	sh    *shared
 	props *actor.Props
-	conn  *Conn
 	disp  *loopDispatcher
+	pid   *actor.PID
 }
 
 // ChildConfig is what a connection actor needs from its supervisor.
@@ -285,17 +290,44 @@ func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
 // Props returns the actor's Props. Spawn them once.
 func (ch *Child) Props() *actor.Props { return ch.props }
 
-// Bind records the spawned actor's PID and returns the connection's handle.
-func (ch *Child) Bind(pid *actor.PID) *Conn {
-	ch.conn = &Conn{sh: ch.sh, pid: pid, root: ch.sh.sys.Root}
-	return ch.conn
-}
+// Bind records the spawned actor's PID.
+func (ch *Child) Bind(pid *actor.PID) { ch.pid = pid }
+
+// PID returns the bound PID.
+func (ch *Child) PID() *actor.PID { return ch.pid }
 
 // Discard releases a Child whose Props were never spawned.
 func (ch *Child) Discard() { ch.disp.Close() }
 
-// Conn returns the handle Bind returned.
-func (ch *Child) Conn() *Conn { return ch.conn }
+// NewHandle returns a handle on the connection. If the handle is garbage collected while the
+// connection is open, the connection is closed and a warning naming its DSN is logged.
+func (ch *Child) NewHandle() *Conn {
+	c := ch.handle()
+	runtime.AddCleanup(c, func(r collectedConn) {
+		if r.sh.closing.Load() {
+			return
+		}
+		r.sh.logger.Warn("actorlite: a Conn was garbage collected without Close; closing its connection", "dsn", r.sh.dsn)
+		r.root.Send(r.pid, &messages.Close{})
+	}, collectedConn{sh: ch.sh, pid: ch.pid, root: ch.sh.sys.Root})
+	return c
+}
+
+// collectedConn is what the cleanup of a collected Conn needs: not the Conn itself.
+type collectedConn struct {
+	sh   *shared
+	pid  *actor.PID
+	root *actor.RootContext
+}
+
+// handle returns an internal handle, with no cleanup attached.
+func (ch *Child) handle() *Conn { return &Conn{sh: ch.sh, pid: ch.pid, root: ch.sh.sys.Root} }
+
+// Close closes the connection as [Conn.Close] does.
+func (ch *Child) Close(ctx context.Context) error { return ch.handle().Close(ctx) }
+
+// Done returns a channel closed when the actor has stopped.
+func (ch *Child) Done() <-chan struct{} { return ch.sh.done }
 
 // DSN returns the connection's DSN.
 func (ch *Child) DSN() string { return ch.sh.dsn }

@@ -15,6 +15,8 @@ type config struct {
 	db        sqlitewasm.Config
 	fetchSize int
 	fault     func(messages.Request)
+
+	eventsFault func(batch int64, i int) // see WithEventsFault
 }
 
 // DefaultFetchSize is how many rows ride on a query's reply, and how many a cursor fetches at
@@ -92,4 +94,15 @@ func WithStatementCache(n int) Option {
 // each request is served, and a panic in it is a real crash of the connection actor.
 func WithFaultHook(fn func(req messages.Request)) Option {
 	return func(c *config) { c.fault = fn }
+}
+
+// WithFTS5 loads the FTS5 full-text search extension (https://sqlite.org/fts5.html) on the
+// connection. It is a separate Wasm module, so it costs memory per connection: opt in.
+func WithFTS5() Option {
+	return func(c *config) { c.db.Extensions = append(c.db.Extensions, sqlitewasm.ExtFTS5) }
+}
+
+// WithRTree loads the R*Tree and Geopoly extensions (https://sqlite.org/rtree.html).
+func WithRTree() Option {
+	return func(c *config) { c.db.Extensions = append(c.db.Extensions, sqlitewasm.ExtRTree) }
 }

@@ -192,7 +192,7 @@ func (e *ScanError) Unwrap() error { return ErrScan }
 // EventError is an event that failed validation. It wraps [ErrBadEvent].
 type EventError struct {
 	Index  int    // the event's index in the InsertEvents call (0 for InsertEvent)
-	Field  string // "UserID", "Name", "Properties" or "Table"
+	Field  string // "UserID", "Name", "Properties", "Timestamp" or "Table"
 	Reason string
 }
 

@@ -131,6 +131,7 @@ type CreateFunction struct {
 	Name    string
 	NArgs   int
 	Fn      func(args []any) (any, error)
+	Flags   FuncFlags
 }
 
 // Close closes the connection and replies [*Ack]: open cursors are closed, an open transaction

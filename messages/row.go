@@ -1,10 +1,12 @@
 package messages
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -151,8 +153,8 @@ func (s *rowSet) value(i int) any {
 		return math.Float64frombits(sl.v)
 	case kindText:
 		return string(s.buf[sl.v : sl.v+uint64(sl.n)])
-	case kindBlob:
-		return append([]byte(nil), s.buf[sl.v:sl.v+uint64(sl.n)]...)
+	case kindBlob: // never nil, so that an empty blob differs from NULL
+		return append([]byte{}, s.buf[sl.v:sl.v+uint64(sl.n)]...)
 	case kindBoxed:
 		return s.boxed[sl.n]
 	default:
@@ -166,7 +168,8 @@ func (s *rowSet) bytes(sl *slot) []byte { return s.buf[sl.v : sl.v+uint64(sl.n)]
 // Destinations: *int, *int64, *float64, *string, *[]byte, *bool, *time.Time, *json.RawMessage,
 // *any, and any [sql.Scanner] (sql.NullString and friends). Numbers convert between integer and
 // float when no precision is lost, and parse from text; NULL scans only into *any, *[]byte,
-// *json.RawMessage (as nil) and Scanners. A mismatch is a [*ScanError].
+// *json.RawMessage (as nil) and Scanners; an empty text or blob scans into those two as an
+// empty, non-nil slice. A mismatch, or a nil destination, is a [*ScanError].
 func (r Row) Scan(dest ...any) error {
 	if len(dest) != r.Len() {
 		return &ScanError{Column: -1, Reason: fmt.Sprintf("%d destinations for %d columns", len(dest), r.Len())}
@@ -184,6 +187,9 @@ func (r Row) scanOne(i int, dest any) error {
 	sl := &s.slots[r.off+i]
 	fail := func(format string, args ...any) error {
 		return &ScanError{Column: i, Name: s.cols[i].Name, Dest: fmt.Sprintf("%T", dest), Reason: fmt.Sprintf(format, args...)}
+	}
+	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fail("nil pointer")
 	}
 	var boxed any
 	if sl.kind == kindBoxed {
@@ -218,16 +224,16 @@ func (r Row) scanOne(i int, dest any) error {
 		return nil
 	case *[]byte:
 		switch sl.kind {
-		case kindText, kindBlob:
-			*d = append((*d)[:0:0], s.bytes(sl)...)
+		case kindText, kindBlob: // a new slice, never nil: an empty value differs from NULL
+			*d = append([]byte{}, s.bytes(sl)...)
 		case kindNull:
 			*d = nil
 		case kindBoxed:
 			switch b := boxed.(type) {
 			case []byte:
-				*d = append([]byte(nil), b...)
+				*d = bytes.Clone(b)
 			case json.RawMessage:
-				*d = append([]byte(nil), b...)
+				*d = bytes.Clone(b)
 			case string:
 				*d = []byte(b)
 			default:
@@ -240,15 +246,15 @@ func (r Row) scanOne(i int, dest any) error {
 	case *json.RawMessage:
 		switch sl.kind {
 		case kindText, kindBlob:
-			*d = append(json.RawMessage(nil), s.bytes(sl)...)
+			*d = append(json.RawMessage{}, s.bytes(sl)...)
 		case kindNull:
 			*d = nil
 		case kindBoxed:
 			switch b := boxed.(type) {
 			case json.RawMessage:
-				*d = append(json.RawMessage(nil), b...)
+				*d = bytes.Clone(b)
 			case []byte:
-				*d = append(json.RawMessage(nil), b...)
+				*d = bytes.Clone(b)
 			case string:
 				*d = json.RawMessage(b)
 			default:
@@ -443,10 +449,10 @@ type RowsBuilder struct {
 	nrows int
 }
 
-// NewRowsBuilder starts a chunk of rows with the given columns, with room for about n rows.
-// cols is shared by the rows built, not copied.
+// NewRowsBuilder starts a chunk of rows with the given columns, with room for about n rows
+// (n is only a hint: n <= 0 reserves none). cols is shared by the rows built, not copied.
 func NewRowsBuilder(cols []Column, n int) RowsBuilder {
-	return RowsBuilder{set: &rowSet{cols: cols, slots: make([]slot, 0, n*len(cols))}}
+	return RowsBuilder{set: &rowSet{cols: cols, slots: make([]slot, 0, max(n, 0)*len(cols))}}
 }
 
 // Int appends an integer value.

@@ -26,7 +26,8 @@ type Config struct {
 	// Converters maps a declared type (its first word, any case) to a converter. They are
 	// applied on top of the built-in ones; a nil Converter removes a built-in one.
 	Converters map[string]Converter
-	StmtCache  int // prepared statements kept for reuse; 0 means 64, negative means none
+	StmtCache  int      // prepared statements kept for reuse; 0 means 64, negative means none
+	Extensions []string // bundled extensions to load: ExtFTS5, ExtRTree
 }
 
 // Conn is one SQLite connection with a cache of prepared statements.
@@ -37,7 +38,14 @@ type Conn struct {
 	dsn   string
 	conv  map[string]Converter
 	cache stmtCache
-	rows  map[*Rows]struct{} // open result sets
+	rows  map[*Rows]struct{}         // open result sets
+	blobs map[*sqlite3.Blob]struct{} // open blobs
+
+	trace     func(sql string, d time.Duration)
+	cbErr     error // a guarded callback's panic, failing the running statement
+	onChanges func([]RowChange)
+	pending   []RowChange // changes of the open transaction
+	committed []RowChange // changes committed, not yet handed to onChanges
 }
 
 var pragmaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
@@ -63,7 +71,7 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, wrapErr(err, "")
 	}
-	c := &Conn{db: db, dsn: dsn, conv: builtinConverters(), rows: make(map[*Rows]struct{})}
+	c := &Conn{db: db, dsn: dsn, conv: builtinConverters(), rows: make(map[*Rows]struct{}), blobs: make(map[*sqlite3.Blob]struct{})}
 	for k, fn := range cfg.Converters {
 		if fn == nil {
 			delete(c.conv, convKey(k))
@@ -83,6 +91,7 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 		c.Close()
 		return nil, err
 	}
+	pinMemDB(db) // a shared memdb database outlives its connections
 	return c, nil
 }
 
@@ -135,7 +144,7 @@ func (c *Conn) setup(cfg Config) error {
 	if err := c.db.Exec(script.String()); err != nil {
 		return wrapErr(err, script.String())
 	}
-	return nil
+	return c.loadExtensions(cfg.Extensions)
 }
 
 // DSN returns the DSN the connection was opened with.
@@ -169,6 +178,10 @@ func (c *Conn) Close() (err error) {
 		r.stmt = nil
 	}
 	clear(c.rows)
+	for b := range c.blobs {
+		b.Close()
+	}
+	clear(c.blobs)
 	c.cache.clear()
 	for s := range c.db.Stmts() {
 		s.Close()
@@ -213,16 +226,37 @@ func (c *Conn) release(s *sqlite3.Stmt) {
 func (c *Conn) Exec(sql string, args []any) (messages.Result, error) {
 	s, err := c.prepare(sql)
 	if err != nil || s == nil {
-		return messages.Result{}, err
+		return messages.Result{}, c.stmtErr(err)
 	}
 	defer c.release(s)
 	if err := bindAll(s, args); err != nil {
 		return messages.Result{}, err
 	}
-	if err := s.Exec(); err != nil {
-		return messages.Result{}, wrapErr(err, sql)
+	if err := c.run(s, sql); err != nil {
+		return messages.Result{}, err
 	}
 	return messages.Result{LastInsertID: c.db.LastInsertRowID(), RowsAffected: c.db.Changes()}, nil
+}
+
+// run steps s to its end, traces it, and returns its error with any callback's panic.
+func (c *Conn) run(s *sqlite3.Stmt, sql string) error {
+	var t0 time.Time
+	if c.trace != nil {
+		t0 = time.Now()
+	}
+	err := wrapErr(s.Exec(), sql)
+	c.traced(s, time.Since(t0))
+	return c.stmtErr(err)
+}
+
+// stmtErr completes a statement's error: a guarded callback's panic, an authorizer's denial.
+func (c *Conn) stmtErr(err error) error {
+	err = c.takeCallbackErr(err)
+	var me *messages.Error
+	if errors.As(err, &me) && me.Code == 23 { // SQLITE_AUTH
+		err = fmt.Errorf("%w: %w", messages.ErrNotAuthorized, err)
+	}
+	return err
 }
 
 // ExecMany runs sql once per argument list, in one transaction unless one is open. On an
@@ -230,13 +264,13 @@ func (c *Conn) Exec(sql string, args []any) (messages.Result, error) {
 func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	s, err := c.prepare(sql)
 	if err != nil || s == nil {
-		return messages.Result{}, err
+		return messages.Result{}, c.stmtErr(err)
 	}
 	defer c.release(s)
 	own := c.db.GetAutocommit()
 	if own {
-		if err := c.db.Exec("BEGIN"); err != nil {
-			return messages.Result{}, wrapErr(err, "BEGIN")
+		if _, err := c.Exec("BEGIN", nil); err != nil {
+			return messages.Result{}, err
 		}
 	}
 	var res messages.Result
@@ -245,16 +279,16 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 			err = fmt.Errorf("args[%d]: %w", i, err)
 			return messages.Result{}, c.abort(own, err)
 		}
-		if err := s.Exec(); err != nil {
-			err = fmt.Errorf("args[%d]: %w", i, wrapErr(err, sql))
+		if err := c.run(s, sql); err != nil {
+			err = fmt.Errorf("args[%d]: %w", i, err)
 			return messages.Result{}, c.abort(own, err)
 		}
 		res.RowsAffected += c.db.Changes()
 	}
 	res.LastInsertID = c.db.LastInsertRowID()
 	if own {
-		if err := c.db.Exec("COMMIT"); err != nil {
-			return messages.Result{}, c.abort(own, wrapErr(err, "COMMIT"))
+		if _, err := c.Exec("COMMIT", nil); err != nil {
+			return messages.Result{}, c.abort(own, err)
 		}
 	}
 	return res, nil
@@ -264,18 +298,34 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 func (c *Conn) abort(own bool, err error) error {
 	if own && !c.db.GetAutocommit() {
 		old := c.db.SetInterrupt(context.Background()) // roll back even when interrupted
-		rerr := c.db.Exec("ROLLBACK")
+		_, rerr := c.Exec("ROLLBACK", nil)
 		c.db.SetInterrupt(old)
 		if rerr != nil {
-			return errors.Join(err, wrapErr(rerr, "ROLLBACK"))
+			return errors.Join(err, rerr)
 		}
 	}
 	return err
 }
 
-// ExecScript runs a script of statements separated by semicolons.
+// ExecScript runs a script of statements separated by semicolons, one prepared statement
+// at a time (each traced, each interruptible), and stops at the first error.
 func (c *Conn) ExecScript(script string) error {
-	return wrapErr(c.db.Exec(script), "")
+	for rest := script; strings.TrimSpace(rest) != ""; {
+		s, tail, err := c.db.Prepare(rest)
+		if err != nil {
+			return c.stmtErr(wrapErr(err, rest))
+		}
+		if s == nil { // only comments or spaces left
+			return nil
+		}
+		err = c.run(s, s.SQL())
+		s.Close()
+		if err != nil {
+			return err
+		}
+		rest = tail
+	}
+	return nil
 }
 
 // Begin opens a transaction in mode ([messages.Deferred], Immediate or Exclusive; "" is Deferred).
@@ -330,19 +380,32 @@ func (c *Conn) Changes() int64 { return c.db.Changes() }
 // TotalChanges returns the rows changed since the connection opened.
 func (c *Conn) TotalChanges() int64 { return c.db.TotalChanges() }
 
-// CreateFunction registers a scalar SQL function (nargs -1: any count), not deterministic
-// (SQLite calls it for every row, as Python's default deterministic=False). A panic in fn
-// propagates to the caller of the statement that called it.
-func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, error)) error {
+// FuncFlag qualifies a user function. https://sqlite.org/c3ref/c_deterministic.html
+type FuncFlag uint32
+
+// Function flags.
+const (
+	// Deterministic: the same arguments always give the same result, so SQLite may factor
+	// calls out and the function is allowed in index expressions and generated columns.
+	Deterministic = FuncFlag(sqlite3.DETERMINISTIC)
+	// DirectOnly: the function may be called only from top-level SQL, never from triggers,
+	// views, CHECK constraints, generated columns or index expressions.
+	DirectOnly = FuncFlag(sqlite3.DIRECTONLY)
+	// Innocuous: the function has no side effects and may be used in the schema even with
+	// trusted_schema off (go-sqlite3's default).
+	Innocuous = FuncFlag(sqlite3.INNOCUOUS)
+)
+
+// CreateFunction registers a scalar SQL function (nargs -1: any count). Without
+// [Deterministic] in flags SQLite calls it for every row, as Python's default
+// deterministic=False. A panic in fn propagates to the caller of the statement that called
+// it; nil fn removes the function.
+func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, error), flags ...FuncFlag) error {
 	if fn == nil {
 		return wrapErr(c.db.CreateFunction(name, nargs, 0, nil), "")
 	}
-	err := c.db.CreateFunction(name, nargs, 0, func(ctx sqlite3.Context, arg ...sqlite3.Value) {
-		args := make([]any, len(arg))
-		for i, v := range arg {
-			args[i] = valueOf(v)
-		}
-		res, err := fn(args)
+	err := c.db.CreateFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func(ctx sqlite3.Context, arg ...sqlite3.Value) {
+		res, err := fn(argValues(arg))
 		if err == nil {
 			err = setResult(ctx, res)
 		}
@@ -351,6 +414,22 @@ func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, 
 		}
 	})
 	return wrapErr(err, "")
+}
+
+func orFlags(flags []FuncFlag) FuncFlag {
+	var f FuncFlag
+	for _, x := range flags {
+		f |= x
+	}
+	return f
+}
+
+func argValues(arg []sqlite3.Value) []any {
+	args := make([]any, len(arg))
+	for i, v := range arg {
+		args[i] = valueOf(v)
+	}
+	return args
 }
 
 // Backup copies the main database to the file dest (created or overwritten) in one step.

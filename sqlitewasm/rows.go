@@ -2,6 +2,7 @@ package sqlitewasm
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/ncruces/go-sqlite3"
@@ -16,13 +17,14 @@ type Rows struct {
 	cols []messages.Column
 	conv []Converter // per column; nil when no column has one
 	done bool
+	took time.Duration // time spent stepping, for the trace
 }
 
 // Query runs sql with args and returns its result set, positioned before the first row.
 func (c *Conn) Query(sql string, args []any) (*Rows, error) {
 	s, err := c.prepare(sql)
 	if err != nil {
-		return nil, err
+		return nil, c.stmtErr(err)
 	}
 	r := &Rows{c: c, stmt: s, sql: sql}
 	if s == nil { // empty SQL or only comments
@@ -62,14 +64,15 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	}
 	s := r.stmt
 	ncol := len(r.cols)
+	t0 := time.Now()
+	defer func() { r.took += time.Since(t0) }()
 	for got := 0; n <= 0 || got < n; got++ {
 		if !s.Step() {
-			err := s.Err()
+			err := wrapErr(s.Err(), r.sql)
+			r.took += time.Since(t0)
+			t0 = time.Now()
 			r.Close()
-			if err != nil {
-				return true, wrapErr(err, r.sql)
-			}
-			return true, nil
+			return true, r.c.stmtErr(err)
 		}
 		for i := range ncol {
 			if err := r.column(b, i); err != nil {
@@ -133,6 +136,7 @@ func convert(fn Converter, v any) (res any, err error) {
 // Close gives the statement back. It is safe to call more than once.
 func (r *Rows) Close() {
 	if r.stmt != nil {
+		r.c.traced(r.stmt, r.took)
 		delete(r.c.rows, r)
 		r.c.release(r.stmt)
 		r.stmt = nil
@@ -158,3 +162,6 @@ func (c *Conn) QueryRow(sql string, args []any) (messages.Row, error) {
 	}
 	return rows[0], nil
 }
+
+// newBuilder starts a chunk of rows for r.
+func newBuilder(r *Rows) messages.RowsBuilder { return messages.NewRowsBuilder(r.cols, 16) }

@@ -51,6 +51,9 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 	case []byte:
 		err = stmt.BindBlob(pos, v)
 	case time.Time:
+		if !timeStorable(v) {
+			return badArg(pos, arg, errTimeRange.Error())
+		}
 		err = stmt.BindText(pos, v.UTC().Format(messages.TimeLayout))
 	case int32:
 		err = stmt.BindInt64(pos, int64(v))
@@ -74,6 +77,12 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 		if depth > 0 {
 			return badArg(pos, arg, "driver.Valuer returned another driver.Valuer")
 		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() &&
+			rv.Type().Elem().Implements(valuerType) {
+			// A nil pointer to a type whose Value has a value receiver: NULL, as database/sql
+			// binds it, rather than the panic calling Value would be.
+			return bind(stmt, pos, nil, depth)
+		}
 		dv, verr := callValuer(v)
 		if verr != nil {
 			return &messages.ArgError{Pos: pos, Type: fmt.Sprintf("%T", arg), Reason: "Value() failed: " + verr.Error()}
@@ -86,6 +95,17 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 		return &messages.ArgError{Pos: pos, Type: fmt.Sprintf("%T", arg), Reason: err.Error()}
 	}
 	return nil
+}
+
+var valuerType = reflect.TypeFor[driver.Valuer]()
+
+// errTimeRange rejects a time whose year [messages.TimeLayout] cannot write in four digits:
+// its text would be neither fixed-width nor readable by [messages.ParseTime].
+var errTimeRange = fmt.Errorf("year outside 0000-9999 cannot be stored as %s", messages.TimeLayout)
+
+func timeStorable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 // callValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error.
@@ -249,6 +269,9 @@ func setResult(ctx sqlite3.Context, v any) error {
 	case []byte:
 		ctx.ResultBlob(v)
 	case time.Time:
+		if !timeStorable(v) {
+			return fmt.Errorf("actorlite: function result %v: %w", v, errTimeRange)
+		}
 		ctx.ResultText(v.UTC().Format(messages.TimeLayout))
 	default:
 		return fmt.Errorf("actorlite: function result of unsupported type %T", v)

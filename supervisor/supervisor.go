@@ -179,7 +179,7 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 	case <-s.stopped:
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
-	conn := child.Conn()
+	conn := child.NewHandle()
 	if err := child.WaitOpen(ctx); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
@@ -230,10 +230,10 @@ func (s *Supervisor) stop(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := ch.Conn().Close(ctx); err != nil && ctx.Err() != nil {
+			if err := ch.Close(ctx); err != nil && ctx.Err() != nil {
 				ch.Interrupt() // ctx is done: stop now, interrupting what runs
-				s.sys.Root.Stop(ch.Conn().PID())
-				<-ch.Conn().Done()
+				s.sys.Root.Stop(ch.PID())
+				<-ch.Done()
 			}
 		}()
 	}

@@ -1,0 +1,157 @@
+package sqlitewasm
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Dump writes SQL text that recreates the main database, like sqlite3's .dump and Python's
+// iterdump: the tables with their rows, then indexes, triggers and views, in one transaction.
+// It reads one consistent snapshot (inside a savepoint, so it also works inside an open
+// transaction, where it sees that transaction's changes).
+func (c *Conn) Dump(w io.Writer) (err error) {
+	if _, err := c.Exec("SAVEPOINT actorlite_dump", nil); err != nil {
+		return err
+	}
+	defer func() {
+		if _, rerr := c.Exec("RELEASE actorlite_dump", nil); err == nil {
+			err = rerr
+		}
+	}()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := c.dump(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+type schemaEntry struct{ name, typ, sql string }
+
+func (c *Conn) schema(where string) ([]schemaEntry, error) {
+	r, err := c.Query(`SELECT name, type, sql FROM sqlite_schema WHERE sql NOT NULL AND `+where+` ORDER BY rowid`, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []schemaEntry
+	for {
+		b := newBuilder(r)
+		done, err := r.Next(&b, 256)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range b.Rows() {
+			var e schemaEntry
+			if err := row.Scan(&e.name, &e.typ, &e.sql); err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		if done {
+			return out, nil
+		}
+	}
+}
+
+func (c *Conn) dump(w *bufio.Writer) error {
+	w.WriteString("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n")
+	tables, err := c.schema("type = 'table'")
+	if err != nil {
+		return err
+	}
+	writable := false
+	for _, t := range tables {
+		switch {
+		case t.name == "sqlite_sequence":
+			w.WriteString("DELETE FROM sqlite_sequence;\n")
+		case t.name == "sqlite_stat1":
+			w.WriteString("ANALYZE sqlite_schema;\n")
+		case strings.HasPrefix(t.name, "sqlite_"):
+			continue
+		case strings.HasPrefix(strings.ToUpper(t.sql), "CREATE VIRTUAL TABLE"):
+			if !writable {
+				w.WriteString("PRAGMA writable_schema=ON;\n")
+				writable = true
+			}
+			fmt.Fprintf(w, "INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql) VALUES('table',%s,%s,0,%s);\n",
+				quote(t.name), quote(t.name), quote(t.sql))
+			continue
+		default:
+			fmt.Fprintf(w, "%s;\n", t.sql)
+		}
+		if err := c.dumpRows(w, t.name); err != nil {
+			return err
+		}
+	}
+	others, err := c.schema("type IN ('index', 'trigger', 'view')")
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		fmt.Fprintf(w, "%s;\n", o.sql)
+	}
+	if writable {
+		w.WriteString("PRAGMA writable_schema=OFF;\n")
+	}
+	_, err = w.WriteString("COMMIT;\n")
+	return err
+}
+
+// dumpRows writes an INSERT per row of table, its values quoted by SQLite's quote().
+func (c *Conn) dumpRows(w *bufio.Writer, table string) error {
+	cols, err := c.Query(`SELECT name FROM pragma_table_info(?)`, []any{table})
+	if err != nil {
+		return err
+	}
+	b := newBuilder(cols)
+	_, err = cols.Next(&b, -1)
+	cols.Close()
+	if err != nil {
+		return err
+	}
+	var names, quoted []string
+	for _, row := range b.Rows() {
+		var n string
+		if err := row.Scan(&n); err != nil {
+			return err
+		}
+		names = append(names, ident(n))
+		quoted = append(quoted, "quote("+ident(n)+")")
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	prefix := fmt.Sprintf("INSERT INTO %s(%s) VALUES(", ident(table), strings.Join(names, ","))
+	r, err := c.Query(fmt.Sprintf("SELECT %s FROM %s", strings.Join(quoted, "||','||"), ident(table)), nil)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		b := newBuilder(r)
+		done, err := r.Next(&b, 512)
+		if err != nil {
+			return err
+		}
+		for _, row := range b.Rows() {
+			var vals string
+			if err := row.Scan(&vals); err != nil {
+				return err
+			}
+			w.WriteString(prefix)
+			w.WriteString(vals)
+			if _, err := w.WriteString(");\n"); err != nil {
+				return err
+			}
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func quote(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }

@@ -1,0 +1,329 @@
+package sqlitewasm
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
+	"github.com/ncruces/go-sqlite3/ext/rtree"
+	"github.com/ncruces/go-sqlite3/ext/serdes"
+)
+
+// Aggregate is a user aggregate function (see [messages.Aggregate]).
+type Aggregate = messages.Aggregate
+
+// WindowAggregate is an aggregate that can also be a window function (see
+// [messages.WindowAggregate]).
+type WindowAggregate = messages.WindowAggregate
+
+// aggregateFunc adapts an Aggregate to go-sqlite3.
+type aggregateFunc struct {
+	agg    Aggregate
+	window bool // registered as a window function: Value gives each result
+	err    error
+}
+
+func (a *aggregateFunc) Step(ctx sqlite3.Context, arg ...sqlite3.Value) {
+	if a.err == nil {
+		a.err = a.agg.Step(argValues(arg))
+	}
+}
+
+func (a *aggregateFunc) Inverse(ctx sqlite3.Context, arg ...sqlite3.Value) {
+	if a.err == nil {
+		a.err = a.agg.(WindowAggregate).Inverse(argValues(arg))
+	}
+}
+
+func (a *aggregateFunc) Value(ctx sqlite3.Context) {
+	if a.err != nil {
+		ctx.ResultError(a.err)
+		return
+	}
+	var res any
+	var err error
+	if w, ok := a.agg.(WindowAggregate); ok && a.window {
+		res, err = w.Value()
+	} else {
+		res, err = a.agg.Final()
+	}
+	if err == nil {
+		err = setResult(ctx, res)
+	}
+	if err != nil {
+		ctx.ResultError(err)
+	}
+}
+
+// CreateAggregate registers an aggregate SQL function; newAgg makes the state of one group.
+// A panic in it propagates as in [Conn.CreateFunction].
+func (c *Conn) CreateAggregate(name string, nargs int, newAgg func() Aggregate, flags ...FuncFlag) error {
+	if newAgg == nil {
+		return wrapErr(c.db.CreateWindowFunction(name, nargs, 0, nil), "")
+	}
+	return wrapErr(c.db.CreateWindowFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func() sqlite3.AggregateFunction {
+		return &aggregateFunc{agg: newAgg()}
+	}), "")
+}
+
+// CreateWindowFunction registers an aggregate that can also be used as a window function.
+func (c *Conn) CreateWindowFunction(name string, nargs int, newAgg func() WindowAggregate, flags ...FuncFlag) error {
+	if newAgg == nil {
+		return wrapErr(c.db.CreateWindowFunction(name, nargs, 0, nil), "")
+	}
+	return wrapErr(c.db.CreateWindowFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func() sqlite3.AggregateFunction {
+		return &windowFunc{aggregateFunc{agg: newAgg(), window: true}}
+	}), "")
+}
+
+type windowFunc struct{ aggregateFunc }
+
+var (
+	_ sqlite3.AggregateFunction = (*aggregateFunc)(nil)
+	_ sqlite3.WindowFunction    = (*windowFunc)(nil)
+)
+
+// CreateCollation registers a collating sequence; cmp returns <0, 0 or >0 as a sorts before,
+// with, or after b. nil removes it.
+func (c *Conn) CreateCollation(name string, cmp func(a, b string) int) error {
+	if cmp == nil {
+		return wrapErr(c.db.CreateCollation(name, nil), "")
+	}
+	return wrapErr(c.db.CreateCollation(name, func(a, b []byte) int { return cmp(string(a), string(b)) }), "")
+}
+
+// authActions names SQLite's authorizer action codes in SQLite's words.
+var authActions = [...]string{
+	"COPY", "CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE",
+	"CREATE_TEMP_TRIGGER", "CREATE_TEMP_VIEW", "CREATE_TRIGGER", "CREATE_VIEW", "DELETE",
+	"DROP_INDEX", "DROP_TABLE", "DROP_TEMP_INDEX", "DROP_TEMP_TABLE", "DROP_TEMP_TRIGGER",
+	"DROP_TEMP_VIEW", "DROP_TRIGGER", "DROP_VIEW", "INSERT", "PRAGMA", "READ", "SELECT",
+	"TRANSACTION", "UPDATE", "ATTACH", "DETACH", "ALTER_TABLE", "REINDEX", "ANALYZE",
+	"CREATE_VTABLE", "DROP_VTABLE", "FUNCTION", "SAVEPOINT", "RECURSIVE",
+}
+
+func authAction(code sqlite3.AuthorizerActionCode) string {
+	if int(code) < len(authActions) {
+		return authActions[code]
+	}
+	return fmt.Sprintf("ACTION_%d", code)
+}
+
+// authRequest fills the Table and Column of a request where its action names them.
+func authRequest(code sqlite3.AuthorizerActionCode, arg1, arg2, db, trigger string) messages.AuthRequest {
+	r := messages.AuthRequest{Action: authAction(code), Arg1: arg1, Arg2: arg2, Database: db, Trigger: trigger}
+	switch code {
+	case sqlite3.AUTH_READ, sqlite3.AUTH_UPDATE:
+		r.Table, r.Column = arg1, arg2
+	case sqlite3.AUTH_CREATE_INDEX, sqlite3.AUTH_CREATE_TEMP_INDEX, sqlite3.AUTH_DROP_INDEX,
+		sqlite3.AUTH_DROP_TEMP_INDEX, sqlite3.AUTH_CREATE_TRIGGER, sqlite3.AUTH_CREATE_TEMP_TRIGGER,
+		sqlite3.AUTH_DROP_TRIGGER, sqlite3.AUTH_DROP_TEMP_TRIGGER, sqlite3.AUTH_ALTER_TABLE:
+		r.Table = arg2
+	case sqlite3.AUTH_CREATE_TABLE, sqlite3.AUTH_CREATE_TEMP_TABLE, sqlite3.AUTH_DROP_TABLE,
+		sqlite3.AUTH_DROP_TEMP_TABLE, sqlite3.AUTH_INSERT, sqlite3.AUTH_DELETE, sqlite3.AUTH_ANALYZE,
+		sqlite3.AUTH_CREATE_VTABLE, sqlite3.AUTH_DROP_VTABLE:
+		r.Table = arg1
+	}
+	return r
+}
+
+// SetAuthorizer installs fn as the statement authorizer (nil removes it). A statement fn
+// denies fails with an error wrapping [messages.ErrNotAuthorized]. fn is the caller's code: a
+// panic in it denies the statement, which then fails with an error holding the panic.
+// https://sqlite.org/c3ref/set_authorizer.html
+func (c *Conn) SetAuthorizer(fn func(messages.AuthRequest) messages.AuthResult) error {
+	if fn == nil {
+		return wrapErr(c.db.SetAuthorizer(nil), "")
+	}
+	return wrapErr(c.db.SetAuthorizer(func(code sqlite3.AuthorizerActionCode, a3, a4, db, inner string) sqlite3.AuthorizerReturnCode {
+		res := messages.AuthDeny
+		c.guard("authorizer", func() { res = fn(authRequest(code, a3, a4, db, inner)) })
+		switch res {
+		case messages.AuthOK:
+			return sqlite3.AUTH_OK
+		case messages.AuthIgnore:
+			return sqlite3.AUTH_IGNORE
+		default:
+			return sqlite3.AUTH_DENY
+		}
+	}), "")
+}
+
+// guard runs a callback of the caller's, turning a panic into an error recorded for the
+// statement that is running (see [Conn.takeCallbackErr]).
+func (c *Conn) guard(what string, fn func()) {
+	defer func() {
+		if p := recover(); p != nil && c.cbErr == nil {
+			c.cbErr = fmt.Errorf("actorlite: %s callback panicked: %v", what, p)
+		}
+	}()
+	fn()
+}
+
+// GuardCallback runs fn as [Conn.SetAuthorizer] runs its callback: a panic in it is recorded
+// and fails the statement that is running instead of the connection. For callbacks the
+// connection's owner installs around statements (a progress handler, say).
+func (c *Conn) GuardCallback(what string, fn func()) { c.guard(what, fn) }
+
+// CallbackFailed reports whether a guarded callback panicked during the current statement.
+func (c *Conn) CallbackFailed() bool { return c.cbErr != nil }
+
+// takeCallbackErr returns (and clears) the panic of a guarded callback joined to err.
+func (c *Conn) takeCallbackErr(err error) error {
+	if c.cbErr == nil {
+		return err
+	}
+	cb := c.cbErr
+	c.cbErr = nil
+	if err == nil {
+		return cb
+	}
+	return fmt.Errorf("%w: %w", cb, err)
+}
+
+// SetTrace installs fn, called after every statement the connection runs (through Exec,
+// ExecMany, ExecScript, Query, and transactions) with its SQL, parameters expanded, and the
+// time it took. nil removes it. A panic in fn fails the statement's call with an error (the
+// statement itself ran).
+func (c *Conn) SetTrace(fn func(sql string, d time.Duration)) { c.trace = fn }
+
+// traced reports a finished statement to the trace callback.
+func (c *Conn) traced(s *sqlite3.Stmt, d time.Duration) {
+	if c.trace == nil || s == nil {
+		return
+	}
+	sql := s.ExpandedSQL()
+	c.guard("trace", func() { c.trace(sql, d) })
+}
+
+// RowChange is one row changed by a committed transaction.
+type RowChange = messages.RowChange
+
+// SetUpdateHook collects the rows changed by each transaction and gives them to fn after it
+// commits; the changes of a rolled-back transaction are dropped. nil removes it. fn runs on
+// the connection's goroutine after the statement that committed returns: see [Conn.FlushChanges].
+func (c *Conn) SetUpdateHook(fn func([]RowChange)) {
+	c.onChanges = fn
+	c.pending, c.committed = nil, nil
+	if fn == nil {
+		c.db.UpdateHook(nil)
+		c.db.CommitHook(nil)
+		c.db.RollbackHook(nil)
+		return
+	}
+	c.db.UpdateHook(func(op sqlite3.AuthorizerActionCode, db, table string, rowid int64) {
+		c.pending = append(c.pending, RowChange{Op: authAction(op), Database: db, Table: table, RowID: rowid})
+	})
+	c.db.CommitHook(func() bool {
+		c.committed = append(c.committed, c.pending...)
+		c.pending = c.pending[:0]
+		return true
+	})
+	c.db.RollbackHook(func() { c.pending = c.pending[:0] })
+}
+
+// FlushChanges hands the changes committed since the last call to the update hook.
+func (c *Conn) FlushChanges() {
+	if c.onChanges == nil || len(c.committed) == 0 {
+		return
+	}
+	ch := c.committed
+	c.committed = nil
+	c.onChanges(ch)
+}
+
+// Blob is an open BLOB for incremental I/O. Not safe for concurrent use.
+type Blob struct {
+	b *sqlite3.Blob
+}
+
+// OpenBlob opens the blob in table.column of the row rowid, for reading, or also writing.
+// https://sqlite.org/c3ref/blob_open.html
+func (c *Conn) OpenBlob(table, column string, rowid int64, write bool) (*Blob, error) {
+	b, err := c.db.OpenBlob("main", table, column, rowid, write)
+	if err != nil {
+		return nil, wrapErr(err, "")
+	}
+	c.blobs[b] = struct{}{}
+	return &Blob{b: b}, nil
+}
+
+// Size returns the blob's size in bytes.
+func (b *Blob) Size() int64 { return b.b.Size() }
+
+// ReadAt reads len(p) bytes at off (fewer at the end, with io.EOF).
+func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
+	size := b.b.Size()
+	if off >= size {
+		return 0, io.EOF
+	}
+	if _, err := b.b.Seek(off, io.SeekStart); err != nil {
+		return 0, wrapErr(err, "")
+	}
+	n := int(min(int64(len(p)), size-off))
+	n, err := io.ReadFull(b.b, p[:n])
+	if err == nil && n < len(p) {
+		err = io.EOF
+	}
+	return n, wrapErr(err, "")
+}
+
+// WriteAt writes p at off. A blob cannot grow: writing past its end is an error.
+func (b *Blob) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > b.b.Size() {
+		return 0, &messages.ArgError{Reason: fmt.Sprintf("write of %d bytes at %d past the blob's end (%d bytes); blobs cannot grow: use zeroblob(n)", len(p), off, b.b.Size())}
+	}
+	if _, err := b.b.Seek(off, io.SeekStart); err != nil {
+		return 0, wrapErr(err, "")
+	}
+	n, err := b.b.Write(p)
+	return n, wrapErr(err, "")
+}
+
+// Close closes the blob.
+func (c *Conn) CloseBlob(b *Blob) error {
+	delete(c.blobs, b.b)
+	return wrapErr(b.b.Close(), "")
+}
+
+// Serialize returns the bytes of the main database, as a database file holds them.
+func (c *Conn) Serialize() ([]byte, error) {
+	data, err := serdes.Serialize(c.db, "main")
+	return data, wrapErr(err, "")
+}
+
+// Deserialize replaces the main database with data (the bytes of a database file).
+func (c *Conn) Deserialize(data []byte) error {
+	if len(data) == 0 {
+		return &messages.ArgError{Reason: "no data to deserialize"}
+	}
+	return wrapErr(serdes.Deserialize(c.db, "main", data), "")
+}
+
+// Extension names for [Config].Extensions.
+const (
+	ExtFTS5  = "fts5"  // full-text search, https://sqlite.org/fts5.html
+	ExtRTree = "rtree" // R*Tree and geopoly, https://sqlite.org/rtree.html
+)
+
+func (c *Conn) loadExtensions(names []string) error {
+	for _, name := range names {
+		var err error
+		switch strings.ToLower(name) {
+		case ExtFTS5:
+			err = fts5.Register(c.db)
+		case ExtRTree:
+			err = rtree.Register(c.db)
+		default:
+			return &messages.ArgError{Reason: fmt.Sprintf("unknown extension %q (bundled: fts5, rtree; JSON and math functions are built in)", name)}
+		}
+		if err != nil {
+			return fmt.Errorf("actorlite: loading %s: %w", name, wrapErr(err, ""))
+		}
+	}
+	return nil
+}
