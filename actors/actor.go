@@ -561,6 +561,10 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 	if err != nil {
 		return &messages.Rows{Err: err, Done: true}
 	}
+	if m.ReadOnly && !r.ReadOnly() {
+		r.Close()
+		return &messages.Rows{Err: messages.ErrNotReadOnly, Done: true}
+	}
 	n := m.FetchSize
 	if n == 0 {
 		n = a.sh.cfg.fetchSize

@@ -126,7 +126,12 @@ func (c *Conn) ExecScript(ctx context.Context, script string) error {
 // a small result costs one round trip. Close the cursor, or read it to the end; an open cursor
 // holds a read snapshot, which keeps WAL checkpoints from completing.
 func (c *Conn) Query(ctx context.Context, sql string, args ...any) (*Cursor, error) {
-	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args}
+	return c.query(ctx, sql, args, 0, false)
+}
+
+// query runs Query with a fetch size (0: the connection's) and, for pools, ReadOnly.
+func (c *Conn) query(ctx context.Context, sql string, args []any, fetch int, readOnly bool) (*Cursor, error) {
+	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: fetch, ReadOnly: readOnly}
 	r, err := c.call(ctx, "query", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 	if err != nil {
 		return nil, err

@@ -57,6 +57,9 @@ type Query struct {
 	SQL       string
 	Args      []any
 	FetchSize int
+	// ReadOnly asks the actor to run the statement only if SQLite reports it read-only, and
+	// to fail with ErrNotReadOnly (having run nothing) otherwise. Pools route with it.
+	ReadOnly bool
 }
 
 // CursorID names an open cursor inside its connection actor. Ids are never reused by a

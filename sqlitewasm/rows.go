@@ -11,13 +11,14 @@ import (
 // Rows is an open result set: a prepared statement stepped on demand. Close it (or read it to
 // the end) to give the statement back. Not safe for concurrent use.
 type Rows struct {
-	c    *Conn
-	stmt *sqlite3.Stmt
-	sql  string
-	cols []messages.Column
-	conv []Converter // per column; nil when no column has one
-	done bool
-	took time.Duration // time spent stepping, for the trace
+	c       *Conn
+	stmt    *sqlite3.Stmt
+	sql     string
+	cols    []messages.Column
+	conv    []Converter // per column; nil when no column has one
+	done    bool
+	took    time.Duration // time spent stepping, for the trace
+	stepped bool          // the statement ran (a statement closed before running is not traced)
 }
 
 // Query runs sql with args and returns its result set, positioned before the first row.
@@ -50,6 +51,10 @@ func (c *Conn) Query(sql string, args []any) (*Rows, error) {
 	return r, nil
 }
 
+// ReadOnly reports whether the statement makes no direct change to the database.
+// https://sqlite.org/c3ref/stmt_readonly.html
+func (r *Rows) ReadOnly() bool { return r.stmt == nil || r.stmt.ReadOnly() }
+
 // Columns returns the result's columns (cursor.description).
 func (r *Rows) Columns() []messages.Column { return r.cols }
 
@@ -65,6 +70,7 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	s := r.stmt
 	ncol := len(r.cols)
 	t0 := time.Now()
+	r.stepped = true
 	defer func() { r.took += time.Since(t0) }()
 	for got := 0; n <= 0 || got < n; got++ {
 		if !s.Step() {
@@ -136,7 +142,9 @@ func convert(fn Converter, v any) (res any, err error) {
 // Close gives the statement back. It is safe to call more than once.
 func (r *Rows) Close() {
 	if r.stmt != nil {
-		r.c.traced(r.stmt, r.took)
+		if r.stepped {
+			r.c.traced(r.stmt, r.took)
+		}
 		delete(r.c.rows, r)
 		r.c.release(r.stmt)
 		r.stmt = nil

@@ -3,6 +3,9 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -70,4 +73,50 @@ func BenchmarkCancelLatency(b *testing.B) {
 	}
 	reportPercentiles(b, ret, "return-")
 	reportPercentiles(b, free, "free-")
+}
+
+// BenchmarkPoolReads compares point selects from 8 goroutines through a pool with 2 readers
+// with the same through a single Conn, in the same run.
+func BenchmarkPoolReads(b *testing.B) {
+	const rows = 20_000
+	s := start(b, supervisor.Config{})
+	ctx := context.Background()
+	p, err := s.OpenPool(ctx, filepath.Join(b.TempDir(), "pool.db"), 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if err := p.ExecScript(ctx, "CREATE TABLE kv (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	args := make([][]any, rows)
+	for i := range args {
+		args[i] = []any{fmt.Sprintf("value %d", i)}
+	}
+	if _, err := p.ExecMany(ctx, "INSERT INTO kv (v) VALUES (?)", args); err != nil {
+		b.Fatal(err)
+	}
+	single := p.Writer()
+	run := func(b *testing.B, query func(id int64) (messages.Row, error)) {
+		b.SetParallelism(4) // 8 goroutines on 2 cores
+		b.ReportAllocs()
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				id := rand.Int64N(rows) + 1
+				if row, err := query(id); err != nil || row.Index(0) != id {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "queries/s")
+	}
+	const q = "SELECT id, v FROM kv WHERE id = ?"
+	b.Run("pool-2-readers", func(b *testing.B) {
+		run(b, func(id int64) (messages.Row, error) { return p.QueryRow(ctx, q, id) })
+	})
+	b.Run("single-conn", func(b *testing.B) {
+		run(b, func(id int64) (messages.Row, error) { return single.QueryRow(ctx, q, id) })
+	})
 }

@@ -55,6 +55,8 @@ type Stats struct {
 	EventBatches    int64 // transactions the events writer committed
 	EventsFailed    int64 // events whose callers got an error after they were queued
 	EventsQueued    int64 // events waiting for their batch now
+
+	Pools []actors.PoolStats // per open pool (see OpenPool)
 }
 
 // Supervisor is the entry point of actorlite: it owns the supervising parent actor of every
@@ -68,6 +70,7 @@ type Supervisor struct {
 
 	mu       sync.Mutex
 	children map[string]*actors.Child // by PID id
+	pools    []*actors.Pool
 	stopping bool
 
 	stopOnce sync.Once
@@ -137,6 +140,7 @@ func (s *Supervisor) Stats() Stats {
 	st := Stats{
 		Restarts: s.restarts.Load(), Crashes: s.crashes.Load(), Stopped: s.abandoned.Load(),
 		OpenConns: s.openConns.Load(), Opened: s.opened.Load(),
+		Pools: s.poolStats(),
 	}
 	if e := s.events; e != nil {
 		st.Crashes += e.crashes.Load()

@@ -1,0 +1,278 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Pool is one writer connection and N reader connections to one database, so that concurrent
+// programs read in parallel and never see "database is locked": SQLite in WAL mode allows one
+// writer and many readers at once, and the pool gives every write to its single writer actor,
+// which serialises them, while reads spread over the readers (opened with query_only=ON).
+//
+// Routing: Exec, ExecMany and ExecScript go to the writer. Query and QueryRow go to the least
+// loaded reader, unless SQLite reports the statement as not read-only (INSERT … RETURNING, a
+// PRAGMA that writes, …): then to the writer. The pool remembers that per SQL text. [Pool.Tx]
+// gives a function the writer alone for the duration of a transaction; writes outside Tx wait
+// until it ends. Reads never wait for writes.
+//
+// Every member is a supervised connection: a crashed reader is restarted without failing
+// requests other than the one that crashed it. Actors can use the pool too: send writes to
+// [Pool.WriterPID] and reads to any of [Pool.ReaderPIDs].
+//
+// A Pool is safe for concurrent use by many goroutines.
+type Pool struct {
+	dsn     string
+	writer  *Conn
+	readers []*Conn
+	load    []atomic.Int64 // requests in flight per reader
+	next    atomic.Uint32  // round-robin start among equally loaded readers
+
+	wlock   chan struct{} // held by a Tx, and by each write outside one
+	writes  sync.Map      // SQL text → true: a query that is not read-only
+	closing sync.Once
+	err     error
+
+	reads, writeCount, txs, rerouted atomic.Int64
+}
+
+// NewPool makes a pool of writer and readers (already open). [supervisor.Supervisor.OpenPool]
+// is how programs get one.
+func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
+	return &Pool{dsn: dsn, writer: writer, readers: readers, load: make([]atomic.Int64, len(readers)), wlock: make(chan struct{}, 1)}
+}
+
+// PoolStats are a pool's counters.
+type PoolStats struct {
+	DSN      string
+	Readers  int
+	Reads    int64 // queries served by readers
+	Writes   int64 // writes and queries served by the writer, outside Tx
+	Txs      int64 // transactions run by Tx
+	Rerouted int64 // queries a reader refused as not read-only, sent to the writer
+}
+
+// Stats returns the pool's counters.
+func (p *Pool) Stats() PoolStats {
+	return PoolStats{DSN: p.dsn, Readers: len(p.readers), Reads: p.reads.Load(), Writes: p.writeCount.Load(),
+		Txs: p.txs.Load(), Rerouted: p.rerouted.Load()}
+}
+
+// WriterPID returns the writer actor's PID: actors send it every request that writes.
+func (p *Pool) WriterPID() *actor.PID { return p.writer.PID() }
+
+// ReaderPIDs returns the reader actors' PIDs: actors may send any of them read-only queries
+// (set messages.Query.ReadOnly to be told, rather than failing, when a statement would write).
+func (p *Pool) ReaderPIDs() []*actor.PID {
+	pids := make([]*actor.PID, len(p.readers))
+	for i, r := range p.readers {
+		pids[i] = r.PID()
+	}
+	return pids
+}
+
+// Writer returns the writer's handle. Writes through it do not wait for a Tx: use the pool's
+// methods for that.
+func (p *Pool) Writer() *Conn { return p.writer }
+
+// lockWriter takes the writer for a write or a Tx, honouring ctx.
+func (p *Pool) lockWriter(ctx context.Context, op string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case p.wlock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case p.wlock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("actorlite: %s: waiting for the writer: %w", op, ctx.Err())
+	case <-p.writer.Done():
+		return fmt.Errorf("actorlite: %s: %w", op, messages.ErrClosed)
+	}
+}
+
+func (p *Pool) unlockWriter() { <-p.wlock }
+
+// write runs fn on the writer, outside any Tx.
+func (p *Pool) write(ctx context.Context, op string, fn func(*Conn) error) error {
+	if err := p.lockWriter(ctx, op); err != nil {
+		return err
+	}
+	defer p.unlockWriter()
+	p.writeCount.Add(1)
+	return fn(p.writer)
+}
+
+// reader picks the least loaded reader.
+func (p *Pool) reader() int {
+	n := len(p.readers)
+	start := int(p.next.Add(1)) % n
+	best, bestLoad := start, p.load[start].Load()
+	for i := 1; i < n && bestLoad > 0; i++ {
+		j := (start + i) % n
+		if l := p.load[j].Load(); l < bestLoad {
+			best, bestLoad = j, l
+		}
+	}
+	return best
+}
+
+// Exec runs a statement on the writer (see [Conn.Exec]).
+func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (res messages.Result, err error) {
+	err = p.write(ctx, "exec", func(w *Conn) error {
+		res, err = w.Exec(ctx, sql, args...)
+		return err
+	})
+	return res, err
+}
+
+// ExecMany runs a statement per argument list on the writer, in one transaction (see
+// [Conn.ExecMany]).
+func (p *Pool) ExecMany(ctx context.Context, sql string, args [][]any) (res messages.Result, err error) {
+	err = p.write(ctx, "exec many", func(w *Conn) error {
+		res, err = w.ExecMany(ctx, sql, args)
+		return err
+	})
+	return res, err
+}
+
+// ExecScript runs a script on the writer (see [Conn.ExecScript]).
+func (p *Pool) ExecScript(ctx context.Context, script string) error {
+	return p.write(ctx, "exec script", func(w *Conn) error { return w.ExecScript(ctx, script) })
+}
+
+// Query runs a query on the least loaded reader, or on the writer if it is not read-only
+// (see [Conn.Query]). The cursor fetches from the connection that ran it.
+func (p *Pool) Query(ctx context.Context, sql string, args ...any) (*Cursor, error) {
+	var cur *Cursor
+	err := p.read(ctx, "query", sql, func(c *Conn, readOnly bool) (err error) {
+		cur, err = c.query(ctx, sql, args, 0, readOnly)
+		return err
+	})
+	return cur, err
+}
+
+// QueryRow runs a query on a reader (or the writer, as Query) and returns its first row, or
+// an error wrapping [messages.ErrNoRows].
+func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
+	var row messages.Row
+	err := p.read(ctx, "query row", sql, func(c *Conn, readOnly bool) error {
+		cur, err := c.query(ctx, sql, args, -1, readOnly)
+		if err != nil {
+			return err
+		}
+		if len(cur.buf) == 0 {
+			return messages.ErrNoRows
+		}
+		row = cur.buf[0]
+		return nil
+	})
+	return row, err
+}
+
+// read runs a query on a reader, rerouting it to the writer when the reader reports it is
+// not read-only.
+func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOnly bool) error) error {
+	if _, w := p.writes.Load(sql); !w {
+		i := p.reader()
+		p.load[i].Add(1)
+		err := fn(p.readers[i], true)
+		p.load[i].Add(-1)
+		if !errors.Is(err, messages.ErrNotReadOnly) {
+			p.reads.Add(1)
+			return err
+		}
+		p.writes.Store(sql, true)
+		p.rerouted.Add(1)
+	}
+	return p.write(ctx, op, func(w *Conn) error { return fn(w, false) })
+}
+
+// CreateFunction registers a scalar function on every member (see [Conn.CreateFunction]).
+func (p *Pool) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error), opts ...FuncOption) error {
+	return p.each(func(c *Conn) error { return c.CreateFunction(ctx, name, nargs, fn, opts...) })
+}
+
+// each runs fn on the writer and every reader, and joins their errors.
+func (p *Pool) each(fn func(*Conn) error) error {
+	errs := []error{fn(p.writer)}
+	for _, r := range p.readers {
+		errs = append(errs, fn(r))
+	}
+	return errors.Join(errs...)
+}
+
+// Backup copies the database to destPath from a reader, consistently and without blocking
+// writers (see [Conn.Backup]).
+func (p *Pool) Backup(ctx context.Context, destPath string) error {
+	i := p.reader()
+	p.load[i].Add(1)
+	defer p.load[i].Add(-1)
+	return p.readers[i].Backup(ctx, destPath)
+}
+
+// Tx runs fn in a transaction on the writer, which fn has alone meanwhile: other writes
+// through the pool wait. Tx commits when fn returns nil and rolls back when it returns an
+// error (which Tx returns) or panics (the panic goes on in the caller after the rollback).
+// The transaction begins IMMEDIATE: it holds the write lock from its start, so its reads see
+// the data it is about to change.
+func (p *Pool) Tx(ctx context.Context, fn func(c *Conn) error) (err error) {
+	if fn == nil {
+		return &messages.ArgError{Reason: "nil transaction function"}
+	}
+	if err := p.lockWriter(ctx, "tx"); err != nil {
+		return err
+	}
+	defer p.unlockWriter()
+	w := p.writer
+	if err := w.BeginImmediate(ctx); err != nil {
+		return err
+	}
+	p.txs.Add(1)
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// fn panicked: roll back (even if ctx is done), then let the panic go on.
+		w.Rollback(context.WithoutCancel(ctx))
+	}()
+	ferr := fn(w)
+	done = true
+	if ferr != nil {
+		if rerr := w.Rollback(context.WithoutCancel(ctx)); rerr != nil {
+			return errors.Join(ferr, fmt.Errorf("actorlite: rollback: %w", rerr))
+		}
+		return ferr
+	}
+	if err := w.Commit(ctx); err != nil {
+		if in, _ := w.InTransaction(context.WithoutCancel(ctx)); in {
+			w.Rollback(context.WithoutCancel(ctx))
+		}
+		return err
+	}
+	return nil
+}
+
+// Close closes every member. It is idempotent.
+func (p *Pool) Close(ctx context.Context) error {
+	p.closing.Do(func() {
+		var errs []error
+		for _, r := range p.readers {
+			errs = append(errs, r.Close(ctx))
+		}
+		errs = append(errs, p.writer.Close(ctx))
+		p.err = errors.Join(errs...)
+	})
+	return p.err
+}

@@ -1,0 +1,253 @@
+package supervisor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/supervisor"
+)
+
+// openPool opens a pool on a file with accounts a and b holding 1,000 between them.
+func openPool(t testing.TB, s *supervisor.Supervisor, readers int) *actors.Pool {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.OpenPool(ctx, filepath.Join(t.TempDir(), "pool.db"), readers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	err = p.ExecScript(ctx, `CREATE TABLE accounts (name TEXT PRIMARY KEY, balance INTEGER NOT NULL);
+		INSERT INTO accounts VALUES ('a', 600), ('b', 400);
+		CREATE TABLE log (id INTEGER PRIMARY KEY, note TEXT);`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// transfer moves n from one account to the other inside a pool transaction.
+func transfer(ctx context.Context, c *actors.Conn, from, to string, n int) error {
+	if _, err := c.Exec(ctx, "UPDATE accounts SET balance = balance - ? WHERE name = ?", n, from); err != nil {
+		return err
+	}
+	if _, err := c.Exec(ctx, "UPDATE accounts SET balance = balance + ? WHERE name = ?", n, to); err != nil {
+		return err
+	}
+	return nil
+}
+
+func TestPoolMixedLoadIsConsistentAndNeverBusy(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 3)
+	ctx := deadline(t)
+	writes, reads := 400, 300
+	if testing.Short() {
+		writes, reads = 100, 50
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	wg.Add(1)
+	go func() { // one writer, autocommit and transactions
+		defer wg.Done()
+		for i := range writes {
+			var err error
+			if i%2 == 0 {
+				_, err = p.Exec(ctx, "INSERT INTO log (note) VALUES (?)", fmt.Sprint("write ", i))
+			} else {
+				err = p.Tx(ctx, func(c *actors.Conn) error { return transfer(ctx, c, "a", "b", i%7) })
+			}
+			if err != nil {
+				errs <- fmt.Errorf("write %d: %w", i, err)
+				return
+			}
+		}
+	}()
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range reads {
+				row, err := p.QueryRow(ctx, "SELECT sum(balance), count(*) FROM accounts")
+				if err != nil {
+					errs <- fmt.Errorf("reader %d, read %d: %w", g, i, err)
+					return
+				}
+				if total := row.Index(0); total != int64(1000) {
+					errs <- fmt.Errorf("reader %d saw a broken invariant: total %v", g, total)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if errors.Is(err, messages.ErrBusy) {
+			t.Errorf("database is locked: %v", err)
+		} else {
+			t.Error(err)
+		}
+	}
+	st := s.Stats()
+	if len(st.Pools) != 1 || st.Pools[0].Reads != int64(16*reads) || st.Pools[0].Txs != int64(writes/2) {
+		t.Fatalf("pool stats %+v", st.Pools)
+	}
+}
+
+func TestPoolTxRollsBack(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 1)
+	ctx := deadline(t)
+	balance := func() int64 {
+		row, err := p.QueryRow(ctx, "SELECT balance FROM accounts WHERE name = 'a'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return row.Index(0).(int64)
+	}
+	errBoom := errors.New("changed my mind")
+	err := p.Tx(ctx, func(c *actors.Conn) error {
+		if err := transfer(ctx, c, "a", "b", 100); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) || balance() != 600 {
+		t.Fatalf("Tx returning an error: %v, balance %d", err, balance())
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "panic in tx" {
+				t.Fatalf("recovered %v, want the panic to go on in the caller", r)
+			}
+		}()
+		p.Tx(ctx, func(c *actors.Conn) error {
+			transfer(ctx, c, "a", "b", 100)
+			panic("panic in tx")
+		})
+	}()
+	if b := balance(); b != 600 {
+		t.Fatalf("balance %d after a panicking Tx", b)
+	}
+	if in, err := p.Writer().InTransaction(ctx); in || err != nil {
+		t.Fatalf("writer left in a transaction: %v %v", in, err)
+	}
+	if err := p.Tx(ctx, func(c *actors.Conn) error { return transfer(ctx, c, "a", "b", 100) }); err != nil || balance() != 500 {
+		t.Fatalf("committed Tx: %v, balance %d", err, balance())
+	}
+	if err := p.Tx(ctx, nil); !errors.Is(err, messages.ErrBadArgument) {
+		t.Fatalf("nil Tx function: %v", err)
+	}
+}
+
+func TestPoolWritesWaitForTx(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 1)
+	ctx := deadline(t)
+	err := p.Tx(ctx, func(c *actors.Conn) error {
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		_, err := p.Exec(wctx, "INSERT INTO log (note) VALUES ('outside')")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("a write outside the Tx did not wait for it: %v", err)
+		}
+		// Reads do not wait.
+		if _, err := p.QueryRow(ctx, "SELECT count(*) FROM log"); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPoolRoutesQueriesThatWriteToTheWriter(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 2)
+	ctx := deadline(t)
+	for i := range 3 {
+		row, err := p.QueryRow(ctx, "INSERT INTO log (note) VALUES (?) RETURNING id", "returning")
+		if err != nil || row.Index(0) != int64(i+1) {
+			t.Fatalf("INSERT … RETURNING through the pool: %v %v", row, err)
+		}
+	}
+	cur, err := p.Query(ctx, "SELECT id FROM log ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := cur.FetchAll(ctx); err != nil || len(rows) != 3 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	if st := p.Stats(); st.Rerouted != 1 || st.Writes < 3 {
+		t.Fatalf("stats %+v: want one reroute, remembered afterwards", st)
+	}
+	// The readers really are read-only.
+	reader := p.ReaderPIDs()[0]
+	reply := make(chan messages.Reply, 1)
+	s.System().Root.Send(reader, &messages.Exec{SQL: "DELETE FROM log", ReplyTo: reply})
+	if err := (<-reply).ReplyErr(); !errors.Is(err, messages.ErrReadOnly) {
+		t.Fatalf("write on a reader: %v, want ErrReadOnly", err)
+	}
+}
+
+func TestPoolReaderCrashDuringLoad(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 2)
+	ctx := deadline(t)
+	if err := p.CreateFunction(ctx, "boom", 0, func([]any) (any, error) { panic("reader boom") }); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				if row, err := p.QueryRow(ctx, "SELECT sum(balance) FROM accounts"); err != nil || row.Index(0) != int64(1000) {
+					errs <- fmt.Errorf("reader goroutine %d: %v %v", g, row, err)
+					return
+				}
+			}
+		}()
+	}
+	for range 5 {
+		if _, err := p.QueryRow(ctx, "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
+			t.Fatalf("crashing read: %v", err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := s.Stats(); st.Crashes != 5 || st.Restarts != 5 {
+		t.Fatalf("stats: %d crashes, %d restarts", st.Crashes, st.Restarts)
+	}
+}
+
+func TestOpenPoolBadInput(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	for _, tt := range []struct {
+		dsn     string
+		readers int
+		want    error
+	}{
+		{":memory:", 2, messages.ErrBadArgument},
+		{filepath.Join(t.TempDir(), "x.db"), -1, messages.ErrBadArgument},
+		{filepath.Join(t.TempDir(), "missing", "x.db"), 2, messages.ErrCantOpen},
+	} {
+		if p, err := s.OpenPool(ctx, tt.dsn, tt.readers); !errors.Is(err, tt.want) || p != nil {
+			t.Errorf("OpenPool(%q, %d) = %v, %v; want %v", tt.dsn, tt.readers, p, err, tt.want)
+		}
+	}
+}
