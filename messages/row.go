@@ -30,6 +30,11 @@ type rowSet struct {
 	slots []slot
 	buf   []byte // text and blob bytes
 	boxed []any  // converted values
+
+	// Small chunks (a point select) live inside the rowSet: one allocation in all.
+	inlineSlots [8]slot
+	inlineBuf   [192]byte
+	inlineRows  [1]Row
 }
 
 type kind uint8
@@ -452,7 +457,14 @@ type RowsBuilder struct {
 // NewRowsBuilder starts a chunk of rows with the given columns, with room for about n rows
 // (n is only a hint: n <= 0 reserves none). cols is shared by the rows built, not copied.
 func NewRowsBuilder(cols []Column, n int) RowsBuilder {
-	return RowsBuilder{set: &rowSet{cols: cols, slots: make([]slot, 0, max(n, 0)*len(cols))}}
+	set := &rowSet{cols: cols}
+	if want := max(n, 0) * len(cols); want <= len(set.inlineSlots) {
+		set.slots = set.inlineSlots[:0]
+	} else {
+		set.slots = make([]slot, 0, want)
+	}
+	set.buf = set.inlineBuf[:0]
+	return RowsBuilder{set: set}
 }
 
 // Int appends an integer value.
@@ -524,7 +536,12 @@ func (b *RowsBuilder) Rows() []Row {
 	if n == 0 {
 		return nil
 	}
-	rows := make([]Row, n)
+	var rows []Row
+	if n == 1 {
+		rows = b.set.inlineRows[:]
+	} else {
+		rows = make([]Row, n)
+	}
 	w := len(b.set.cols)
 	for i := range rows {
 		rows[i] = Row{set: b.set, off: i * w}

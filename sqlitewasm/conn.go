@@ -1,7 +1,6 @@
 package sqlitewasm
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -195,6 +194,15 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 	if s := c.cache.take(sql); s != nil {
 		return s, nil
 	}
+	s, err := c.prepareUncached(sql)
+	if s != nil {
+		c.cache.adopt(s)
+	}
+	return s, err
+}
+
+// prepareUncached prepares sql outside the cache: the caller owns (and closes) the statement.
+func (c *Conn) prepareUncached(sql string) (*sqlite3.Stmt, error) {
 	s, tail, err := c.db.Prepare(sql)
 	if err != nil {
 		return nil, wrapErr(err, sql)
@@ -210,13 +218,39 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 	return s, nil
 }
 
+// meta returns the column metadata of s (column names and declared types, and converters),
+// cached with the statement until SQLite re-prepares it after a schema change.
+func (c *Conn) meta(s *sqlite3.Stmt) ([]messages.Column, []Converter) {
+	e := c.cache.byStmt[s]
+	reprep := s.Status(sqlite3.STMTSTATUS_REPREPARE, false)
+	if e != nil && e.cols != nil && e.reprep == reprep {
+		return e.cols, e.conv
+	}
+	n := s.ColumnCount()
+	cols := make([]messages.Column, n)
+	var conv []Converter
+	for i := range n {
+		cols[i] = messages.Column{Name: s.ColumnName(i), DeclType: s.ColumnDeclType(i)}
+		if fn := c.conv[convKey(cols[i].DeclType)]; fn != nil && cols[i].DeclType != "" {
+			if conv == nil {
+				conv = make([]Converter, n)
+			}
+			conv[i] = fn
+		}
+	}
+	if e != nil {
+		e.cols, e.conv, e.reprep = cols, conv, reprep
+	}
+	return cols, conv
+}
+
 // release resets s and gives it back to the cache.
 func (c *Conn) release(s *sqlite3.Stmt) {
 	if s == nil {
 		return
 	}
 	if s.Reset() != nil || s.ClearBindings() != nil {
-		s.Close()
+		c.cache.drop(s)
 		return
 	}
 	c.cache.put(s)
@@ -473,50 +507,97 @@ func wrapErr(err error, sql string) error {
 	return &messages.Error{Code: code, ExtendedCode: xcode, Message: strings.TrimPrefix(err.Error(), "sqlite3: "), SQL: sql, Err: err}
 }
 
-// stmtCache keeps idle prepared statements by SQL text, evicting the least recently used.
+// stmtCache keeps prepared statements by SQL text for reuse, with their column metadata, and
+// evicts the least recently used idle one when full. Taking and giving back a cached statement
+// allocates nothing. A statement in use is marked, not removed: a second user of the same SQL
+// meanwhile gets a fresh statement of its own, closed when given back.
 type stmtCache struct {
-	size  int
-	byKey map[string]*list.Element
-	lru   list.List // of *sqlite3.Stmt, most recent first
+	size   int
+	byKey  map[string]*cachedStmt
+	byStmt map[*sqlite3.Stmt]*cachedStmt
+	tick   uint64
+}
+
+type cachedStmt struct {
+	s       *sqlite3.Stmt
+	inUse   bool
+	lastUse uint64
+	// column metadata, valid while SQLite has not re-prepared the statement
+	cols   []messages.Column
+	conv   []Converter
+	reprep int
 }
 
 func (sc *stmtCache) init(size int) {
 	sc.size = size
-	sc.byKey = make(map[string]*list.Element)
+	sc.byKey = make(map[string]*cachedStmt)
+	sc.byStmt = make(map[*sqlite3.Stmt]*cachedStmt)
 }
 
-// take removes and returns the idle statement for sql, or nil.
+// take returns the idle cached statement for sql, marked in use, or nil.
 func (sc *stmtCache) take(sql string) *sqlite3.Stmt {
-	e, ok := sc.byKey[sql]
-	if !ok {
+	e := sc.byKey[sql]
+	if e == nil || e.inUse {
 		return nil
 	}
-	delete(sc.byKey, sql)
-	return sc.lru.Remove(e).(*sqlite3.Stmt)
+	e.inUse = true
+	return e.s
 }
 
-// put keeps s for reuse, or closes it if one for the same SQL is kept already.
+// adopt starts caching a freshly prepared statement (in use) if there is room for its SQL.
+func (sc *stmtCache) adopt(s *sqlite3.Stmt) {
+	if sc.size <= 0 || sc.byKey[s.SQL()] != nil {
+		return
+	}
+	if len(sc.byKey) >= sc.size && !sc.evict() {
+		return
+	}
+	e := &cachedStmt{s: s, inUse: true}
+	sc.byKey[s.SQL()] = e
+	sc.byStmt[s] = e
+}
+
+// evict closes the least recently used idle statement; false if all are in use.
+func (sc *stmtCache) evict() bool {
+	var old *cachedStmt
+	for _, e := range sc.byKey {
+		if !e.inUse && (old == nil || e.lastUse < old.lastUse) {
+			old = e
+		}
+	}
+	if old == nil {
+		return false
+	}
+	delete(sc.byKey, old.s.SQL())
+	delete(sc.byStmt, old.s)
+	old.s.Close()
+	return true
+}
+
+// put gives s back: idle again if cached, else closed.
 func (sc *stmtCache) put(s *sqlite3.Stmt) {
-	if sc.size <= 0 {
+	e := sc.byStmt[s]
+	if e == nil {
 		s.Close()
 		return
 	}
-	if _, dup := sc.byKey[s.SQL()]; dup {
-		s.Close()
-		return
+	sc.tick++
+	e.inUse, e.lastUse = false, sc.tick
+}
+
+// drop forgets s (an error left it unusable) and closes it.
+func (sc *stmtCache) drop(s *sqlite3.Stmt) {
+	if e := sc.byStmt[s]; e != nil {
+		delete(sc.byKey, s.SQL())
+		delete(sc.byStmt, s)
 	}
-	sc.byKey[s.SQL()] = sc.lru.PushFront(s)
-	for sc.lru.Len() > sc.size {
-		old := sc.lru.Remove(sc.lru.Back()).(*sqlite3.Stmt)
-		delete(sc.byKey, old.SQL())
-		old.Close()
-	}
+	s.Close()
 }
 
 func (sc *stmtCache) clear() {
-	for e := sc.lru.Front(); e != nil; e = e.Next() {
-		e.Value.(*sqlite3.Stmt).Close()
+	for _, e := range sc.byKey {
+		e.s.Close()
 	}
-	sc.lru.Init()
 	clear(sc.byKey)
+	clear(sc.byStmt)
 }

@@ -36,17 +36,7 @@ func (c *Conn) Query(sql string, args []any) (*Rows, error) {
 		c.release(s)
 		return nil, err
 	}
-	n := s.ColumnCount()
-	r.cols = make([]messages.Column, n)
-	for i := range n {
-		r.cols[i] = messages.Column{Name: s.ColumnName(i), DeclType: s.ColumnDeclType(i)}
-		if fn := c.conv[convKey(r.cols[i].DeclType)]; fn != nil && r.cols[i].DeclType != "" {
-			if r.conv == nil {
-				r.conv = make([]Converter, n)
-			}
-			r.conv[i] = fn
-		}
-	}
+	r.cols, r.conv = c.meta(s)
 	c.rows[r] = struct{}{}
 	return r, nil
 }
