@@ -315,6 +315,11 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		if a.db != nil { // Close sets it to nil
 			a.db.SetInterrupt(old)
 			a.db.FlushChanges()
+			// A callback's panic that no statement reported (a trace run when a cursor
+			// closed) fails this request, never a later one.
+			if err := a.db.TakeCallbackErr(); err != nil && reply.ReplyErr() == nil {
+				reply = req.ErrorReply(err)
+			}
 		}
 		a.ictx.Context = nil
 		if err := reply.ReplyErr(); err != nil && errors.Is(err, messages.ErrInterrupted) {
@@ -449,7 +454,7 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 		return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
 			if m.Window {
 				return db.CreateWindowFunction(m.Name, m.NArgs, func() sqlitewasm.WindowAggregate {
-					return m.New().(messages.WindowAggregate)
+					return windowOf(m.New())
 				}, flags)
 			}
 			return db.CreateAggregate(m.Name, m.NArgs, m.New, flags)
@@ -569,10 +574,17 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 	if n == 0 {
 		n = a.sh.cfg.fetchSize
 	}
+	if m.OneRow {
+		n = 1
+	}
 	b := messages.NewRowsBuilder(r.Columns(), min(max(n, 1), 256))
 	done, err := r.Next(&b, n)
 	if err != nil {
 		return &messages.Rows{Columns: r.Columns(), Err: err, Done: true}
+	}
+	if m.OneRow && !done {
+		r.Close()
+		done = true
 	}
 	reply := &messages.Rows{Columns: r.Columns(), Rows: b.Rows(), Done: done}
 	if !done {

@@ -126,12 +126,11 @@ func (c *Conn) ExecScript(ctx context.Context, script string) error {
 // a small result costs one round trip. Close the cursor, or read it to the end; an open cursor
 // holds a read snapshot, which keeps WAL checkpoints from completing.
 func (c *Conn) Query(ctx context.Context, sql string, args ...any) (*Cursor, error) {
-	return c.query(ctx, sql, args, 0, false)
+	return c.query(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args})
 }
 
-// query runs Query with a fetch size (0: the connection's) and, for pools, ReadOnly.
-func (c *Conn) query(ctx context.Context, sql string, args []any, fetch int, readOnly bool) (*Cursor, error) {
-	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: fetch, ReadOnly: readOnly}
+// query sends m and returns the cursor on its reply.
+func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
 	r, err := c.call(ctx, "query", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 	if err != nil {
 		return nil, err
@@ -146,7 +145,7 @@ func (c *Conn) query(ctx context.Context, sql string, args []any, fetch int, rea
 // QueryRow runs a query and returns its first row, or an error wrapping [messages.ErrNoRows].
 // It costs one round trip: the cursor is never left open.
 func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
-	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1}
+	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true}
 	r, err := c.call(ctx, "query row", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 	if err != nil {
 		return messages.Row{}, err

@@ -17,7 +17,9 @@ import (
 // that arrived with the query's reply and fetches more, a chunk per message, as they are read.
 // It is closed automatically when its rows are exhausted, by Close, by its Conn's Close, and
 // when the handle is garbage collected. Once its connection closed or crashed it returns an
-// error ([messages.ErrCursorClosed], wrapping the reason) even for rows it had buffered.
+// error ([messages.ErrCursorClosed], wrapping the reason) even for rows it had buffered. So
+// does a cursor after a fetch failed, or was abandoned by its ctx once sent (its rows may have
+// been read and lost): it never goes on as if no row were missing.
 //
 // A Cursor is safe for concurrent use; concurrent fetches each get distinct rows.
 type Cursor struct {
@@ -29,8 +31,9 @@ type Cursor struct {
 
 	mu      sync.Mutex
 	buf     []messages.Row
-	done    bool // the actor has no more rows (its cursor is closed)
-	closed  bool // Close was called
+	done    bool  // the actor has no more rows (its cursor is closed)
+	closed  bool  // Close was called
+	failed  error // a fetch failed: every later fetch returns this
 	cleanup runtime.Cleanup
 }
 
@@ -66,6 +69,9 @@ func (cur *Cursor) check() error {
 	if cur.closed {
 		return messages.ErrCursorClosed
 	}
+	if cur.failed != nil {
+		return cur.failed
+	}
 	sh := cur.conn.sh
 	if err := sh.closedErr(); err != nil {
 		return fmt.Errorf("%w: %w", messages.ErrCursorClosed, err)
@@ -88,14 +94,27 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 		if n >= 0 {
 			want = max(n-len(cur.buf), cur.fetchSize)
 		}
+		if err := ctx.Err(); err != nil { // nothing sent: the cursor stays usable
+			return fmt.Errorf("actorlite: fetch: %w", err)
+		}
 		m := &messages.Fetch{Ctx: ctx, Cursor: cur.id, N: want}
 		r, err := cur.conn.call(ctx, "fetch", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 		if err != nil {
+			// The fetch may have been served and its rows lost with the reply: going on would
+			// silently skip them. Fail every later fetch, and free the statement.
+			cause := "%w"
+			if ctx.Err() != nil { // not the ctx of later calls: do not match context.Canceled
+				cause = "%v"
+			}
+			cur.fail(fmt.Errorf("%w: an earlier fetch was abandoned before its reply ("+cause+"): its rows may be lost", messages.ErrCursorClosed, err))
+			if cur.conn.sh.closedErr() == nil {
+				cur.conn.root.Send(cur.conn.pid, &messages.CloseCursor{Cursor: cur.id})
+			}
 			return err
 		}
 		rows := r.(*messages.Rows)
-		if rows.Err != nil {
-			cur.markDone()
+		if rows.Err != nil { // the actor closed its cursor
+			cur.fail(fmt.Errorf("%w: an earlier fetch failed: %w", messages.ErrCursorClosed, rows.Err))
 			return rows.Err
 		}
 		cur.buf = append(cur.buf, rows.Rows...)
@@ -104,6 +123,14 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// fail makes every later fetch return err (instead of io.EOF or later rows, as if nothing was
+// missing). Callers hold mu.
+func (cur *Cursor) fail(err error) {
+	cur.failed = err
+	cur.buf = nil
+	cur.markDone()
 }
 
 func (cur *Cursor) markDone() {

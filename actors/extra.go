@@ -70,7 +70,9 @@ type WindowAggregate = messages.WindowAggregate
 // CreateAggregate registers an aggregate SQL function of nargs arguments (-1: any number),
 // as Python's create_aggregate; newAgg makes the state of one group. Like a scalar function,
 // it runs on the connection's goroutine, a panic in it is a crash of the connection, and it
-// is registered again after a restart.
+// is registered again after a restart. As in SQLite, it can also be used with OVER (...) as
+// long as the window frame only grows; a frame that slides (ROWS n PRECEDING) fails the
+// statement: register such functions with [Conn.CreateWindowFunction].
 func (c *Conn) CreateAggregate(ctx context.Context, name string, nargs int, newAgg func() Aggregate, opts ...FuncOption) error {
 	if newAgg == nil {
 		return &messages.ArgError{Reason: "nil aggregate constructor"}
@@ -80,7 +82,8 @@ func (c *Conn) CreateAggregate(ctx context.Context, name string, nargs int, newA
 }
 
 // CreateWindowFunction registers an aggregate window function, as Python's
-// create_window_function: usable with OVER (...), and as a plain aggregate.
+// create_window_function: usable with OVER (...), and as a plain aggregate. All its results,
+// without OVER too, come from Value (see [messages.WindowAggregate]); Final is not called.
 func (c *Conn) CreateWindowFunction(ctx context.Context, name string, nargs int, newAgg func() WindowAggregate, opts ...FuncOption) error {
 	if newAgg == nil {
 		return &messages.ArgError{Reason: "nil aggregate constructor"}
@@ -89,6 +92,25 @@ func (c *Conn) CreateWindowFunction(ctx context.Context, name string, nargs int,
 		New: func() messages.Aggregate { return newAgg() }}
 	return c.ack(ctx, "create window function", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 }
+
+// windowOf returns agg as a WindowAggregate. One sent by message (CreateAggregate with
+// Window set) may lack Inverse and Value: then every statement using it fails with an
+// *ArgError, instead of a failed type assertion crashing the connection.
+func windowOf(agg messages.Aggregate) messages.WindowAggregate {
+	if w, ok := agg.(messages.WindowAggregate); ok {
+		return w
+	}
+	return notWindow{agg}
+}
+
+type notWindow struct{ messages.Aggregate }
+
+func (n notWindow) err() error {
+	return &messages.ArgError{Reason: fmt.Sprintf("%T is not a WindowAggregate (no Inverse and Value): register it with CreateAggregate", n.Aggregate)}
+}
+
+func (n notWindow) Inverse([]any) error { return n.err() }
+func (n notWindow) Value() (any, error) { return nil, n.err() }
 
 // CreateCollation registers a collating sequence, as Python's create_collation: cmp returns
 // <0, 0 or >0 as a sorts before, with, or after b. A panic in cmp is a crash of the connection.
@@ -123,7 +145,10 @@ func (c *Conn) SetTrace(ctx context.Context, fn func(sql string, d time.Duration
 // runs about every steps virtual-machine instructions; returning true aborts the statement with
 // an error wrapping [messages.ErrInterrupted]. nil removes it. go-sqlite3 checks for progress
 // every 1,000 instructions, so steps is honoured at that granularity (rounded up to a multiple
-// of 1,000). A panic in fn aborts only that statement, with the panic in its error.
+// of 1,000). go-sqlite3 also checks before it prepares a statement and before each row it
+// steps, and those checks count too: a handler that aborts at once fails even SELECT 1, and
+// a query returning many short rows calls it more often than its instructions alone would.
+// A panic in fn aborts only that statement, with the panic in its error.
 func (c *Conn) SetProgressHandler(ctx context.Context, steps int, fn func() (abort bool)) error {
 	if fn != nil && steps < 1 {
 		return &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", steps)}
@@ -135,7 +160,9 @@ func (c *Conn) SetProgressHandler(ctx context.Context, steps int, fn func() (abo
 // SetUpdateHook makes the connection send, after each commit, a *messages.RowChange per row the
 // transaction inserted, updated or deleted to the actor pid: a change feed. Changes of a
 // rolled-back transaction are never sent. nil removes it. Changes committed by a request that
-// then crashed the connection are not sent.
+// then crashed the connection are not sent. SQLite has no hook for ROLLBACK TO a savepoint:
+// rows changed and then undone that way, in a transaction that commits, are still sent. As
+// SQLite's update hook, it sees rowid tables only: not WITHOUT ROWID tables.
 func (c *Conn) SetUpdateHook(ctx context.Context, pid *actor.PID) error {
 	m := &messages.SetUpdateHook{Ctx: ctx}
 	if pid != nil {
@@ -217,6 +244,9 @@ func (c *Conn) Deserialize(ctx context.Context, data []byte) error {
 // Piping it into a fresh database recreates this one. The connection is busy while it writes;
 // w is written from the caller's goroutine.
 func (c *Conn) Dump(ctx context.Context, w io.Writer) error {
+	if w == nil {
+		return &messages.ArgError{Reason: "nil writer"}
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -227,7 +257,7 @@ func (c *Conn) Dump(ctx context.Context, w io.Writer) error {
 	done := make(chan error, 1)
 	go func() {
 		err := c.ack(dctx, "dump", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
-		close(pw.chunks) // the actor no longer writes once it replied, or once dctx is done
+		pw.close() // the actor may still write if dctx is done: pw then refuses
 		done <- err
 	}()
 	var werr error
@@ -250,11 +280,27 @@ type chunkWriter struct {
 	ctx    context.Context
 	chunks chan []byte
 	mu     sync.Mutex
+	closed bool
+}
+
+// close closes chunks; later writes fail. A write blocked in Write finishes first: its send
+// succeeds (Dump reads chunks until they are closed) or ctx is done.
+func (w *chunkWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	close(w.chunks)
 }
 
 func (w *chunkWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed { // the call returned (its ctx is done): never send on the closed channel
+		if err := context.Cause(w.ctx); err != nil {
+			return 0, err
+		}
+		return 0, io.ErrClosedPipe
+	}
 	select {
 	case w.chunks <- append([]byte(nil), p...):
 		return len(p), nil

@@ -156,7 +156,7 @@ func (p *Pool) ExecScript(ctx context.Context, script string) error {
 func (p *Pool) Query(ctx context.Context, sql string, args ...any) (*Cursor, error) {
 	var cur *Cursor
 	err := p.read(ctx, "query", sql, func(c *Conn, readOnly bool) (err error) {
-		cur, err = c.query(ctx, sql, args, 0, readOnly)
+		cur, err = c.query(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, ReadOnly: readOnly})
 		return err
 	})
 	return cur, err
@@ -167,7 +167,7 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (*Cursor, err
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
 	var row messages.Row
 	err := p.read(ctx, "query row", sql, func(c *Conn, readOnly bool) error {
-		cur, err := c.query(ctx, sql, args, -1, readOnly)
+		cur, err := c.query(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true, ReadOnly: readOnly})
 		if err != nil {
 			return err
 		}

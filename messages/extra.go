@@ -35,9 +35,10 @@ type Aggregate interface {
 }
 
 // WindowAggregate is an aggregate that can also be a window function: Inverse removes the
-// oldest row of the window and Value returns the current result. SQLite asks Value for every
-// result of a window function, the last one included; Final is used when it runs as a plain
-// aggregate (without OVER).
+// oldest row of the window and Value returns the current result. Every result of a function
+// registered as a window function comes from Value, with OVER or without (as a plain
+// aggregate), the last one included: go-sqlite3 does not tell SQLite's xFinal from xValue.
+// Final is not called; it may simply return Value().
 type WindowAggregate interface {
 	Aggregate
 	Inverse(args []any) error

@@ -2,6 +2,7 @@ package sqlitewasm
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -16,7 +17,12 @@ func (c *Conn) Dump(w io.Writer) (err error) {
 		return err
 	}
 	defer func() {
-		if _, rerr := c.Exec("RELEASE actorlite_dump", nil); err == nil {
+		// Even when the dump was interrupted (its ctx is done, or its writer failed): a
+		// savepoint left open would be a transaction left open.
+		old := c.db.SetInterrupt(context.Background())
+		_, rerr := c.Exec("RELEASE actorlite_dump", nil)
+		c.db.SetInterrupt(old)
+		if err == nil {
 			err = rerr
 		}
 	}()
@@ -93,7 +99,9 @@ func (c *Conn) dump(w *bufio.Writer) error {
 		fmt.Fprintf(w, "%s;\n", o.sql)
 	}
 	if writable {
-		w.WriteString("PRAGMA writable_schema=OFF;\n")
+		// RESET also reloads the schema, so that the connection that ran the dump sees the
+		// virtual tables it inserted into sqlite_schema (OFF would leave them to new connections).
+		w.WriteString("PRAGMA writable_schema=RESET;\n")
 	}
 	_, err = w.WriteString("COMMIT;\n")
 	return err

@@ -33,7 +33,9 @@ func (a *aggregateFunc) Step(ctx sqlite3.Context, arg ...sqlite3.Value) {
 	}
 }
 
-func (a *aggregateFunc) Inverse(ctx sqlite3.Context, arg ...sqlite3.Value) {
+// Inverse is only a windowFunc's: go-sqlite3 tells a plain aggregate used over a sliding
+// frame by its lack of Inverse, and fails that statement ("may not be used as a window function").
+func (a *windowFunc) Inverse(ctx sqlite3.Context, arg ...sqlite3.Value) {
 	if a.err == nil {
 		a.err = a.agg.(WindowAggregate).Inverse(argValues(arg))
 	}
@@ -172,6 +174,11 @@ func (c *Conn) GuardCallback(what string, fn func()) { c.guard(what, fn) }
 // CallbackFailed reports whether a guarded callback panicked during the current statement.
 func (c *Conn) CallbackFailed() bool { return c.cbErr != nil }
 
+// TakeCallbackErr returns (and clears) the panic of a guarded callback that no statement's
+// error reported: a trace callback run when a cursor was closed, say. The connection's owner
+// calls it after each request, so that a panic never fails a later, unrelated request.
+func (c *Conn) TakeCallbackErr() error { return c.takeCallbackErr(nil) }
+
 // takeCallbackErr returns (and clears) the panic of a guarded callback joined to err.
 func (c *Conn) takeCallbackErr(err error) error {
 	if c.cbErr == nil {
@@ -196,7 +203,7 @@ func (c *Conn) traced(s *sqlite3.Stmt, d time.Duration) {
 	if c.trace == nil || s == nil {
 		return
 	}
-	sql := s.ExpandedSQL()
+	sql := strings.TrimSpace(s.ExpandedSQL()) // a script's statements start with the space after the previous one
 	c.guard("trace", func() { c.trace(sql, d) })
 }
 

@@ -76,6 +76,8 @@ type Supervisor struct {
 	stopOnce sync.Once
 	stopErr  error
 	stopped  chan struct{}
+	orphaned chan struct{} // closed once stopping and every connection child has terminated
+	orphan   sync.Once
 
 	restarts, crashes, abandoned, openConns, opened atomic.Int64
 
@@ -108,6 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Supervisor, error) {
 		cfg: cfg, sys: cfg.System, logger: logger,
 		children: make(map[string]*actors.Child),
 		stopped:  make(chan struct{}),
+		orphaned: make(chan struct{}),
 	}
 	if s.sys == nil {
 		s.ownSys = true
@@ -242,6 +245,13 @@ func (s *Supervisor) stop(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// Each closed connection told the supervisor actor it terminated; wait for that, or its
+	// own stop would send Stop to children already gone (dead letters).
+	s.sys.Root.Send(s.pid, &listChildren{reply: list})
+	if len(<-list) == 0 {
+		s.orphan.Do(func() { close(s.orphaned) })
+	}
+	<-s.orphaned
 	if err := s.sys.Root.StopFuture(s.pid).Wait(); err != nil {
 		errs = append(errs, fmt.Errorf("actorlite: stopping the supervisor actor: %w", err))
 	}
@@ -300,9 +310,13 @@ func (a *supActor) Receive(ctx actor.Context) {
 		s.mu.Lock()
 		_, ok := s.children[m.Who.Id]
 		delete(s.children, m.Who.Id)
+		gone := s.stopping && len(s.children) == 0
 		s.mu.Unlock()
 		if ok {
 			s.openConns.Add(-1)
+		}
+		if gone {
+			s.orphan.Do(func() { close(s.orphaned) })
 		}
 	case *messages.InsertEvents:
 		s.routeEvents(ctx, m)
