@@ -145,7 +145,7 @@ func (c *interruptCtx) Err() error {
 	if c.sh.interrupted.Load() == c.seq {
 		return messages.ErrInterrupted
 	}
-	if c.progress != nil && !c.aborted {
+	if c.progress != nil && !c.aborted && !c.db.PreCheck() {
 		if c.calls++; c.calls >= c.every {
 			c.calls = 0
 			abort := false

@@ -145,10 +145,8 @@ func (c *Conn) SetTrace(ctx context.Context, fn func(sql string, d time.Duration
 // runs about every steps virtual-machine instructions; returning true aborts the statement with
 // an error wrapping [messages.ErrInterrupted]. nil removes it. go-sqlite3 checks for progress
 // every 1,000 instructions, so steps is honoured at that granularity (rounded up to a multiple
-// of 1,000). go-sqlite3 also checks before it prepares a statement and before each row it
-// steps, and those checks count too: a handler that aborts at once fails even SELECT 1, and
-// a query returning many short rows calls it more often than its instructions alone would.
-// A panic in fn aborts only that statement, with the panic in its error.
+// of 1,000); as in Python, a statement that runs fewer instructions never calls it. A panic
+// in fn aborts only that statement, with the panic in its error.
 func (c *Conn) SetProgressHandler(ctx context.Context, steps int, fn func() (abort bool)) error {
 	if fn != nil && steps < 1 {
 		return &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", steps)}

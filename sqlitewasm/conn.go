@@ -42,6 +42,7 @@ type Conn struct {
 
 	trace     func(sql string, d time.Duration)
 	cbErr     error // a guarded callback's panic, failing the running statement
+	precheck  bool  // the next interrupt check is go-sqlite3's check before a call, not progress
 	onChanges func([]RowChange)
 	pending   []RowChange // changes of the open transaction
 	committed []RowChange // changes committed, not yet handed to onChanges
@@ -146,6 +147,15 @@ func (c *Conn) setup(cfg Config) error {
 	return c.loadExtensions(cfg.Extensions)
 }
 
+// PreCheck reports (and clears) whether the interrupt check being made is the one go-sqlite3
+// makes before it prepares or steps a statement, rather than one from SQLite's progress
+// callback (every 1,000 instructions). A progress handler counts only the latter.
+func (c *Conn) PreCheck() bool {
+	p := c.precheck
+	c.precheck = false
+	return p
+}
+
 // DSN returns the DSN the connection was opened with.
 func (c *Conn) DSN() string { return c.dsn }
 
@@ -203,11 +213,13 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 
 // prepareUncached prepares sql outside the cache: the caller owns (and closes) the statement.
 func (c *Conn) prepareUncached(sql string) (*sqlite3.Stmt, error) {
+	c.precheck = true
 	s, tail, err := c.db.Prepare(sql)
 	if err != nil {
 		return nil, wrapErr(err, sql)
 	}
 	if strings.TrimSpace(tail) != "" {
+		c.precheck = true
 		t, _, err := c.db.Prepare(tail)
 		if t != nil || err != nil {
 			t.Close()
@@ -278,6 +290,7 @@ func (c *Conn) run(s *sqlite3.Stmt, sql string) error {
 	if c.trace != nil {
 		t0 = time.Now()
 	}
+	c.precheck = true
 	err := wrapErr(s.Exec(), sql)
 	c.traced(s, time.Since(t0))
 	return c.stmtErr(err)
@@ -345,6 +358,7 @@ func (c *Conn) abort(own bool, err error) error {
 // at a time (each traced, each interruptible), and stops at the first error.
 func (c *Conn) ExecScript(script string) error {
 	for rest := script; strings.TrimSpace(rest) != ""; {
+		c.precheck = true
 		s, tail, err := c.db.Prepare(rest)
 		if err != nil {
 			return c.stmtErr(wrapErr(err, rest))

@@ -63,6 +63,7 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	r.stepped = true
 	defer func() { r.took += time.Since(t0) }()
 	for got := 0; n <= 0 || got < n; got++ {
+		r.c.precheck = true
 		if !s.Step() {
 			err := wrapErr(s.Err(), r.sql)
 			r.took += time.Since(t0)
