@@ -42,6 +42,9 @@ type EventsConfig struct {
 	MaxBatch  int           // events per commit; 0 means 1024
 	MaxDelay  time.Duration // longest an event waits for its batch; 0 means 2ms
 	MaxQueued int           // events queued before InsertEvent waits; 0 means 65536
+	// Options apply to the writer's own connection: e.g. actors.WithSynchronous("FULL") for
+	// power-loss durability of acknowledged events, actors.WithBusyTimeout.
+	Options []actors.Option
 }
 
 // Stats are the supervisor's counters since Start.
@@ -320,6 +323,8 @@ func (a *supActor) Receive(ctx actor.Context) {
 		}
 	case *messages.InsertEvents:
 		s.routeEvents(ctx, m)
+	case eventsMessage:
+		s.receiveEvents(ctx, m)
 	}
 }
 
