@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -19,20 +17,28 @@ import (
 )
 
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", "actorlite demo [-db FILE] [-producers N] [-events N]", `
+Walks through the aiosqlite article with actorlite, on a database in a new temporary
+directory (removed afterwards) unless -db is given: a supervisor whose events writer creates
+the events table; events inserted with InsertEvent from concurrent producers, group-committed;
+queries by user and by a JSON property, rows read by column name, the cursor's description;
+a user function that panics, the crash answered and the connection restarted with its
+committed rows intact; the supervisor's stats.`, `
+  actorlite demo
+  go run ./cmd/actorlite demo
+  actorlite demo -db demo.db -producers 64 -events 500`)
 	dbPath := fs.String("db", "", "database file (default: one in a new temporary directory)")
 	producers := fs.Int("producers", 8, "concurrent producers")
 	perProducer := fs.Int("events", 2000, "events per producer")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: actorlite demo [-db FILE] [-producers N] [-events N]")
-		fmt.Fprintln(stderr, "\nWalks through the aiosqlite article with actorlite: events table, concurrent inserts,")
-		fmt.Fprintln(stderr, "queries by user and JSON property, rows by column name, a crash survived.")
-		fmt.Fprintln(stderr, "\nExample:\n  actorlite demo\n  actorlite demo -db demo.db -producers 64")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseFlags(fs, args, true, stdout, stderr)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return &usageError{cmd: "demo", msg: "no arguments expected (use -db FILE)"}
+	}
+	if *producers < 1 || *perProducer < 1 {
+		return &usageError{cmd: "demo", msg: "-producers and -events must be at least 1"}
 	}
 	if *dbPath == "" {
 		dir, err := os.MkdirTemp("", "actorlite-demo-")
@@ -48,8 +54,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func demo(ctx context.Context, out io.Writer, path string, producers, perProducer int) error {
 	step := func(format string, args ...any) { fmt.Fprintf(out, "\n== "+format+"\n", args...) }
 
-	step("1. Start a supervisor and open %s (one connection = one actor)", path)
-	s, err := supervisor.Start(ctx, supervisor.Config{})
+	step("1. Start a supervisor, with its events writer on %s", path)
+	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{DSN: path}})
 	if err != nil {
 		return err
 	}
@@ -60,21 +66,17 @@ func demo(ctx context.Context, out io.Writer, path string, producers, perProduce
 	}
 	fmt.Fprintf(out, "connection actor %s (WAL, synchronous=NORMAL, busy_timeout=5s)\n", db.PID().Id)
 
-	step("2. Create the events table")
-	err = db.ExecScript(ctx, `CREATE TABLE IF NOT EXISTS events (
-		id INTEGER PRIMARY KEY,
-		user_id TEXT NOT NULL,
-		name TEXT NOT NULL,
-		properties JSON,
-		timestamp DATETIME NOT NULL);
-	CREATE INDEX IF NOT EXISTS events_user_ts ON events (user_id, timestamp);`)
+	step("2. The events table (the events writer created it)")
+	row, err := db.QueryRow(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'events'")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "events(id, user_id, name, properties JSON, timestamp DATETIME)")
+	fmt.Fprintf(out, "%s\n", row.Index(0))
 
-	step("3. Insert %d events from %d concurrent producers (goroutines; each batch of 100 is one message)", producers*perProducer, producers)
+	total := producers * perProducer
+	step("3. Insert %s events from %d concurrent producers with s.InsertEvent (each waits for its commit)", commas(int64(total)), producers)
 	names := []string{"page_view", "signup", "purchase", "logout"}
+	plans := []string{"free", "pro"}
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, producers)
@@ -82,25 +84,16 @@ func demo(ctx context.Context, out io.Writer, path string, producers, perProduce
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows := make([][]any, 0, 100)
-			flush := func() error {
-				_, err := db.ExecMany(ctx, "INSERT INTO events (user_id, name, properties, timestamp) VALUES (?, ?, ?, ?)", rows)
-				rows = rows[:0]
-				return err
-			}
 			for i := range perProducer {
-				props := json.RawMessage(fmt.Sprintf(`{"plan":%q,"amount":%d}`, []string{"free", "pro"}[i%2], i%100))
-				rows = append(rows, []any{fmt.Sprintf("user-%d", p), names[i%len(names)], props, time.Now()})
-				if len(rows) == cap(rows) {
-					if err := flush(); err != nil {
-						errs <- err
-						return
-					}
+				ev := messages.Event{
+					UserID:     fmt.Sprintf("user-%d", p),
+					Name:       names[i%len(names)],
+					Properties: json.RawMessage(fmt.Sprintf(`{"plan":%q,"amount":%d}`, plans[i%2], i%100)),
+					Timestamp:  time.Now(),
 				}
-			}
-			if len(rows) > 0 {
-				if err := flush(); err != nil {
+				if err := s.InsertEvent(ctx, ev); err != nil {
 					errs <- err
+					return
 				}
 			}
 		}()
@@ -111,8 +104,11 @@ func demo(ctx context.Context, out io.Writer, path string, producers, perProduce
 		return err
 	}
 	elapsed := time.Since(t0)
-	fmt.Fprintf(out, "%d events committed in %v (%.0f events/s, ExecMany batches of 100)\n",
-		producers*perProducer, elapsed.Round(time.Millisecond), float64(producers*perProducer)/elapsed.Seconds())
+	st := s.Stats()
+	fmt.Fprintf(out, "%s events committed in %v (%s events/s) in %s transactions: the events writer group-commits,\n",
+		commas(int64(total)), elapsed.Round(time.Millisecond), commas(int64(float64(total)/elapsed.Seconds())), commas(st.EventBatches))
+	fmt.Fprintf(out, "%.1f events per commit on average, and acknowledges each event once its transaction committed\n",
+		float64(st.EventsCommitted)/float64(max(st.EventBatches, 1)))
 
 	step("4. Query by user, then by a JSON property; rows by column name")
 	cur, err := db.Query(ctx, "SELECT id, user_id, name, properties, timestamp FROM events WHERE user_id = ? ORDER BY id LIMIT 3", "user-1")
@@ -134,18 +130,22 @@ func demo(ctx context.Context, out io.Writer, path string, producers, perProduce
 		name, _ := row.Get("name")
 		props, _ := row.Get("properties")
 		ts, _ := row.Get("timestamp")
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\n", id, user, name, props, ts.(time.Time).Format(time.RFC3339))
+		tsText := fmt.Sprint(ts)
+		if t, ok := ts.(time.Time); ok {
+			tsText = t.Format("2006-01-02T15:04:05.000Z07:00")
+		}
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%s\n", id, user, name, props, tsText)
 	}
 	tw.Flush()
-	row, err := db.QueryRow(ctx, "SELECT count(*), sum(json_extract(properties, '$.amount')) FROM events WHERE json_extract(properties, '$.plan') = ?", "pro")
+	row, err = db.QueryRow(ctx, "SELECT count(*), sum(properties ->> '$.amount') FROM events WHERE properties ->> '$.plan' = ?", "pro")
 	if err != nil {
 		return err
 	}
-	var n, total int64
-	if err := row.Scan(&n, &total); err != nil {
+	var n, amount int64
+	if err := row.Scan(&n, &amount); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "events with properties.plan = \"pro\": %d (amount total %d)\n", n, total)
+	fmt.Fprintf(out, "events with properties.plan = \"pro\": %s (amount total %s)\n", commas(n), commas(amount))
 
 	step("5. A user function that panics crashes the connection actor")
 	err = db.CreateFunction(ctx, "explode", 0, func([]any) (any, error) { panic("explode() was called") })
@@ -159,15 +159,19 @@ func demo(ctx context.Context, out io.Writer, path string, producers, perProduce
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "the supervisor restarted it; the same handle still works: %v events, all committed rows intact\n", row.Index(0))
+	var count int64
+	if err := row.Scan(&count); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "the supervisor restarted it; the same handle still works: %s events, all committed rows intact\n", commas(count))
 
 	step("6. Supervisor stats")
-	st := s.Stats()
-	fmt.Fprintf(out, "%s\n", strings.TrimSpace(fmt.Sprintf("crashes=%d restarts=%d open_conns=%d opened=%d",
-		st.Crashes, st.Restarts, st.OpenConns, st.Opened)))
+	st = s.Stats()
+	fmt.Fprintf(out, "crashes=%d restarts=%d open_conns=%d opened=%d events_committed=%d event_batches=%d\n",
+		st.Crashes, st.Restarts, st.OpenConns, st.Opened, st.EventsCommitted, st.EventBatches)
 	if err := s.Stop(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "stopped: every connection closed")
+	fmt.Fprintln(out, "stopped: every connection closed, every event flushed")
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,10 +12,27 @@ import (
 	"go.uber.org/goleak"
 )
 
+// binDir holds the binary the CLI tests build (see cli_test.go).
+var binDir string
+
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	dir, err := os.MkdirTemp("", "actorlite-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	goleak.VerifyTestMain(m,
+		goleak.Cleanup(func(int) { os.RemoveAll(dir) }),
+		// protoactor's dead-letter log throttle (actor/throttler.go:27, started by
+		// NewDeadLetter) keeps a goroutine for its 1s period after a dead letter, even once
+		// its actor system is shut down (see actors/main_test.go). It ends by itself.
+		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"),
+		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewThrottle.func1.1"),
+	)
 }
 
+// TestRun runs commands in-process, through run.
 func TestRun(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
 	tests := []struct {
@@ -23,14 +42,20 @@ func TestRun(t *testing.T) {
 		want []string // in stdout, or stderr for a non-zero code
 	}{
 		{"demo", []string{"demo", "-db", db, "-producers", "4", "-events", "250"},
-			0, []string{"1000 events committed", "cursor.description:", "timestamp  DATETIME",
-				"errors.Is(err, messages.ErrCrashed) = true", "1000 events, all committed rows intact",
-				"crashes=1 restarts=1", "stopped"}},
-		{"version", []string{"version"}, 0, []string{"actorlite " + version}},
+			0, []string{"1,000 events committed", "the events writer group-commits", "cursor.description:",
+				"timestamp  DATETIME", "properties BLOB", `events with properties.plan = "pro": 500 (amount total 22,500)`,
+				"errors.Is(err, messages.ErrCrashed) = true", "1,000 events, all committed rows intact",
+				"crashes=1 restarts=1", "events_committed=1000", "stopped"}},
+		{"version", []string{"version"}, 0, []string{"actorlite " + version, "SQLite 3."}},
 		{"no command", nil, 2, []string{"Usage:"}},
 		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
-		{"demo help", []string{"demo", "-h"}, 0, []string{"Usage: actorlite demo"}},
-		{"bad flag", []string{"demo", "-nope"}, 1, []string{"flag provided but not defined"}},
+		{"demo help", []string{"demo", "-h"}, 0, []string{"Usage: actorlite demo", "Examples:", "-producers"}},
+		{"help command", []string{"help", "ingest"}, 0, []string{"Usage: actorlite ingest", "-strict"}},
+		{"bad flag", []string{"demo", "-nope"}, 2, []string{"flag provided but not defined: -nope", "Usage: actorlite demo"}},
+		{"exec without SQL", []string{"exec", db}, 2, []string{"want DB and SQL", `Run "actorlite exec -h"`}},
+		{"exec bad format", []string{"exec", "-format", "xml", db, "SELECT 1"}, 2, []string{`unknown format "xml"`}},
+		{"exec", []string{"exec", "-format", "csv", db, "SELECT ? AS a, ? AS b, ? AS c", "1", "2.5", "x"}, 0, []string{"a,b,c\n1,2.5,x\n"}},
+		{"dump missing", []string{"dump", filepath.Join(t.TempDir(), "nope.db")}, 1, []string{"no such database file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,4 +72,139 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSplitSQL(t *testing.T) {
+	tests := []struct {
+		src   string
+		stmts []string
+		lines []int
+		rest  string
+		blank bool
+	}{
+		{"SELECT 1;\n", []string{"SELECT 1"}, []int{0}, "\n", true},
+		{"SELECT 1; SELECT 2;\n", []string{"SELECT 1", "SELECT 2"}, []int{0, 0}, "\n", true},
+		{"SELECT\n  1\n", nil, nil, "SELECT\n  1\n", false},
+		{"\n\nSELECT\n1;", []string{"SELECT\n1"}, []int{2}, "", true},
+		{"SELECT 'a;b', \"c;d\", `e;f`, [g;h];", []string{"SELECT 'a;b', \"c;d\", `e;f`, [g;h]"}, []int{0}, "", true},
+		{"SELECT 'it''s;';", []string{"SELECT 'it''s;'"}, []int{0}, "", true},
+		{"SELECT 'open;\n", nil, nil, "SELECT 'open;\n", false},
+		{"-- only a comment; here\n", nil, nil, "-- only a comment; here\n", true},
+		{"/* a; */ SELECT 1 /* b; */;", []string{"SELECT 1 /* b; */"}, []int{0}, "", true},
+		{"/* open;\n", nil, nil, "/* open;\n", false},
+		{";;  ;", nil, nil, "", true},
+		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (1);\n", nil, nil,
+			"CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (1);\n", false},
+		{"CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (CASE WHEN 1 THEN 2 END, 3);\nEND; SELECT 1;",
+			[]string{"CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (CASE WHEN 1 THEN 2 END, 3);\nEND", "SELECT 1"},
+			[]int{0, 2}, "", true},
+		{"SELECT end;", []string{"SELECT end"}, []int{0}, "", true},
+	}
+	for _, tt := range tests {
+		stmts, rest, blank := splitSQL(tt.src)
+		var texts []string
+		var lines []int
+		for _, s := range stmts {
+			texts = append(texts, s.text)
+			lines = append(lines, s.line)
+		}
+		if fmt.Sprintf("%q %v", texts, lines) != fmt.Sprintf("%q %v", tt.stmts, tt.lines) || rest != tt.rest || blank != tt.blank {
+			t.Errorf("splitSQL(%q) = %q %v, rest %q, blank %v; want %q %v, rest %q, blank %v",
+				tt.src, texts, lines, rest, blank, tt.stmts, tt.lines, tt.rest, tt.blank)
+		}
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	got := parseArgs([]string{"42", "-7", "2.5", "1e3", "007", "abc", "0x10", "inf", "NaN", "", "1_000", "9223372036854775808"})
+	want := []any{int64(42), int64(-7), 2.5, 1000.0, int64(7), "abc", "0x10", "inf", "NaN", "", "1_000", 9223372036854775808.0}
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		t.Errorf("parseArgs = %#v\nwant %#v", got, want)
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	tests := []struct {
+		line, reason string
+	}{
+		{`{"user_id":"u","name":"n","properties":{"a":1},"timestamp":"2025-01-02T03:04:05Z"}`, ""},
+		{`{"user_id":"u","name":"n","timestamp":1735787045.5}`, ""},
+		{`{"user_id":"u","name":"n","timestamp":"2025-01-02 03:04:05","extra":true}`, ""},
+		{"   \r\n", "blank"},
+		{`{"user_id":"u"}`, "name: missing or empty"},
+		{`{"name":"n"}`, "user_id: missing or empty"},
+		{`{"user_id":7,"name":"n"}`, "user_id: want a string, got number"},
+		{`[1,2]`, "want a JSON object, got array"},
+		{`{"user_id":"u","name":"n"`, "not valid JSON"},
+		{`{"user_id":"u","name":"n","timestamp":"soon"}`, `timestamp: "soon" is not an RFC 3339 time`},
+		{`{"user_id":"u","name":"n","timestamp":true}`, "timestamp: want an RFC 3339 string or seconds since 1970"},
+		{`{"user_id":"u","name":"n","timestamp":"10000-01-01T00:00:00Z"}`, "timestamp:"},
+	}
+	for _, tt := range tests {
+		ev, reason := parseEvent([]byte(tt.line))
+		if tt.reason == "" && reason != "" || tt.reason != "" && !strings.HasPrefix(reason, tt.reason) {
+			t.Errorf("parseEvent(%s): reason %q, want %q", tt.line, reason, tt.reason)
+		}
+		if tt.reason == "" && (ev.UserID != "u" || ev.Name != "n") {
+			t.Errorf("parseEvent(%s) = %+v", tt.line, ev)
+		}
+	}
+	ev, _ := parseEvent([]byte(`{"user_id":"u","name":"n","properties":null,"timestamp":1735787045.5}`))
+	if ev.Properties != nil || ev.Timestamp.UnixMilli() != 1735787045500 {
+		t.Errorf("null properties and numeric timestamp: %+v", ev)
+	}
+}
+
+func TestFormats(t *testing.T) {
+	if got := commas(1234567); got != "1,234,567" {
+		t.Errorf("commas = %q", got)
+	}
+	if got := commas(-999); got != "-999" {
+		t.Errorf("commas = %q", got)
+	}
+	for v, want := range map[float64]string{1: "1.0", 2.5: "2.5", -3: "-3.0", 1e20: "1e+20"} {
+		if got := formatFloat(v); got != want {
+			t.Errorf("formatFloat(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := textOf("a\tb\nc", "NULL", true); got != `a\tb\nc` {
+		t.Errorf("textOf escapes: %q", got)
+	}
+	if got := string(jsonValue("<a&b>")); got != `"<a&b>"` {
+		t.Errorf("jsonValue: %s", got)
+	}
+}
+
+// TestRunInProcess runs shell, ingest, dump and bench through run, so that their goroutines
+// run under the race detector (when the tests do) and goleak.
+func TestRunInProcess(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "in.db")
+	src := filepath.Join(dir, "events.jsonl")
+	writeEvents(t, src, 20_000, map[int]string{3: `{"name":"n"}`, 19_999: `{`})
+	runIn := func(in string, code int, args ...string) (string, string) {
+		t.Helper()
+		if in != "" {
+			stdin = strings.NewReader(in)
+			defer func() { stdin = os.Stdin }()
+		}
+		var stdout, stderr bytes.Buffer
+		if got := run(context.Background(), args, &stdout, &stderr); got != code {
+			t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", args, got, code, &stdout, &stderr)
+		}
+		return stdout.String(), stderr.String()
+	}
+	out, errs := runIn("", 1, "ingest", "-progress", "bar", "-batch", "500", db, src)
+	contains(t, "ingest", out, "ingested 19,998 events from 20,000 lines", "2 lines rejected: lines 3, 19,999")
+	contains(t, "ingest", errs, "line 3: user_id: missing or empty", "] 100%  19,998 events")
+	out, _ = runIn("", 0, "ingest", "-progress", "plain", "-table", "more", db, "-")
+	contains(t, "ingest of nothing", out, "ingested 0 events from 0 lines of stdin")
+	out, _ = runIn("SELECT count(*) AS n FROM events;\n.mode csv\nSELECT name, count(*) AS n FROM events GROUP BY name ORDER BY name;\n.tables\n", 0, "shell", db)
+	if want := "n\n-----\n19998\nname,n\npage_view,6665\npurchase,6667\nsignup,6666\nevents  more\n"; out != want {
+		t.Errorf("shell output:\n%q\nwant:\n%q", out, want)
+	}
+	out, _ = runIn("", 0, "dump", db)
+	contains(t, "dump", out, `CREATE TABLE "events"`, `INSERT INTO "events"`, "COMMIT;")
+	out, _ = runIn("", 0, "bench", "-duration", "10ms", "-producers", "3", "-rows", "100")
+	contains(t, "bench", out, "headline:")
 }

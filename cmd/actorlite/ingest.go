@@ -1,0 +1,573 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/supervisor"
+)
+
+func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ingest", "actorlite ingest [flags] DB [FILE|-]", `
+Loads analytics events, one JSON object per line, from FILE (or stdin, when FILE is "-" or
+missing) into the events table of the database file DB, through the supervisor's events
+API (InsertEvents): the events writer creates the table if missing and commits the events
+in groups. A line looks like
+
+  {"user_id": "u1", "name": "signup", "properties": {"plan": "pro"}, "timestamp": "2025-01-02T15:04:05Z"}
+
+user_id and name are required, non-empty strings; properties is any JSON value (missing
+or null: stored as NULL; at most 1 MiB); timestamp is an RFC 3339 string (or SQLite's
+"YYYY-MM-DD HH:MM:SS", read as UTC) or a number of seconds since 1970 (missing or null:
+the time it is stored). Other fields are ignored; blank lines are skipped.
+
+A bad line is reported on stderr with its line number and skipped; with -strict the first
+bad line stops the load: the lines before it are written, nothing after it. The exit code
+is 1 when any line was rejected (or the load failed), 0 otherwise. Ctrl-C stops the load
+cleanly: the lines read so far are written, and the summary says how far it got.
+
+A progress bar on stderr shows the events committed, the rate and, when the input's size
+is known (a file, or stdin redirected from one), the percentage and the time left; then a
+summary is printed on stdout.`, `
+  actorlite ingest analytics.db events.jsonl
+  zcat events.jsonl.gz | actorlite ingest analytics.db
+  actorlite ingest -strict -table signups analytics.db signups.jsonl
+  actorlite ingest -progress off analytics.db - < events.jsonl`)
+	table := fs.String("table", "events", "the events table")
+	batch := fs.Int("batch", 4096, "events per InsertEvents call (each call commits as a whole)")
+	strict := fs.Bool("strict", false, "stop at the first bad line (the lines before it are written, none after)")
+	progressMode := fs.String("progress", "auto", "progress display: auto (a bar on a terminal, else a line a second), bar, plain or off")
+	showErrors := fs.Int("show-errors", 20, "report at most this many bad lines one by one (they are all counted)")
+	pos, err := parseFlags(fs, args, true, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return &usageError{cmd: "ingest", msg: "want DB and, optionally, FILE or -"}
+	}
+	if *batch < 1 {
+		return &usageError{cmd: "ingest", msg: "-batch must be at least 1"}
+	}
+	switch *progressMode {
+	case "auto":
+		*progressMode = "plain"
+		if isTerminal(stderr) {
+			*progressMode = "bar"
+		}
+	case "bar", "plain", "off":
+	default:
+		return &usageError{cmd: "ingest", msg: fmt.Sprintf("unknown -progress %q: want auto, bar, plain or off", *progressMode)}
+	}
+
+	dbPath, src := pos[0], "-"
+	if len(pos) == 2 {
+		src = pos[1]
+	}
+	in, name := stdin, "stdin"
+	if src != "-" {
+		f, err := os.Open(src)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in, name = f, src
+	}
+	var size int64 = -1
+	if f, ok := in.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+			if off, err := f.Seek(0, io.SeekCurrent); err == nil { // stdin may be read partly
+				size -= off
+			}
+		}
+	}
+
+	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{
+		DSN: dbPath, Table: *table, MaxBatch: max(*batch, actors.DefaultMaxBatch),
+	}})
+	if err != nil {
+		return err
+	}
+	defer s.Stop(context.WithoutCancel(ctx))
+
+	ing := &ingester{
+		s: s, strict: *strict, showErrors: *showErrors, batch: *batch,
+		prog: newProgress(stderr, *progressMode, size),
+	}
+	res := ing.run(ctx, in)
+	ing.prog.finish()
+	if err := s.Stop(context.WithoutCancel(ctx)); err != nil && res.err == nil {
+		res.err = err
+	}
+	st := s.Stats()
+
+	elapsed := time.Since(ing.prog.start)
+	fmt.Fprintf(stdout, "ingested %s from %s of %s into %s.%s in %v (%s events/s, %s)\n",
+		plural(int(res.written), "event"), plural(int(res.lines), "line"), name, dbPath, *table, elapsed.Round(time.Millisecond),
+		commas(int64(float64(res.written)/max(elapsed.Seconds(), 1e-9))), plural(int(st.EventBatches), "commit"))
+	if len(res.rejected) > 0 {
+		fmt.Fprintf(stdout, "%s rejected: %s\n", plural(len(res.rejected), "line"), lineList(res.rejected, 10))
+	}
+	switch {
+	case res.err != nil:
+		return fmt.Errorf("ingest stopped after line %s: %w", commas(res.lines), res.err)
+	case res.stoppedAt > 0:
+		return &exitError{code: 1, msg: fmt.Sprintf("stopped at line %s (-strict): the %s events before it were written, nothing after it",
+			commas(res.stoppedAt), commas(res.written))}
+	case len(res.rejected) > 0:
+		return &exitError{code: 1, msg: fmt.Sprintf("%s of %s rejected", commas(int64(len(res.rejected))), plural(int(res.lines), "line"))}
+	}
+	return nil
+}
+
+// plural formats n things.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return commas(int64(n)) + " " + thing + "s"
+}
+
+// lineList formats at most n line numbers.
+func lineList(lines []int64, n int) string {
+	var parts []string
+	for i, l := range lines {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("… (%d more)", len(lines)-n))
+			break
+		}
+		parts = append(parts, commas(l))
+	}
+	if len(lines) == 1 {
+		return "line " + parts[0]
+	}
+	return "lines " + strings.Join(parts, ", ")
+}
+
+type ingester struct {
+	s          *supervisor.Supervisor
+	strict     bool
+	showErrors int
+	batch      int
+	prog       *progress
+
+	mu       sync.Mutex
+	rejected []int64 // line numbers
+	stopAt   int64   // -strict: the bad line that stopped the load
+}
+
+type ingestResult struct {
+	lines     int64 // lines read
+	written   int64 // events committed
+	rejected  []int64
+	stoppedAt int64
+	err       error
+}
+
+// chunk is one InsertEvents call's worth of events.
+type chunk struct {
+	events []messages.Event
+	lines  []int64 // each event's line number
+	end    int64   // input bytes up to the end of its last line
+}
+
+// reject records a bad line and reports it (the first showErrors ones). It returns whether the
+// load must stop.
+func (ing *ingester) reject(line int64, reason string) bool {
+	ing.mu.Lock()
+	defer ing.mu.Unlock()
+	if ing.stopAt > 0 {
+		return true
+	}
+	ing.rejected = append(ing.rejected, line)
+	n := len(ing.rejected)
+	if n <= ing.showErrors {
+		ing.prog.printf("line %s: %s\n", commas(line), reason)
+	} else if n == ing.showErrors+1 {
+		ing.prog.printf("(further bad lines are counted, not shown)\n")
+	}
+	if ing.strict {
+		ing.stopAt = line
+		return true
+	}
+	return false
+}
+
+func (ing *ingester) stopped() bool { return ing.stopLine() > 0 }
+
+// stopLine returns the line that stopped the load (-strict), or 0.
+func (ing *ingester) stopLine() int64 {
+	ing.mu.Lock()
+	defer ing.mu.Unlock()
+	return ing.stopAt
+}
+
+// run reads, checks and inserts the events: a reader (this goroutine) parses lines into
+// chunks while an inserter goroutine sends each chunk with one InsertEvents call, in order.
+func (ing *ingester) run(ctx context.Context, in io.Reader) ingestResult {
+	var res ingestResult
+	chunks := make(chan *chunk, 4)
+	var insertErr atomic.Pointer[error]
+	insertDone := make(chan struct{})
+	go func() {
+		defer close(insertDone)
+		for c := range chunks {
+			if insertErr.Load() != nil {
+				continue // drain
+			}
+			if stop := ing.stopLine(); stop > 0 { // -strict: nothing after the bad line
+				n := 0
+				for n < len(c.lines) && c.lines[n] < stop {
+					n++
+				}
+				c.events, c.lines = c.events[:n], c.lines[:n]
+			}
+			if err := ing.insert(ctx, c); err != nil {
+				insertErr.Store(&err)
+			}
+		}
+	}()
+
+	ing.prog.begin()
+	r := bufio.NewReaderSize(in, 256<<10)
+	var line []byte
+	var offset int64
+	batch := ing.batch
+	cur := &chunk{}
+	for {
+		stop := false
+		if ctx.Err() != nil {
+			res.err = fmt.Errorf("interrupted: %w", ctx.Err())
+			break
+		}
+		if insertErr.Load() != nil || ing.stopped() {
+			break
+		}
+		var rerr error
+		line, rerr = readLine(r, line[:0])
+		if len(line) == 0 && rerr != nil {
+			if rerr != io.EOF {
+				res.err = rerr
+			}
+			break
+		}
+		res.lines++
+		offset += int64(len(line))
+		if res.lines == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+		}
+		ev, reason := parseEvent(line)
+		switch {
+		case reason == "blank":
+		case reason != "":
+			stop = ing.reject(res.lines, reason)
+		default:
+			cur.events = append(cur.events, ev)
+			cur.lines = append(cur.lines, res.lines)
+		}
+		if stop {
+			break
+		}
+		cur.end = offset
+		if len(cur.events) >= batch {
+			chunks <- cur
+			cur = &chunk{events: make([]messages.Event, 0, batch), lines: make([]int64, 0, batch)}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				res.err = rerr
+			}
+			break
+		}
+	}
+	if len(cur.events) > 0 {
+		// The events read so far: in -strict, those before the bad line; after an interrupt
+		// or a read error, every complete line read (a chunk is quick to write).
+		chunks <- cur
+	}
+	close(chunks)
+	<-insertDone
+	if p := insertErr.Load(); p != nil && res.err == nil {
+		res.err = *p
+	}
+	if res.err == nil && !ing.stopped() {
+		ing.prog.done.Store(offset) // trailing blank or bad lines included
+	}
+	ing.mu.Lock()
+	res.rejected, res.stoppedAt = ing.rejected, ing.stopAt
+	ing.mu.Unlock()
+	res.written = ing.prog.events.Load()
+	return res
+}
+
+// insert sends c's events in one InsertEvents call. Should the library reject an event the
+// reader accepted, that line is rejected and the others are sent again (-strict: the ones
+// before it only).
+func (ing *ingester) insert(ctx context.Context, c *chunk) error {
+	evs, lines := c.events, c.lines
+	// Events already parsed are written even after an interrupt: a chunk is quick.
+	ictx := context.WithoutCancel(ctx)
+	for len(evs) > 0 {
+		err := ing.s.InsertEvents(ictx, evs)
+		var ee *messages.EventError
+		if errors.As(err, &ee) && ee.Index >= 0 && ee.Index < len(evs) {
+			i := ee.Index
+			if ing.reject(lines[i], jsonField(ee.Field)+": "+ee.Reason) {
+				evs, lines = evs[:i], lines[:i]
+				continue
+			}
+			evs = append(evs[:i:i], evs[i+1:]...)
+			lines = append(lines[:i:i], lines[i+1:]...)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ing.prog.events.Add(int64(len(evs)))
+		break
+	}
+	ing.prog.done.Store(c.end)
+	return nil
+}
+
+// jsonField names an Event field as the input spells it.
+func jsonField(f string) string {
+	switch f {
+	case "UserID":
+		return "user_id"
+	case "Name":
+		return "name"
+	case "Properties":
+		return "properties"
+	case "Timestamp":
+		return "timestamp"
+	}
+	return f
+}
+
+// readLine appends the next line of r (with its '\n', if any) to buf.
+func readLine(r *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		part, err := r.ReadSlice('\n')
+		buf = append(buf, part...)
+		if err != bufio.ErrBufferFull {
+			return buf, err
+		}
+	}
+}
+
+type jsonEvent struct {
+	UserID     string          `json:"user_id"`
+	Name       string          `json:"name"`
+	Properties json.RawMessage `json:"properties"`
+	Timestamp  json.RawMessage `json:"timestamp"`
+}
+
+// parseEvent parses one line. reason is "blank" for a blank line, else why the line is bad,
+// else "".
+func parseEvent(line []byte) (ev messages.Event, reason string) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return ev, "blank"
+	}
+	var je jsonEvent
+	if err := json.Unmarshal(line, &je); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return ev, fmt.Sprintf("want a JSON object, got %s", te.Value)
+		case errors.As(err, &te):
+			return ev, fmt.Sprintf("%s: want a %s, got %s", te.Field, te.Type, te.Value)
+		default:
+			return ev, "not valid JSON: " + err.Error()
+		}
+	}
+	switch {
+	case je.UserID == "":
+		return ev, "user_id: missing or empty"
+	case je.Name == "":
+		return ev, "name: missing or empty"
+	case len(je.Properties) > actors.MaxEventProperties:
+		return ev, fmt.Sprintf("properties: %d bytes, more than the limit of %d", len(je.Properties), actors.MaxEventProperties)
+	}
+	ev.UserID, ev.Name = je.UserID, je.Name
+	if len(je.Properties) > 0 && string(je.Properties) != "null" {
+		ev.Properties = je.Properties
+	}
+	if ts := je.Timestamp; len(ts) > 0 && string(ts) != "null" {
+		t, err := parseTimestamp(ts)
+		if err != nil {
+			return ev, "timestamp: " + err.Error()
+		}
+		ev.Timestamp = t
+	}
+	return ev, ""
+}
+
+// parseTimestamp reads an RFC 3339 (or SQLite) time string, or a number of seconds since 1970.
+func parseTimestamp(raw json.RawMessage) (time.Time, error) {
+	var t time.Time
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return t, err
+		}
+		var err error
+		if t, err = messages.ParseTime(s); err != nil {
+			return t, fmt.Errorf("%q is not an RFC 3339 time", s)
+		}
+	} else {
+		var secs float64
+		if err := json.Unmarshal(raw, &secs); err != nil {
+			return t, fmt.Errorf("want an RFC 3339 string or seconds since 1970, got %s", raw)
+		}
+		if math.Abs(secs) > 1e12 {
+			return t, fmt.Errorf("%s seconds since 1970 is out of range", raw)
+		}
+		whole, frac := math.Modf(secs)
+		t = time.Unix(int64(whole), int64(frac*1e9)).UTC()
+	}
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return t, fmt.Errorf("year %d outside 0000–9999", y)
+	}
+	return t, nil
+}
+
+// progress draws the progress on stderr: a bar redrawn in place ("bar"), a line a second
+// ("plain"), or nothing ("off"); always a final state in "bar" and "plain".
+type progress struct {
+	w     io.Writer
+	mode  string
+	size  int64 // input bytes; -1: unknown
+	start time.Time
+
+	done   atomic.Int64 // input bytes whose events are committed (or rejected)
+	events atomic.Int64 // events committed
+
+	mu      sync.Mutex
+	lastLen int // of the bar on screen; 0: none
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func newProgress(w io.Writer, mode string, size int64) *progress {
+	return &progress{w: w, mode: mode, size: size, start: time.Now()}
+}
+
+// begin starts the redraws.
+func (p *progress) begin() {
+	p.start = time.Now()
+	if p.mode == "off" {
+		return
+	}
+	every := 100 * time.Millisecond
+	if p.mode == "plain" {
+		every = time.Second
+	}
+	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(p.stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				p.draw(false)
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+}
+
+// finish stops the redraws and draws the final state.
+func (p *progress) finish() {
+	if p.stop == nil {
+		return
+	}
+	close(p.stop)
+	<-p.stopped
+	p.stop = nil
+	p.draw(true)
+}
+
+func (p *progress) line(final bool) string {
+	elapsed := time.Since(p.start)
+	n := p.events.Load()
+	rate := float64(n) / max(elapsed.Seconds(), 1e-9)
+	stats := fmt.Sprintf("%s events  %s/s", commas(n), commas(int64(rate)))
+	if p.size <= 0 {
+		if final {
+			return fmt.Sprintf("%s  done in %v", stats, elapsed.Round(time.Millisecond))
+		}
+		return fmt.Sprintf("%s  %s", stats, clock(elapsed))
+	}
+	done := p.done.Load()
+	frac := min(1, float64(done)/float64(p.size))
+	const width = 30
+	fill := int(frac * width)
+	bar := strings.Repeat("=", fill)
+	if fill < width {
+		bar += ">" + strings.Repeat(" ", width-fill-1)
+	}
+	eta := "ETA --:--"
+	switch {
+	case final:
+		eta = "done in " + elapsed.Round(time.Millisecond).String()
+	case done > 0:
+		left := time.Duration(float64(elapsed) * float64(p.size-done) / float64(done))
+		eta = "ETA " + clock(left)
+	}
+	return fmt.Sprintf("[%s] %3.0f%%  %s  %s", bar, frac*100, stats, eta)
+}
+
+// clock formats d as m:ss (or h:mm:ss).
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+func (p *progress) draw(final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.line(final)
+	switch p.mode {
+	case "bar":
+		pad := max(0, p.lastLen-len(l))
+		fmt.Fprintf(p.w, "\r%s%s", l, strings.Repeat(" ", pad))
+		p.lastLen = len(l)
+		if final {
+			fmt.Fprintln(p.w)
+			p.lastLen = 0
+		}
+	case "plain":
+		fmt.Fprintln(p.w, l)
+	}
+}
+
+// printf prints a message on its own line, clearing the bar (the next redraw brings it back).
+func (p *progress) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lastLen > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.lastLen))
+		p.lastLen = 0
+	}
+	fmt.Fprintf(p.w, format, args...)
+}
