@@ -85,7 +85,7 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	}
 	c.cache.init(size)
 	old := db.SetInterrupt(ctx)
-	err = c.setup(cfg)
+	err = c.setup(ctx, cfg)
 	db.SetInterrupt(old)
 	if err != nil {
 		c.Close()
@@ -113,7 +113,7 @@ func checkPath(dsn string) error {
 	return nil
 }
 
-func (c *Conn) setup(cfg Config) error {
+func (c *Conn) setup(ctx context.Context, cfg Config) error {
 	busy := cfg.BusyTimeout
 	if busy == 0 {
 		busy = 5 * time.Second
@@ -141,10 +141,31 @@ func (c *Conn) setup(cfg Config) error {
 		}
 		fmt.Fprintf(&script, "PRAGMA %s=%s;", p[0], p[1])
 	}
-	if err := c.db.Exec(script.String()); err != nil {
-		return wrapErr(err, script.String())
+	if err := c.execRetryBusy(ctx, script.String(), busy); err != nil {
+		return err
 	}
 	return c.loadExtensions(cfg.Extensions)
+}
+
+// execRetryBusy runs an idempotent script, retrying it while it meets a lock, for up to
+// timeout. Switching a new database to WAL needs an exclusive lock, and SQLite reports BUSY
+// there without calling the busy handler when several connections open it at once.
+func (c *Conn) execRetryBusy(ctx context.Context, script string, timeout time.Duration) error {
+	start, wait := time.Now(), time.Millisecond
+	for {
+		err := wrapErr(c.db.Exec(script), script)
+		if err == nil || !errors.Is(err, messages.ErrBusy) || time.Since(start)+wait > timeout {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // PreCheck reports (and clears) whether the interrupt check being made is the one go-sqlite3
