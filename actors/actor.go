@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 
 	"github.com/actorlite/actorlite/messages"
@@ -25,12 +24,8 @@ type shared struct {
 	logger *slog.Logger
 	sys    *actor.ActorSystem
 
-	sem  chan struct{} // one token per request in flight from a handle (MaxPending)
-	done chan struct{} // closed when the actor stopped
-	stop sync.Once
-
-	opened  chan struct{} // closed after the first open attempt
-	openErr error         // written before opened is closed
+	sem chan struct{} // one token per request in flight from a handle (MaxPending)
+	lifecycle
 
 	closing atomic.Bool                         // Close was called or the actor is stopping
 	stopErr atomic.Pointer[error]               // what calls get once stopped; nil: ErrClosed
@@ -61,9 +56,8 @@ func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending int, l
 	}
 	return &shared{
 		dsn: dsn, cfg: cfg, logger: logger, sys: sys,
-		sem:    make(chan struct{}, maxPending),
-		done:   make(chan struct{}),
-		opened: make(chan struct{}),
+		sem:       make(chan struct{}, maxPending),
+		lifecycle: newLifecycle(),
 	}
 }
 
@@ -195,7 +189,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 		a.closeDB()
 	case *actor.Stopped:
 		a.sh.closing.Store(true)
-		a.sh.stop.Do(func() { close(a.sh.done) })
+		a.sh.markStopped()
 		if a.onStop != nil {
 			a.onStop()
 		}
@@ -227,14 +221,8 @@ func (a *connActor) open() {
 		}
 	}
 	a.db, a.openErr = db, err
-	select {
-	case <-sh.opened: // a restart
-		if err != nil {
-			sh.logger.Error("actorlite: reopen after crash failed", "dsn", sh.dsn, "err", err)
-		}
-	default:
-		sh.openErr = err
-		close(sh.opened)
+	if !sh.markOpened(err) && err != nil {
+		sh.logger.Error("actorlite: reopen after crash failed", "dsn", sh.dsn, "err", err)
 	}
 }
 

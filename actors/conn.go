@@ -337,16 +337,7 @@ func (ch *Child) Done() <-chan struct{} { return ch.sh.done }
 func (ch *Child) DSN() string { return ch.sh.dsn }
 
 // WaitOpen waits for the actor's first attempt to open the database and returns its error.
-func (ch *Child) WaitOpen(ctx context.Context) error {
-	select {
-	case <-ch.sh.opened:
-		return ch.sh.openErr
-	case <-ch.sh.done:
-		return messages.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("actorlite: open: %w", ctx.Err())
-	}
-}
+func (ch *Child) WaitOpen(ctx context.Context) error { return ch.sh.waitOpen(ctx, "open") }
 
 // Abandon ends a connection whose restart budget is spent: from now on every call returns
 // err (which should wrap [messages.ErrClosed] and [messages.ErrCrashed]). The supervisor then

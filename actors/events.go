@@ -139,8 +139,7 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 			`CREATE INDEX IF NOT EXISTS "` + table + `_user_id_timestamp" ON ` + q + ` (user_id, timestamp);`,
 		insertSQL: `INSERT INTO ` + q + ` (user_id, name, properties, timestamp) VALUES (?1, ?2, ?3, ?4)`,
 		closing:   make(chan struct{}),
-		done:      make(chan struct{}),
-		opened:    make(chan struct{}),
+		lifecycle: newLifecycle(),
 	}
 	sh.sem.size = int64(cfg.MaxQueued)
 	d := newLoopDispatcher()
@@ -171,14 +170,7 @@ func (w *EventWriter) Done() <-chan struct{} { return w.sh.done }
 // WaitOpen waits for the writer's first attempt to open the database, create the table and
 // prepare its statement, and returns its error.
 func (w *EventWriter) WaitOpen(ctx context.Context) error {
-	select {
-	case <-w.sh.opened:
-		return w.sh.openErr
-	case <-w.sh.done:
-		return messages.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("actorlite: open events store: %w", ctx.Err())
-	}
+	return w.sh.waitOpen(ctx, "open events store")
 }
 
 // Abandon ends a writer whose restart budget is spent: from now on every call gets err (which
@@ -342,7 +334,7 @@ func (w *EventWriter) Close(ctx context.Context) (notWritten int64, err error) {
 	sh.sendMu.Unlock()
 	if w.pid == nil { // never spawned
 		w.disp.Close()
-		sh.stop.Do(func() { close(sh.done) })
+		sh.markStopped()
 		return 0, nil
 	}
 	if again {
@@ -394,10 +386,7 @@ type eventsShared struct {
 	closing  chan struct{}  // closed with closed: wakes producers waiting for room
 	waiters  sync.WaitGroup // goroutines of Submit waiting for room
 
-	done    chan struct{} // closed when the actor stopped
-	stop    sync.Once
-	opened  chan struct{} // closed after the first open attempt
-	openErr error         // written before opened is closed
+	lifecycle
 	stopErr atomic.Pointer[error]
 	kill    atomic.Bool // Close's ctx is done: interrupt, write nothing more
 
@@ -648,7 +637,7 @@ func (a *eventsActor) Receive(actx actor.Context) {
 		a.failAll(a.closedErr())
 		a.closeDB()
 	case *actor.Stopped:
-		a.sh.stop.Do(func() { close(a.sh.done) })
+		a.sh.markStopped()
 		if a.onStop != nil {
 			a.onStop()
 		}
@@ -689,14 +678,8 @@ func (a *eventsActor) open(actx actor.Context) {
 		}
 	}
 	a.openErr = err
-	select {
-	case <-sh.opened: // a restart
-		if err != nil && sh.stopErr.Load() == nil {
-			sh.logger.Error("actorlite: reopening the events store after a crash failed", "dsn", sh.dsn, "err", err)
-		}
-	default:
-		sh.openErr = err
-		close(sh.opened)
+	if !sh.markOpened(err) && err != nil && sh.stopErr.Load() == nil {
+		sh.logger.Error("actorlite: reopening the events store after a crash failed", "dsn", sh.dsn, "err", err)
 	}
 	if len(sh.buf) > 0 { // read before a crash, not in its batch
 		if err != nil {
