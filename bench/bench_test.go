@@ -1,0 +1,194 @@
+package main
+
+import (
+	"database/sql"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/actorlite/actorlite/bench/internal/drivername"
+)
+
+func TestBothDriversRegistered(t *testing.T) {
+	drivers := sql.Drivers()
+	for _, name := range []string{"sqlite3", drivername.Ncruces} {
+		if !slices.Contains(drivers, name) {
+			t.Errorf("database/sql drivers %v lack %q", drivers, name)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPercent(t *testing.T) {
+	for f, want := range map[float64]string{0.004: "0.4%", 0.083: "8.3%", 0.1: "10%", 0.325: "32%"} {
+		if got := percent(f); got != want {
+			t.Errorf("percent(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestRatios(t *testing.T) {
+	// A time row: actorlite 10 µs, direct 5 µs, aiosqlite 80 µs.
+	timeRow := Row{workload: workload{ID: "point", Lower: true, Base: "actorlite"}, Cells: map[string]*Cell{
+		"actorlite": {Runs: []float64{12, 10, 9}},
+		"ncruces":   {Runs: []float64{5}},
+		"aiosqlite": {Runs: []float64{80, 80}},
+		"mattn":     {Note: "error: boom"},
+	}}
+	timeRow.finish()
+	// A throughput row: actorlite 800k rows/s, direct 1M rows/s.
+	rateRow := Row{workload: workload{ID: "scan", Base: "actorlite"}, Cells: map[string]*Cell{
+		"actorlite": {Runs: []float64{800_000}},
+		"ncruces":   {Runs: []float64{1_000_000}},
+	}}
+	rateRow.finish()
+	memRow := Row{workload: workload{ID: "memory", Lower: true, Base: "actorlite"}, Cells: map[string]*Cell{
+		"actorlite": {Runs: []float64{400}},
+		"ncruces":   {Runs: []float64{300}},
+	}}
+	memRow.finish()
+
+	for _, tc := range []struct {
+		row       *Row
+		sys       string
+		cost, val float64
+	}{
+		{&timeRow, "actorlite", 1, 10},
+		{&timeRow, "ncruces", 0.5, 5},   // costs half of actorlite's time
+		{&timeRow, "aiosqlite", 8, 80},  // costs 8× actorlite's time
+		{&rateRow, "ncruces", 0.8, 1e6}, // faster: 800k/1M of actorlite's cost
+		{&memRow, "ncruces", 0.75, 300},
+	} {
+		c := tc.row.Cells[tc.sys]
+		if !near(c.Cost, tc.cost) || !near(c.Value, tc.val) {
+			t.Errorf("%s/%s: value %v cost %v, want %v and %v", tc.row.ID, tc.sys, c.Value, c.Cost, tc.val, tc.cost)
+		}
+	}
+	if c := timeRow.Cells["mattn"]; c.Cost != 0 || c.Value != 0 {
+		t.Errorf("a failed cell got value %v cost %v", c.Value, c.Cost)
+	}
+
+	rep := &Report{Rows: []Row{timeRow, rateRow, memRow}}
+	rep.check(targets(nil))
+	got := make(map[string]TargetResult)
+	for _, r := range rep.Targets {
+		got[r.Row+"/"+r.Against] = r
+	}
+	for _, tc := range []struct {
+		key      string
+		measured float64
+		met      bool
+		status   string
+	}{
+		{"point/ncruces", 2, false, "MISSED (2.00×, target ≤ 1.50×: 33% over)"},
+		{"point/aiosqlite", 8, false, "MISSED (8.00×, target ≥ 10×: 20% short)"},
+		{"scan/ncruces", 0.8, true, "met (0.80×, target ≥ 0.80×)"},
+		{"memory/ncruces", 100, false, "MISSED (+100 KiB, target +64 KiB: 36 KiB over)"},
+	} {
+		r, ok := got[tc.key]
+		if !ok {
+			t.Errorf("target %s not checked", tc.key)
+			continue
+		}
+		if !near(r.Measured, tc.measured) || r.Met != tc.met || r.Status != tc.status {
+			t.Errorf("target %s: measured %v met %v %q; want %v %v %q", tc.key, r.Measured, r.Met, r.Status, tc.measured, tc.met, tc.status)
+		}
+	}
+	if _, ok := got["bulk/ncruces"]; ok {
+		t.Error("a target was checked for a workload that did not run")
+	}
+}
+
+func TestSelect(t *testing.T) {
+	ws, err := selectWorkloads(workloads(quickSizes), []string{"open", "ingest", "point"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, w := range ws {
+		ids = append(ids, w.ID)
+	}
+	want := []string{"point", "ingest-1-each", "ingest-1-batch", "ingest-8-each", "ingest-8-batch",
+		"ingest-64-each", "ingest-64-batch", "open"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("-only open,ingest,point selected %v, want %v (in the table's order)", ids, want)
+	}
+	if _, err := selectWorkloads(workloads(quickSizes), []string{"nope"}); err == nil {
+		t.Error("-only nope: no error")
+	}
+	if _, err := selectSystems([]string{"mattn", "nope"}); err == nil {
+		t.Error("-systems nope: no error")
+	}
+}
+
+// TestQuickPoint runs -quick over one workload and checks the table's rows and columns.
+func TestQuickPoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workload")
+	}
+	rep, err := run(t.Context(), options{quick: true, runs: 1, only: []string{"point"},
+		systems: []string{"actorlite", "ncruces", "aiosqlite"}, python: "/nonexistent/python3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 1 || rep.Rows[0].ID != "point" {
+		t.Fatalf("rows: %+v", rep.Rows)
+	}
+	row := rep.Rows[0]
+	for _, id := range []string{"actorlite", "ncruces"} {
+		if c := row.Cells[id]; !c.ok() || c.Cost <= 0 {
+			t.Errorf("%s: %+v", id, c)
+		}
+	}
+	if c := row.Cells["actorlite"]; c.Cost != 1 {
+		t.Errorf("the base's cost ratio is %v, want 1", c.Cost)
+	}
+	if c := row.Cells["aiosqlite"]; !strings.HasPrefix(c.Note, "not run: /nonexistent/python3 not found") {
+		t.Errorf("aiosqlite without Python: %+v", c)
+	}
+	if rep.failures() != 0 {
+		t.Errorf("%d failures", rep.failures())
+	}
+
+	var b strings.Builder
+	rep.writeMarkdown(&b)
+	md := b.String()
+	lines := strings.Split(md, "\n")
+	var table []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| target") && !strings.Contains(l, " ÷ ") {
+			table = append(table, l)
+		}
+	}
+	if len(table) != 2 {
+		t.Fatalf("want a header and one row, got:\n%s", md)
+	}
+	if want := "| workload | unit | actorlite | ncruces direct | aiosqlite (Python) |"; table[0] != want {
+		t.Errorf("header %q, want %q", table[0], want)
+	}
+	cells := strings.Split(strings.Trim(table[1], "| "), " | ")
+	if len(cells) != 5 || !strings.HasPrefix(cells[0], "3. point selects") || !strings.HasPrefix(cells[2], "**") ||
+		!strings.HasSuffix(cells[3], "×)") || cells[4] != "not run" {
+		t.Errorf("row cells %q", cells)
+	}
+	for _, want := range []string{"| point selects: actorlite time ÷ direct | ", "aiosqlite (Python) not run: /nonexistent/python3 not found"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+}

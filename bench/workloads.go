@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// sizes are the workloads' sizes: full (the default) or -quick.
+type sizes struct {
+	Autocommit  int           `json:"autocommit_inserts"`
+	Bulk        int           `json:"bulk_rows"`
+	Points      int           `json:"point_selects"`
+	SeedRows    int           `json:"read_table_rows"` // rows of the table the read workloads read
+	Readers     int           `json:"concurrent_readers"`
+	ReadFor     time.Duration `json:"concurrent_duration_ns"`
+	Ingest      int           `json:"ingest_events"` // events per ingest row, split among its producers
+	IngestBatch int           `json:"ingest_hand_batch"`
+	Producers   []int         `json:"ingest_producers"`
+	Opens       int           `json:"opens"`
+	IdleConns   int           `json:"idle_conns"`
+}
+
+var fullSizes = sizes{
+	Autocommit: 5_000, Bulk: 200_000, Points: 20_000, SeedRows: 200_000,
+	Readers: 8, ReadFor: 2 * time.Second,
+	Ingest: 20_000, IngestBatch: 1_000, Producers: []int{1, 8, 64},
+	Opens: 200, IdleConns: 100,
+}
+
+var quickSizes = sizes{
+	Autocommit: 300, Bulk: 10_000, Points: 1_000, SeedRows: 10_000,
+	Readers: 8, ReadFor: 200 * time.Millisecond,
+	Ingest: 1_000, IngestBatch: 1_000, Producers: []int{1, 8, 64},
+	Opens: 20, IdleConns: 100,
+}
+
+// sample is what one measurement of one system yields: n operations (rows, events, selects,
+// opens, connections) in secs seconds, or bytes of resident memory for n connections.
+type sample struct {
+	N     float64 `json:"n"`
+	Secs  float64 `json:"seconds"`
+	Bytes float64 `json:"bytes"`
+}
+
+// metric turns a sample into a row's value.
+type metric func(sample) float64
+
+func microsPerOp(s sample) float64 { return s.Secs / s.N * 1e6 }
+func perSecond(s sample) float64   { return s.N / s.Secs }
+func kibPerConn(s sample) float64  { return s.Bytes / s.N / 1024 }
+
+// A workload is one row of the table.
+type workload struct {
+	ID    string `json:"id"`    // the row's name, also accepted by -only
+	Group string `json:"group"` // the -only name of its family
+	Title string `json:"title"`
+	Unit  string `json:"unit"`
+	Lower bool   `json:"lower_is_better"`
+	Base  string `json:"base"` // the system the row's ratios are relative to
+	// seeded: the workload reads the shared seeded database; otherwise it gets a fresh one,
+	// and, when rows > 0, must leave that many rows in it.
+	seeded bool
+	rows   int
+	value  metric
+	// run measures one Go system once; py is the op the Python script runs.
+	run func(ctx context.Context, e *env, sys system) (sample, error)
+	py  map[string]any
+}
+
+// env is what the workloads share in one suite run.
+type env struct {
+	dir    string // temporary files
+	seeded string // the read workloads' database: SeedRows events, shared read-only
+	sz     sizes
+	seq    atomic.Int64
+	// memChild measures resident memory per idle connection in a fresh process.
+	memChild func(ctx context.Context, sys system, path string, n int) (sample, error)
+}
+
+// fresh returns the path of a new database holding the empty events table.
+func (e *env) fresh() (string, error) {
+	path := filepath.Join(e.dir, fmt.Sprintf("w%04d.db", e.seq.Add(1)))
+	return path, createDB(path)
+}
+
+func workloads(sz sizes) []workload {
+	ws := []workload{
+		{ID: "autocommit", Group: "autocommit", Unit: "µs/insert", Lower: true, value: microsPerOp,
+			Title: fmt.Sprintf("1. autocommit single-row inserts (%s)", count(sz.Autocommit)),
+			rows:  sz.Autocommit, run: runAutocommit, py: map[string]any{"op": "autocommit", "n": sz.Autocommit}},
+		{ID: "bulk", Group: "bulk", Unit: "rows/s", value: perSecond,
+			Title: fmt.Sprintf("2. bulk insert, one transaction (%s rows)", count(sz.Bulk)),
+			rows:  sz.Bulk, run: runBulk, py: map[string]any{"op": "bulk", "n": sz.Bulk}},
+		{ID: "point", Group: "point", Unit: "µs/select", Lower: true, value: microsPerOp,
+			Title:  fmt.Sprintf("3. point selects by primary key (%s, random ids)", count(sz.Points)),
+			seeded: true, run: runPoint, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
+		{ID: "scan", Group: "scan", Unit: "rows/s", value: perSecond,
+			Title:  fmt.Sprintf("4. full scan, all columns (%s rows)", count(sz.SeedRows)),
+			seeded: true, run: runScan, py: map[string]any{"op": "scan", "rows": sz.SeedRows, "chunk": scanChunk}},
+		{ID: "concurrent", Group: "concurrent", Unit: "selects/s", value: perSecond,
+			Title:  fmt.Sprintf("5. concurrent point selects, %d readers × own connection, %s", sz.Readers, sz.ReadFor),
+			seeded: true, run: runConcurrent, py: map[string]any{"op": "concurrent", "readers": sz.Readers, "seconds": sz.ReadFor.Seconds(), "rows": sz.SeedRows}},
+	}
+	for _, p := range sz.Producers {
+		for _, batch := range []bool{false, true} {
+			how, id := "each event committed", fmt.Sprintf("ingest-%d-each", p)
+			if batch {
+				how, id = fmt.Sprintf("batches of %s by hand", count(sz.IngestBatch)), fmt.Sprintf("ingest-%d-batch", p)
+			}
+			ws = append(ws, workload{ID: id, Group: "ingest", Unit: "events/s", value: perSecond, Base: "actorlite-events",
+				Title: fmt.Sprintf("6. event ingest, %d producer%s, %s (%s events)", p, plural(p), how, count(sz.Ingest)),
+				rows:  sz.Ingest,
+				run: func(ctx context.Context, e *env, sys system) (sample, error) {
+					return runIngest(ctx, e, sys, p, batch)
+				},
+				py: map[string]any{"op": "ingest", "n": sz.Ingest, "producers": p, "batch": batchSize(batch, sz.IngestBatch)}})
+		}
+	}
+	ws = append(ws,
+		workload{ID: "open", Group: "open", Unit: "µs/open", Lower: true, value: microsPerOp,
+			Title: fmt.Sprintf("7. open + first SELECT 1 (%s opens)", count(sz.Opens)),
+			run:   runOpen, py: map[string]any{"op": "open", "n": sz.Opens}},
+		workload{ID: "memory", Group: "memory", Unit: "KiB/conn", Lower: true, value: kibPerConn,
+			Title: fmt.Sprintf("7. resident memory per idle connection (%d held open)", sz.IdleConns),
+			run:   runMemory, py: map[string]any{"op": "memory", "n": sz.IdleConns}},
+	)
+	for i := range ws {
+		if ws[i].Base == "" {
+			ws[i].Base = "actorlite"
+		}
+	}
+	return ws
+}
+
+func batchSize(batch bool, n int) int {
+	if batch {
+		return n
+	}
+	return 1
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// session opens one connection of sys on path and runs fn with it, then closes everything.
+func session(ctx context.Context, sys system, path string, fn func(engine, dbConn) (sample, error)) (sample, error) {
+	eng, err := sys.start(ctx, path)
+	if err != nil {
+		return sample{}, err
+	}
+	defer eng.stop(ctx)
+	c, err := eng.open(ctx)
+	if err != nil {
+		return sample{}, err
+	}
+	defer c.close(ctx)
+	return fn(eng, c)
+}
+
+// checkCount fails unless the events table at path holds want rows.
+func checkCount(path string, want int) error {
+	n, err := countRows(path)
+	if err == nil && n != int64(want) {
+		err = fmt.Errorf("the table holds %d rows, want %d", n, want)
+	}
+	return err
+}
+
+// writeSession gives fn a connection of sys to a fresh database and n events to write, times
+// fn, and checks that the table then holds the n events.
+func writeSession(ctx context.Context, e *env, sys system, n int, fn func(engine, dbConn, []event) error) (sample, error) {
+	path, err := e.fresh()
+	if err != nil {
+		return sample{}, err
+	}
+	evs := makeEvents(n)
+	s, err := session(ctx, sys, path, func(eng engine, c dbConn) (sample, error) {
+		t0 := time.Now()
+		err := fn(eng, c, evs)
+		return sample{N: float64(n), Secs: time.Since(t0).Seconds()}, err
+	})
+	if err != nil {
+		return sample{}, err
+	}
+	return s, checkCount(path, n)
+}
+
+func runAutocommit(ctx context.Context, e *env, sys system) (sample, error) {
+	return writeSession(ctx, e, sys, e.sz.Autocommit, func(_ engine, c dbConn, evs []event) error {
+		for i := range evs {
+			if err := c.insert(ctx, &evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func runBulk(ctx context.Context, e *env, sys system) (sample, error) {
+	return writeSession(ctx, e, sys, e.sz.Bulk, func(_ engine, c dbConn, evs []event) error {
+		return c.insertBatch(ctx, evs)
+	})
+}
+
+// warmups is how many untimed point selects prepare a connection (statement, page cache).
+const warmups = 100
+
+func runPoint(ctx context.Context, e *env, sys system) (sample, error) {
+	ids := randomIDs(e.sz.Points, e.sz.SeedRows)
+	return session(ctx, sys, e.seeded, func(_ engine, c dbConn) (sample, error) {
+		var r eventRow
+		for _, id := range ids[:min(warmups, len(ids))] {
+			if err := c.point(ctx, id, &r); err != nil {
+				return sample{}, err
+			}
+		}
+		t0 := time.Now()
+		for _, id := range ids {
+			if err := c.point(ctx, id, &r); err != nil {
+				return sample{}, err
+			}
+			if r.id != id || r.ts.IsZero() || len(r.props) == 0 {
+				return sample{}, fmt.Errorf("point select %d read %+v", id, r)
+			}
+		}
+		return sample{N: float64(len(ids)), Secs: time.Since(t0).Seconds()}, nil
+	})
+}
+
+func runScan(ctx context.Context, e *env, sys system) (sample, error) {
+	return session(ctx, sys, e.seeded, func(_ engine, c dbConn) (sample, error) {
+		n, sum := 0, int64(0)
+		t0 := time.Now()
+		err := c.scan(ctx, func(r *eventRow) {
+			n++
+			sum += r.id + int64(len(r.user)+len(r.name)+len(r.props)) + int64(r.ts.Nanosecond())
+		})
+		secs := time.Since(t0).Seconds()
+		if err != nil {
+			return sample{}, err
+		}
+		if n != e.sz.SeedRows || sum == 0 {
+			return sample{}, fmt.Errorf("scan read %d rows, want %d", n, e.sz.SeedRows)
+		}
+		return sample{N: float64(n), Secs: secs}, nil
+	})
+}
+
+func runConcurrent(ctx context.Context, e *env, sys system) (sample, error) {
+	eng, err := sys.start(ctx, e.seeded)
+	if err != nil {
+		return sample{}, err
+	}
+	defer eng.stop(ctx)
+	conns := make([]dbConn, e.sz.Readers)
+	for i := range conns {
+		c, err := eng.open(ctx)
+		if err != nil {
+			return sample{}, err
+		}
+		defer c.close(ctx)
+		conns[i] = c
+	}
+	var stop atomic.Bool
+	var total atomic.Int64
+	errs := make(chan error, len(conns))
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	timer := time.AfterFunc(e.sz.ReadFor, func() { stop.Store(true) })
+	defer timer.Stop()
+	for i, c := range conns {
+		wg.Go(func() {
+			ids := randomIDs(4096, e.sz.SeedRows)
+			var r eventRow
+			n := 0
+			for ; !stop.Load(); n++ {
+				id := ids[(n+i*512)%len(ids)]
+				if err := c.point(ctx, id, &r); err != nil {
+					errs <- err
+					stop.Store(true)
+					return
+				}
+				if r.id != id {
+					errs <- fmt.Errorf("point select %d read id %d", id, r.id)
+					stop.Store(true)
+					return
+				}
+			}
+			total.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	secs := time.Since(t0).Seconds()
+	select {
+	case err := <-errs:
+		return sample{}, err
+	default:
+	}
+	return sample{N: float64(total.Load()), Secs: secs}, nil
+}
+
+// serialized makes a connection that is not safe for concurrent use shareable by producers,
+// as a program sharing one go-sqlite3 connection would: with a mutex.
+type serialized struct {
+	mu sync.Mutex
+	dbConn
+}
+
+func (s *serialized) insert(ctx context.Context, e *event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dbConn.insert(ctx, e)
+}
+
+func (s *serialized) insertBatch(ctx context.Context, evs []event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dbConn.insertBatch(ctx, evs)
+}
+
+// runIngest: producers goroutines share one connection (the events API for actorlite events)
+// and write Ingest events between them, each event committed before the producer goes on, or
+// batched by hand (IngestBatch events per transaction; InsertEvents per batch for the events API).
+func runIngest(ctx context.Context, e *env, sys system, producers int, batch bool) (sample, error) {
+	return writeSession(ctx, e, sys, e.sz.Ingest, func(eng engine, c dbConn, evs []event) error {
+		if !eng.concurrent() {
+			c = &serialized{dbConn: c}
+		}
+		errs := make(chan error, producers)
+		var wg sync.WaitGroup
+		for p := range producers {
+			mine := evs[p*len(evs)/producers : (p+1)*len(evs)/producers]
+			wg.Go(func() {
+				for len(mine) > 0 {
+					var err error
+					if batch {
+						n := min(e.sz.IngestBatch, len(mine))
+						err = c.insertBatch(ctx, mine[:n])
+						mine = mine[n:]
+					} else {
+						err = c.insert(ctx, &mine[0])
+						mine = mine[1:]
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		select {
+		case err := <-errs:
+			return err
+		default:
+			return nil
+		}
+	})
+}
+
+func runOpen(ctx context.Context, e *env, sys system) (sample, error) {
+	path, err := e.fresh()
+	if err != nil {
+		return sample{}, err
+	}
+	eng, err := sys.start(ctx, path)
+	if err != nil {
+		return sample{}, err
+	}
+	defer eng.stop(ctx)
+	const warm = 3
+	var took time.Duration
+	for i := range e.sz.Opens + warm {
+		t0 := time.Now()
+		c, err := eng.open(ctx)
+		if err != nil {
+			return sample{}, err
+		}
+		if err := c.selectOne(ctx); err != nil {
+			return sample{}, err
+		}
+		if i >= warm {
+			took += time.Since(t0)
+		}
+		if err := c.close(ctx); err != nil {
+			return sample{}, err
+		}
+	}
+	return sample{N: float64(e.sz.Opens), Secs: took.Seconds()}, nil
+}
+
+func runMemory(ctx context.Context, e *env, sys system) (sample, error) {
+	path, err := e.fresh()
+	if err != nil {
+		return sample{}, err
+	}
+	return e.memChild(ctx, sys, path, e.sz.IdleConns)
+}
+
+// count formats n with thousands separators.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
