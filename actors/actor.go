@@ -24,7 +24,8 @@ type shared struct {
 	logger *slog.Logger
 	sys    *actor.ActorSystem
 
-	sem chan struct{} // one token per request in flight from a handle (MaxPending)
+	mailbox *inlineMailbox // the actor's mailbox: handles post to it directly
+	sem     chan struct{}  // one token per request in flight from a handle (MaxPending)
 	lifecycle
 
 	closing atomic.Bool                         // Close was called or the actor is stopping

@@ -19,7 +19,11 @@ import (
 // call return at once with an error wrapping ctx.Err().
 //
 // A Conn is safe for concurrent use by many goroutines; their requests are served one at a
-// time, in arrival order. Get one from [supervisor.Supervisor.Open]. Actors can message the
+// time, in arrival order. When the connection is idle, a call runs its request on the
+// caller's own goroutine (which would otherwise only wait), through the actor's mailbox and
+// with all its guarantees; otherwise the connection's goroutine serves it. Cancellation
+// interrupts SQLite either way; only a user function that blocks without returning can delay
+// a cancelled call that is running on its caller's goroutine. Get one from [supervisor.Supervisor.Open]. Actors can message the
 // connection directly: see [Conn.PID] and package messages.
 type Conn struct {
 	sh   *shared
@@ -57,7 +61,9 @@ func (c *Conn) call(ctx context.Context, op string, req messages.Request, setRep
 	}
 	ch := replyChans.Get().(chan messages.Reply)
 	setReply(ch)
-	c.root.Send(c.pid, req)
+	// Through the mailbox itself: when the connection is idle, the request runs right here,
+	// on this goroutine, which would otherwise only park until the reply came.
+	sh.mailbox.postInline(req, func() bool { return len(ch) > 0 })
 	select {
 	case r := <-ch:
 		replyChans.Put(ch)
@@ -285,9 +291,10 @@ type ChildConfig struct {
 func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
 	sh := newShared(cc.System, dsn, newConfig(opts), cc.MaxPending, cc.Logger)
 	d := newLoopDispatcher()
+	sh.mailbox = &inlineMailbox{}
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &connActor{sh: sh, onStop: d.Close}
-	}, actor.WithDispatcher(d))
+	}, actor.WithDispatcher(d), actor.WithMailbox(func() actor.Mailbox { return sh.mailbox }))
 	return &Child{sh: sh, props: props, disp: d}
 }
 
