@@ -135,6 +135,7 @@ func targets(ws []workload) []target {
 		{Row: "autocommit", System: "actorlite", Against: "ncruces", Kind: maxCost, Limit: 1.15, Text: "autocommit inserts: actorlite time ÷ direct"},
 		{Row: "open", System: "actorlite", Against: "ncruces", Kind: maxCost, Limit: 1.3, Text: "open + first query: actorlite time ÷ direct"},
 		{Row: "memory", System: "actorlite", Against: "ncruces", Kind: maxExtra, Limit: 64, Text: "memory per idle connection: actorlite − direct (KiB)"},
+		{Row: "concurrent", System: "actorlite-pool", Against: "ncruces", Kind: minSpeed, Limit: 0.8, Text: "concurrent point selects: actorlite pool selects/s ÷ direct"},
 	}
 	// ≥ 10× aiosqlite, in either idiom, on the per-call workloads and on event ingest.
 	for _, py := range []struct{ id, name string }{{"aiosqlite", "aiosqlite"}, {"aiosqlite-article", "aiosqlite article idiom"}} {

@@ -38,6 +38,8 @@ var systems = []system{
 	}},
 	{id: "actorlite-events", title: "actorlite events API", only: []string{"autocommit", "ingest"},
 		start: func(ctx context.Context, path string) (engine, error) { return startActorlite(ctx, path, true) }},
+	{id: "actorlite-pool", title: "actorlite pool", only: []string{"point", "concurrent"},
+		start: startPool},
 	{id: "ncruces", title: "ncruces direct", start: func(_ context.Context, path string) (engine, error) {
 		return directEngine{path: path}, nil
 	}},
@@ -109,6 +111,54 @@ func (e *actorliteEngine) open(ctx context.Context) (dbConn, error) {
 
 func (e *actorliteEngine) concurrent() bool               { return true }
 func (e *actorliteEngine) stop(ctx context.Context) error { return e.s.Stop(ctx) }
+
+// poolEngine is one actors.Pool (a writer and GOMAXPROCS query_only readers): every dbConn
+// the harness opens is a view on it, so that its readers serve the 8 goroutines of the
+// concurrent workload.
+type poolEngine struct {
+	s *supervisor.Supervisor
+	p *actors.Pool
+}
+
+func startPool(ctx context.Context, path string) (engine, error) {
+	s, err := supervisor.Start(ctx, supervisor.Config{})
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.OpenPool(ctx, path, 0)
+	if err != nil {
+		s.Stop(ctx)
+		return nil, err
+	}
+	return &poolEngine{s: s, p: p}, nil
+}
+
+func (e *poolEngine) open(context.Context) (dbConn, error) { return poolConn{e.p}, nil }
+func (e *poolEngine) concurrent() bool                     { return true }
+func (e *poolEngine) stop(ctx context.Context) error {
+	e.p.Close(ctx)
+	return e.s.Stop(ctx)
+}
+
+// poolConn reads through the pool's readers.
+type poolConn struct{ p *actors.Pool }
+
+func (c poolConn) point(ctx context.Context, id int64, r *eventRow) error {
+	row, err := c.p.QueryRow(ctx, pointSQL, id)
+	if err != nil {
+		return err
+	}
+	return row.Scan(&r.id, &r.user, &r.name, &r.props, &r.ts)
+}
+
+func (poolConn) insert(context.Context, *event) error        { return errUnsupported }
+func (poolConn) insertBatch(context.Context, []event) error  { return errUnsupported }
+func (poolConn) scan(context.Context, func(*eventRow)) error { return errUnsupported }
+func (c poolConn) selectOne(ctx context.Context) error {
+	_, err := c.p.QueryRow(ctx, "SELECT 1")
+	return err
+}
+func (poolConn) close(context.Context) error { return nil }
 
 // actorliteConn goes through the handles: Conn and Cursor.
 type actorliteConn struct{ c *actors.Conn }
