@@ -28,6 +28,9 @@ import (
 // xSup starts a supervisor with its own actor system, stopped when the test ends.
 func xSup(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
 	t.Helper()
+	// The test's temporary directory is removed by a cleanup registered at its first use; use
+	// it now, so that its removal runs after Stop has closed every database file in it.
+	t.TempDir()
 	s, err := supervisor.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,9 @@ import (
 // start starts a supervisor stopped at the end of the test.
 func start(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
 	t.Helper()
+	// The test's temporary directory is removed by a cleanup registered at its first use; use
+	// it now, so that its removal runs after Stop has closed every database file in it.
+	t.TempDir()
 	s, err := supervisor.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
