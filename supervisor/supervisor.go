@@ -344,23 +344,29 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 		dsn = ch.DSN()
 	}
 	crashErr, stack := crashOf(dsn, reason)
-	answerCrashed(sys, message, crashErr)
+	// Count, and decide, before answering: a caller that sees the crash sees it in Stats, and
+	// sees the connection closed if its budget is spent.
 	s.crashes.Add(1)
-	s.logger.Error("actorlite: connection crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
-
 	rs.Fail()
-	if s.cfg.MaxRestarts < 0 || rs.NumberOfFailures(s.cfg.RestartWindow) > s.cfg.MaxRestarts {
+	failures := rs.NumberOfFailures(s.cfg.RestartWindow)
+	spent := s.cfg.MaxRestarts < 0 || failures > s.cfg.MaxRestarts
+	if spent {
 		s.abandoned.Add(1)
 		if ch != nil {
 			ch.Abandon(fmt.Errorf("%w: %w: restart budget spent (%d restarts within %s): %w",
 				messages.ErrClosed, messages.ErrCrashed, max(s.cfg.MaxRestarts, 0), s.cfg.RestartWindow, crashErr))
 		}
+	} else {
+		s.restarts.Add(1)
+	}
+	answerCrashed(sys, message, crashErr)
+	s.logger.Error("actorlite: connection crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
+	if spent {
 		s.logger.Error("actorlite: connection stopped: restart budget spent", "dsn", dsn, "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
 		sup.StopChildren(child)
 		return
 	}
-	s.restarts.Add(1)
-	s.logger.Warn("actorlite: restarting connection", "dsn", dsn, "failures_in_window", rs.NumberOfFailures(s.cfg.RestartWindow))
+	s.logger.Warn("actorlite: restarting connection", "dsn", dsn, "failures_in_window", failures)
 	sup.RestartChildren(child)
 }
 
