@@ -64,6 +64,14 @@ func (c *Conn) call(ctx context.Context, op string, req messages.Request, setRep
 	// Through the mailbox itself: when the connection is idle, the request runs right here,
 	// on this goroutine, which would otherwise only park until the reply came.
 	sh.mailbox.postInline(req, func() bool { return len(ch) > 0 })
+	// A reply that is in already wins over a ctx that ended meanwhile: the request did run,
+	// and its caller must learn its outcome (a committed INSERT is not "cancelled").
+	select {
+	case r := <-ch:
+		replyChans.Put(ch)
+		return r, nil
+	default:
+	}
 	select {
 	case r := <-ch:
 		replyChans.Put(ch)
