@@ -320,22 +320,26 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			}
 		}
 	}
-	respond(actx, req, reply)
+	Deliver(actx, req, actx.Sender(), reply)
 	if _, ok := req.(*messages.Close); ok {
 		actx.Stop(actx.Self())
 	}
 }
 
-func respond(actx actor.Context, req messages.Request, reply messages.Reply) {
+// Deliver gives reply to the caller of req: through req's ReplyTo channel when a handle sent
+// it (never blocking: a full channel is the sender's bug), else to sender (an actor's Request or
+// RequestFuture), sent from s. With neither, nobody waits for it. The connection actor, the
+// events writer and the supervisor (answering a request that crashed its child) all use it.
+func Deliver(s actor.SenderContext, req messages.Request, sender *actor.PID, reply messages.Reply) {
 	if ch := req.ReplyChan(); ch != nil {
 		select {
 		case ch <- reply:
-		default: // a full channel is the sender's bug; never block the actor on it
+		default:
 		}
 		return
 	}
-	if actx.Sender() != nil {
-		actx.Respond(reply)
+	if sender != nil {
+		s.Send(sender, reply)
 	}
 }
 

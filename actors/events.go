@@ -644,14 +644,7 @@ func (a *eventsActor) Receive(actx actor.Context) {
 	case messages.Request: // never leave a caller waiting: events go through the supervisor
 		reply := m.ErrorReply(fmt.Errorf("%w: %T sent to the events writer; send messages.InsertEvents to the supervisor's PID",
 			messages.ErrUnknownRequest, m))
-		if ch := m.ReplyChan(); ch != nil {
-			select {
-			case ch <- reply:
-			default:
-			}
-		} else if actx.Sender() != nil {
-			actx.Respond(reply)
-		}
+		Deliver(actx, m, actx.Sender(), reply)
 	}
 }
 

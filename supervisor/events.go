@@ -135,7 +135,7 @@ func (e *eventsRouter) handleFailure(sys *actor.ActorSystem, sup actor.Superviso
 func (s *Supervisor) routeEvents(ctx actor.Context, m *messages.InsertEvents) {
 	e := s.events
 	if e == nil {
-		respondTo(ctx, m, &messages.EventsAck{Err: messages.ErrNoEventStore})
+		actors.Deliver(ctx, m, ctx.Sender(), &messages.EventsAck{Err: messages.ErrNoEventStore})
 		return
 	}
 	e.w.Submit(m, ctx.Sender())
@@ -182,17 +182,4 @@ func (s *Supervisor) InsertEvents(ctx context.Context, evs []messages.Event) err
 		return messages.ErrNoEventStore
 	}
 	return e.w.Insert(ctx, evs)
-}
-
-func respondTo(ctx actor.Context, req messages.Request, reply messages.Reply) {
-	if ch := req.ReplyChan(); ch != nil {
-		select {
-		case ch <- reply:
-		default:
-		}
-		return
-	}
-	if ctx.Sender() != nil {
-		ctx.Respond(reply)
-	}
 }

@@ -386,15 +386,5 @@ func answerCrashed(sys *actor.ActorSystem, message any, err error) {
 	if !ok {
 		return
 	}
-	reply := req.ErrorReply(err)
-	if ch := req.ReplyChan(); ch != nil {
-		select {
-		case ch <- reply:
-		default:
-		}
-		return
-	}
-	if sender != nil {
-		sys.Root.Send(sender, reply)
-	}
+	actors.Deliver(sys.Root, req, sender, req.ErrorReply(err))
 }
