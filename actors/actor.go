@@ -380,11 +380,26 @@ func (a *connActor) gate(req messages.Request) error {
 	return nil
 }
 
-func (a *connActor) crashErr() error {
-	if ce := a.sh.crash.Load(); ce != nil {
+func (a *connActor) crashErr() error { return a.sh.crashErr() }
+
+// crashErr returns the most recent crash (wrapping ErrCrashed), or ErrCrashed.
+func (sh *shared) crashErr() error {
+	if ce := sh.crash.Load(); ce != nil {
 		return ce
 	}
 	return messages.ErrCrashed
+}
+
+// gone returns why a cursor or blob opened in incarnation gen can no longer be used — the
+// connection closed, or crashed since — or nil.
+func (sh *shared) gone(gen int64) error {
+	if err := sh.closedErr(); err != nil {
+		return err
+	}
+	if sh.gen.Load() != gen {
+		return sh.crashErr()
+	}
+	return nil
 }
 
 func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Reply {

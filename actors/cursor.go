@@ -72,16 +72,8 @@ func (cur *Cursor) check() error {
 	if cur.failed != nil {
 		return cur.failed
 	}
-	sh := cur.conn.sh
-	if err := sh.closedErr(); err != nil {
+	if err := cur.conn.sh.gone(cur.gen); err != nil {
 		return fmt.Errorf("%w: %w", messages.ErrCursorClosed, err)
-	}
-	if sh.gen.Load() != cur.gen {
-		var reason error = messages.ErrCrashed
-		if ce := sh.crash.Load(); ce != nil {
-			reason = ce
-		}
-		return fmt.Errorf("%w: %w", messages.ErrCursorClosed, reason)
 	}
 	return nil
 }
@@ -231,7 +223,7 @@ func (cur *Cursor) Close(ctx context.Context) error {
 		return nil
 	}
 	cur.markDone()
-	if cur.conn.sh.closedErr() != nil || cur.conn.sh.gen.Load() != cur.gen {
+	if cur.conn.sh.gone(cur.gen) != nil {
 		return nil // its connection closed it, or a crash did
 	}
 	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}

@@ -349,11 +349,8 @@ func (b *Blob) check() error {
 	if b.closed {
 		return messages.ErrBlobClosed
 	}
-	if err := b.conn.sh.closedErr(); err != nil {
+	if err := b.conn.sh.gone(b.gen); err != nil {
 		return fmt.Errorf("%w: %w", messages.ErrBlobClosed, err)
-	}
-	if b.conn.sh.gen.Load() != b.gen {
-		return fmt.Errorf("%w: %w", messages.ErrBlobClosed, messages.ErrCrashed)
 	}
 	return nil
 }
@@ -441,7 +438,7 @@ func (b *Blob) Close() error {
 		return nil
 	}
 	b.closed = true
-	if b.conn.sh.closedErr() != nil || b.conn.sh.gen.Load() != b.gen {
+	if b.conn.sh.gone(b.gen) != nil {
 		return nil
 	}
 	m := &messages.CloseBlob{Ctx: b.ctx, Blob: b.id}
