@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/actorlite/actorlite/messages"
 )
 
 // Dump writes SQL text that recreates the main database, like sqlite3's .dump and Python's
@@ -36,27 +38,39 @@ func (c *Conn) Dump(w io.Writer) (err error) {
 type schemaEntry struct{ name, typ, sql string }
 
 func (c *Conn) schema(where string) ([]schemaEntry, error) {
-	r, err := c.Query(`SELECT name, type, sql FROM sqlite_schema WHERE sql NOT NULL AND `+where+` ORDER BY rowid`, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
 	var out []schemaEntry
-	for {
-		b := newBuilder(r)
-		done, err := r.Next(&b, 256)
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range b.Rows() {
+	err := c.eachRow(`SELECT name, type, sql FROM sqlite_schema WHERE sql NOT NULL AND `+where+` ORDER BY rowid`, nil,
+		func(row messages.Row) error {
 			var e schemaEntry
 			if err := row.Scan(&e.name, &e.typ, &e.sql); err != nil {
-				return nil, err
+				return err
 			}
 			out = append(out, e)
+			return nil
+		})
+	return out, err
+}
+
+// eachRow runs a query and calls fn on each of its rows, read a chunk at a time.
+func (c *Conn) eachRow(sql string, args []any, fn func(messages.Row) error) error {
+	r, err := c.Query(sql, args)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		b := newBuilder(r)
+		done, err := r.Next(&b, 512)
+		if err != nil {
+			return err
+		}
+		for _, row := range b.Rows() {
+			if err := fn(row); err != nil {
+				return err
+			}
 		}
 		if done {
-			return out, nil
+			return nil
 		}
 	}
 }
@@ -109,55 +123,31 @@ func (c *Conn) dump(w *bufio.Writer) error {
 
 // dumpRows writes an INSERT per row of table, its values quoted by SQLite's quote().
 func (c *Conn) dumpRows(w *bufio.Writer, table string) error {
-	cols, err := c.Query(`SELECT name FROM pragma_table_info(?)`, []any{table})
-	if err != nil {
-		return err
-	}
-	b := newBuilder(cols)
-	_, err = cols.Next(&b, -1)
-	cols.Close()
-	if err != nil {
-		return err
-	}
 	var names, quoted []string
-	for _, row := range b.Rows() {
+	err := c.eachRow(`SELECT name FROM pragma_table_info(?)`, []any{table}, func(row messages.Row) error {
 		var n string
 		if err := row.Scan(&n); err != nil {
 			return err
 		}
 		names = append(names, ident(n))
 		quoted = append(quoted, "quote("+ident(n)+")")
-	}
-	if len(names) == 0 {
 		return nil
-	}
-	prefix := fmt.Sprintf("INSERT INTO %s(%s) VALUES(", ident(table), strings.Join(names, ","))
-	r, err := c.Query(fmt.Sprintf("SELECT %s FROM %s", strings.Join(quoted, "||','||"), ident(table)), nil)
-	if err != nil {
+	})
+	if err != nil || len(names) == 0 {
 		return err
 	}
-	defer r.Close()
-	for {
-		b := newBuilder(r)
-		done, err := r.Next(&b, 512)
-		if err != nil {
-			return err
-		}
-		for _, row := range b.Rows() {
+	prefix := fmt.Sprintf("INSERT INTO %s(%s) VALUES(", ident(table), strings.Join(names, ","))
+	return c.eachRow(fmt.Sprintf("SELECT %s FROM %s", strings.Join(quoted, "||','||"), ident(table)), nil,
+		func(row messages.Row) error {
 			var vals string
 			if err := row.Scan(&vals); err != nil {
 				return err
 			}
 			w.WriteString(prefix)
 			w.WriteString(vals)
-			if _, err := w.WriteString(");\n"); err != nil {
-				return err
-			}
-		}
-		if done {
-			return nil
-		}
-	}
+			_, err := w.WriteString(");\n")
+			return err
+		})
 }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
