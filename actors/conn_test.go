@@ -27,19 +27,7 @@ import (
 // newSupervisor starts a supervisor with its own actor system and stops it when the test ends.
 func newSupervisor(t testing.TB) *supervisor.Supervisor {
 	t.Helper()
-	// The test's temporary directory is removed by a cleanup registered at its first use; use
-	// it now, so that its removal runs after Stop has closed every database file in it.
-	t.TempDir()
-	s, err := supervisor.Start(t.Context(), supervisor.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(context.Background()); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	return s
+	return xSup(t, supervisor.Config{})
 }
 
 // newConn opens a connection to a fresh database file in t.TempDir(), under a supervisor of
