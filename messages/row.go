@@ -35,6 +35,7 @@ type rowSet struct {
 	inlineSlots [8]slot
 	inlineBuf   [192]byte
 	inlineRows  [1]Row
+	reply       Rows // the reply message carrying the chunk, allocated with it
 }
 
 type kind uint8
@@ -46,10 +47,11 @@ const (
 	kindText
 	kindBlob
 	kindBoxed
+	kindTime // a UTC time: Unix seconds in v, nanoseconds in n
 )
 
-// slot is one value: an integer, the bits of a float, an offset into buf with length n, or
-// an index into boxed.
+// slot is one value: an integer, the bits of a float, an offset into buf with length n, an
+// index into boxed, or a UTC time.
 type slot struct {
 	v    uint64
 	n    uint32
@@ -162,12 +164,16 @@ func (s *rowSet) value(i int) any {
 		return append([]byte{}, s.buf[sl.v:sl.v+uint64(sl.n)]...)
 	case kindBoxed:
 		return s.boxed[sl.n]
+	case kindTime:
+		return timeOf(sl)
 	default:
 		return nil
 	}
 }
 
 func (s *rowSet) bytes(sl *slot) []byte { return s.buf[sl.v : sl.v+uint64(sl.n)] }
+
+func timeOf(sl *slot) time.Time { return time.Unix(int64(sl.v), int64(sl.n)).UTC() }
 
 // Scan copies the row's values into dest, one destination per column, in column order.
 // Destinations: *int, *int64, *float64, *string, *[]byte, *bool, *time.Time, *json.RawMessage,
@@ -196,16 +202,28 @@ func (r Row) scanOne(i int, dest any) error {
 	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && v.IsNil() {
 		return fail("nil pointer")
 	}
+	k := sl.kind
 	var boxed any
-	if sl.kind == kindBoxed {
+	switch k {
+	case kindBoxed:
 		boxed = s.boxed[sl.n]
+	case kindTime: // as a converted time.Time, without boxing it for the common destinations
+		switch d := dest.(type) {
+		case *time.Time:
+			*d = timeOf(sl)
+			return nil
+		case *string:
+			*d = timeOf(sl).Format(TimeLayout)
+			return nil
+		}
+		k, boxed = kindBoxed, timeOf(sl)
 	}
 	switch d := dest.(type) {
 	case *any:
 		*d = s.value(r.off + i)
 		return nil
 	case *string:
-		switch sl.kind {
+		switch k {
 		case kindText, kindBlob:
 			*d = string(s.bytes(sl))
 		case kindInt:
@@ -228,7 +246,7 @@ func (r Row) scanOne(i int, dest any) error {
 		}
 		return nil
 	case *[]byte:
-		switch sl.kind {
+		switch k {
 		case kindText, kindBlob: // a new slice, never nil: an empty value differs from NULL
 			*d = append([]byte{}, s.bytes(sl)...)
 		case kindNull:
@@ -249,7 +267,7 @@ func (r Row) scanOne(i int, dest any) error {
 		}
 		return nil
 	case *json.RawMessage:
-		switch sl.kind {
+		switch k {
 		case kindText, kindBlob:
 			*d = append(json.RawMessage{}, s.bytes(sl)...)
 		case kindNull:
@@ -275,14 +293,14 @@ func (r Row) scanOne(i int, dest any) error {
 		}
 		return nil
 	case *int64:
-		n, err := r.int64At(sl, boxed)
+		n, err := r.int64At(k, sl, boxed)
 		if err != nil {
 			return fail("%v", err)
 		}
 		*d = n
 		return nil
 	case *int:
-		n, err := r.int64At(sl, boxed)
+		n, err := r.int64At(k, sl, boxed)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -292,7 +310,7 @@ func (r Row) scanOne(i int, dest any) error {
 		*d = int(n)
 		return nil
 	case *float64:
-		switch sl.kind {
+		switch k {
 		case kindInt:
 			*d = float64(int64(sl.v))
 		case kindFloat:
@@ -313,11 +331,11 @@ func (r Row) scanOne(i int, dest any) error {
 				return fail("value of type %T", boxed)
 			}
 		default:
-			return fail("%s", kindName(sl.kind))
+			return fail("%s", kindName(k))
 		}
 		return nil
 	case *bool:
-		switch sl.kind {
+		switch k {
 		case kindInt:
 			*d = sl.v != 0
 		case kindFloat:
@@ -335,11 +353,11 @@ func (r Row) scanOne(i int, dest any) error {
 			}
 			*d = b
 		default:
-			return fail("%s", kindName(sl.kind))
+			return fail("%s", kindName(k))
 		}
 		return nil
 	case *time.Time:
-		switch sl.kind {
+		switch k {
 		case kindBoxed:
 			t, ok := boxed.(time.Time)
 			if !ok {
@@ -355,7 +373,7 @@ func (r Row) scanOne(i int, dest any) error {
 		case kindInt:
 			*d = time.Unix(int64(sl.v), 0).UTC()
 		default:
-			return fail("%s", kindName(sl.kind))
+			return fail("%s", kindName(k))
 		}
 		return nil
 	case sql.Scanner:
@@ -374,8 +392,8 @@ func (r Row) scanOne(i int, dest any) error {
 	}
 }
 
-func (r Row) int64At(sl *slot, boxed any) (int64, error) {
-	switch sl.kind {
+func (r Row) int64At(k kind, sl *slot, boxed any) (int64, error) {
+	switch k {
 	case kindInt:
 		return int64(sl.v), nil
 	case kindFloat:
@@ -403,7 +421,7 @@ func (r Row) int64At(sl *slot, boxed any) (int64, error) {
 		}
 		return 0, fmt.Errorf("value of type %T", boxed)
 	default:
-		return 0, fmt.Errorf("%s", kindName(sl.kind))
+		return 0, fmt.Errorf("%s", kindName(k))
 	}
 }
 
@@ -422,6 +440,69 @@ func kindName(k kind) string {
 	default:
 		return "converted value"
 	}
+}
+
+// ParseTimeBytes is ParseTime for text in a byte slice. The forms SQLite and actorlite write
+// ("YYYY-MM-DD HH:MM:SS[.fff…]" and "YYYY-MM-DDTHH:MM:SS[.fff…][Z]", all UTC) are read
+// without allocating; others as ParseTime reads them.
+func ParseTimeBytes(b []byte) (time.Time, error) {
+	if t, ok := parseUTC(b); ok {
+		return t, nil
+	}
+	return ParseTime(string(b))
+}
+
+// parseUTC reads "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]" as UTC, as time.Parse would with the
+// layouts of ParseTime; false for anything else (including a date that does not exist).
+func parseUTC(b []byte) (time.Time, bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(p []byte) (int, bool) {
+		n := 0
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	minute, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	rest, nsec := b[19:], 0
+	if len(rest) > 0 && rest[0] == '.' {
+		digits := 0
+		for digits+1 < len(rest) && rest[digits+1] >= '0' && rest[digits+1] <= '9' {
+			digits++
+		}
+		if digits == 0 || digits > 9 {
+			return time.Time{}, false
+		}
+		nsec, _ = num(rest[1 : 1+digits])
+		for range 9 - digits {
+			nsec *= 10
+		}
+		rest = rest[1+digits:]
+	}
+	if len(rest) == 1 && rest[0] == 'Z' {
+		rest = rest[1:]
+	}
+	if len(rest) != 0 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // 31 April and the like: time.Parse rejects them
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // ParseTime parses the text forms of a time SQLite and actorlite store: [TimeLayout] and the
@@ -489,6 +570,15 @@ func (b *RowsBuilder) bytes(k kind, p []byte) {
 	s.buf = append(s.buf, p...)
 }
 
+// Time appends a time.Time: kept unboxed when it is in UTC, else as Value does.
+func (b *RowsBuilder) Time(t time.Time) {
+	if t.Location() != time.UTC {
+		b.Value(t)
+		return
+	}
+	b.set.slots = append(b.set.slots, slot{kind: kindTime, v: uint64(t.Unix()), n: uint32(t.Nanosecond())})
+}
+
 // Null appends NULL.
 func (b *RowsBuilder) Null() {
 	b.set.slots = append(b.set.slots, slot{kind: kindNull})
@@ -529,6 +619,13 @@ func (b *RowsBuilder) EndRow() {
 
 // BufLen returns the bytes of text and blob appended so far.
 func (b *RowsBuilder) BufLen() int { return len(b.set.buf) }
+
+// Reply returns a reply message carrying the rows built, allocated together with them: the
+// caller fills in its other fields. The builder must not be used afterwards.
+func (b *RowsBuilder) Reply() *Rows {
+	b.set.reply = Rows{Rows: b.Rows()}
+	return &b.set.reply
+}
 
 // Rows returns the rows built. The builder must not be used afterwards.
 func (b *RowsBuilder) Rows() []Row {

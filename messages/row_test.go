@@ -773,5 +773,75 @@ func FuzzParseTime(f *testing.F) {
 		if again := got.UTC().Format(messages.TimeLayout); again != text {
 			t.Fatalf("round trip %q -> %q", text, again)
 		}
+		if fast, err := messages.ParseTimeBytes([]byte(text)); err != nil || fast != got {
+			t.Fatalf("ParseTimeBytes(%q) = %v, %v; ParseTime = %v", text, fast, err, got)
+		}
 	})
+}
+
+// TestParseTimeBytes checks the allocation-free parser against ParseTime on every input of
+// the ParseTime tests and a few more: same error or not, same instant, same zone offset.
+func TestParseTimeBytes(t *testing.T) {
+	for _, in := range []string{
+		tmText, "2024-03-05T06:07:08Z", "2024-03-05T06:07:08.5+02:00", "2024-03-05T06:07:08-05:30",
+		"2024-03-05 06:07:08", "2024-03-05 06:07:08.123", "2024-03-05 06:07:08Z", "2024-03-05 06:07:08+02:00",
+		"2024-03-05T06:07:08", "2024-03-05T06:07:08.000001", "2024-03-05 06:07", "2024-03-05", "2024-02-29",
+		"0000-01-01T00:00:00.000000000Z", "9999-12-31T23:59:59.999999999Z",
+		"2024-03-05T06:07:08.1Z", "2024-03-05T06:07:08.1234567891Z", "2024-03-05T06:07:08.Z",
+		"2024-04-31 00:00:00", "2023-02-29T00:00:00Z", "2024-03-05T23:59:60Z", "2024-03-05t06:07:08z",
+		"2024-00-05T06:07:08Z", "2024-03-00T06:07:08Z", "2024-03-05T24:00:00Z", "+024-03-05T06:07:08Z",
+		"2024-03-05T06:07:08.12a", "2024-03-05T06:07:08Z ",
+		"", "abc", "2024", "2024-03", "20240305", "2024/03/05", "05-03-2024", "2024-13-01", "2023-02-29",
+		"2024-03-32", "2024-03-05T25:00:00Z", "2024-03-05T06:60:00Z", "06:07:08", " 2024-03-05",
+		"2024-03-05 ", "2024-03-05T06:07:08ZZ", "2024-03-05T06:07:08+2", "2024-03-05T06:07:08 garbage", "1700000000",
+	} {
+		t.Run(in, func(t *testing.T) {
+			want, werr := messages.ParseTime(in)
+			got, err := messages.ParseTimeBytes([]byte(in))
+			if (err == nil) != (werr == nil) {
+				t.Fatalf("ParseTimeBytes(%q) = %v, %v; ParseTime = %v, %v", in, got, err, want, werr)
+			}
+			_, goff := got.Zone()
+			_, woff := want.Zone()
+			if !got.Equal(want) || goff != woff {
+				t.Errorf("ParseTimeBytes(%q) = %v, want %v", in, got, want)
+			}
+		})
+	}
+	canonical := []byte(tmText)
+	if n := testing.AllocsPerRun(100, func() { messages.ParseTimeBytes(canonical) }); n != 0 {
+		t.Errorf("ParseTimeBytes(%q) allocates %v times", canonical, n)
+	}
+}
+
+// TestRowTimeSlot checks that a time appended with Time reads, scans and formats exactly as
+// the same time appended boxed with Value.
+func TestRowTimeSlot(t *testing.T) {
+	plus2 := time.Date(2024, 3, 5, 8, 7, 8, 5e8, time.FixedZone("", 2*3600))
+	for _, when := range []time.Time{tm, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(-1, 1).UTC(), plus2} {
+		typed, boxed := one(t, func(b *messages.RowsBuilder) { b.Time(when) }), one(t, vBoxed(when))
+		if got, want := typed.Index(0), boxed.Index(0); got != want {
+			t.Errorf("%v: Index = %#v, want %#v", when, got, want)
+		}
+		if got, want := typed.String(), boxed.String(); got != want {
+			t.Errorf("%v: String = %q, want %q", when, got, want)
+		}
+		dests := []func() any{
+			func() any { return new(time.Time) }, func() any { return new(string) }, func() any { return new(any) },
+			func() any { return new([]byte) }, func() any { return new(int64) }, func() any { return new(int) },
+			func() any { return new(float64) }, func() any { return new(bool) }, func() any { return new(json.RawMessage) },
+			func() any { return new(sql.NullTime) }, func() any { return new(sql.NullString) },
+		}
+		for _, dest := range dests {
+			gd, wd := dest(), dest()
+			gerr, werr := typed.Scan(gd), boxed.Scan(wd)
+			name := fmt.Sprintf("%v into %T", when, gd)
+			if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Errorf("%s: Scan = %v, want %v", name, gerr, werr)
+			}
+			if !reflect.DeepEqual(gd, wd) {
+				t.Errorf("%s: scanned %#v, want %#v", name, reflect.ValueOf(gd).Elem(), reflect.ValueOf(wd).Elem())
+			}
+		}
+	}
 }
