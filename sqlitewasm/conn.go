@@ -33,12 +33,14 @@ type Config struct {
 // A Conn is not safe for concurrent use by multiple goroutines: it is owned by exactly one
 // connection actor (or one goroutine, in tests and benchmarks).
 type Conn struct {
-	db    *sqlite3.Conn
-	dsn   string
-	conv  map[string]Converter
-	cache stmtCache
-	rows  map[*Rows]struct{}         // open result sets
-	blobs map[*sqlite3.Blob]struct{} // open blobs
+	db   *sqlite3.Conn
+	dsn  string
+	conv map[string]Converter
+	// builtinTime holds the declared types still read by the built-in time converter, which
+	// the connection applies unboxed (see Rows.column).
+	builtinTime map[string]bool
+	cache       stmtCache
+	blobs       map[*sqlite3.Blob]struct{} // open blobs
 
 	trace     func(sql string, d time.Duration)
 	cbErr     error // a guarded callback's panic, failing the running statement
@@ -71,8 +73,10 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, wrapErr(err, "")
 	}
-	c := &Conn{db: db, dsn: dsn, conv: builtinConverters(), rows: make(map[*Rows]struct{}), blobs: make(map[*sqlite3.Blob]struct{})}
+	c := &Conn{db: db, dsn: dsn, conv: builtinConverters(), blobs: make(map[*sqlite3.Blob]struct{}),
+		builtinTime: map[string]bool{"DATETIME": true, "TIMESTAMP": true}}
 	for k, fn := range cfg.Converters {
+		delete(c.builtinTime, convKey(k))
 		if fn == nil {
 			delete(c.conv, convKey(k))
 		} else {
@@ -203,11 +207,6 @@ func (c *Conn) Close() (err error) {
 		}
 		c.db = nil
 	}()
-	for r := range c.rows {
-		r.stmt.Close()
-		r.stmt = nil
-	}
-	clear(c.rows)
 	for b := range c.blobs {
 		b.Close()
 	}
@@ -253,28 +252,36 @@ func (c *Conn) prepareUncached(sql string) (*sqlite3.Stmt, error) {
 
 // meta returns the column metadata of s (column names and declared types, and converters),
 // cached with the statement until SQLite re-prepares it after a schema change.
-func (c *Conn) meta(s *sqlite3.Stmt) ([]messages.Column, []Converter) {
+func (c *Conn) meta(s *sqlite3.Stmt) ([]messages.Column, []Converter, []bool) {
 	e := c.cache.byStmt[s]
 	reprep := s.Status(sqlite3.STMTSTATUS_REPREPARE, false)
 	if e != nil && e.cols != nil && e.reprep == reprep {
-		return e.cols, e.conv
+		return e.cols, e.conv, e.time
 	}
 	n := s.ColumnCount()
 	cols := make([]messages.Column, n)
 	var conv []Converter
+	var isTime []bool
 	for i := range n {
 		cols[i] = messages.Column{Name: s.ColumnName(i), DeclType: s.ColumnDeclType(i)}
-		if fn := c.conv[convKey(cols[i].DeclType)]; fn != nil && cols[i].DeclType != "" {
+		key := convKey(cols[i].DeclType)
+		if fn := c.conv[key]; fn != nil && cols[i].DeclType != "" {
 			if conv == nil {
 				conv = make([]Converter, n)
 			}
 			conv[i] = fn
+			if c.builtinTime[key] {
+				if isTime == nil {
+					isTime = make([]bool, n)
+				}
+				isTime[i] = true
+			}
 		}
 	}
 	if e != nil {
-		e.cols, e.conv, e.reprep = cols, conv, reprep
+		e.cols, e.conv, e.time, e.reprep = cols, conv, isTime, reprep
 	}
-	return cols, conv
+	return cols, conv, isTime
 }
 
 // release resets s and gives it back to the cache.
@@ -560,6 +567,7 @@ type cachedStmt struct {
 	// column metadata, valid while SQLite has not re-prepared the statement
 	cols   []messages.Column
 	conv   []Converter
+	time   []bool
 	reprep int
 }
 

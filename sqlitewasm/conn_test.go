@@ -897,6 +897,76 @@ func TestUserConverters(t *testing.T) {
 	}
 }
 
+// TestReplacedTimeConverter checks that a user converter for DATETIME replaces the built-in
+// one also for the canonical text the built-in one reads without boxing.
+func TestReplacedTimeConverter(t *testing.T) {
+	c := open(t, ":memory:", sqlitewasm.Config{Converters: map[string]sqlitewasm.Converter{
+		"datetime": func(v any) (any, error) { return fmt.Sprint("user:", v), nil },
+	}})
+	script(t, c, `CREATE TABLE t(a DATETIME, b TIMESTAMP); INSERT INTO t VALUES ('2024-03-05T06:07:08Z', '2024-03-05T06:07:08Z')`)
+	row, err := c.QueryRow("SELECT a, b FROM t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := row.Index(0); got != "user:2024-03-05T06:07:08Z" {
+		t.Errorf("DATETIME with a user converter = %#v", got)
+	}
+	if got := row.Index(1); got != time.Date(2024, 3, 5, 6, 7, 8, 0, time.UTC) {
+		t.Errorf("TIMESTAMP (built-in) = %#v", got)
+	}
+}
+
+// TestQueryInto reuses one Rows for queries that succeed, fail and return nothing, and for a
+// result left unread when the connection closes.
+func TestQueryInto(t *testing.T) {
+	c, err := sqlitewasm.Open(t.Context(), ":memory:", sqlitewasm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)")
+	var r sqlitewasm.Rows
+	read := func(sql string, args ...any) ([]any, error) {
+		if err := c.QueryInto(&r, sql, args); err != nil {
+			return nil, err
+		}
+		b := messages.NewRowsBuilder(r.Columns(), 0)
+		done, err := r.Next(&b, 0)
+		if !done || !r.Done() {
+			t.Errorf("%s: not done after reading everything", sql)
+		}
+		var vals []any
+		for _, row := range b.Rows() {
+			vals = append(vals, row.Values()...)
+		}
+		return vals, err
+	}
+	for range 3 { // the same statement, from the cache, each time
+		if got, err := read("SELECT x FROM t WHERE x >= ? ORDER BY x", 2); err != nil || !reflect.DeepEqual(got, []any{int64(2), int64(3)}) {
+			t.Fatalf("read = %v, %v", got, err)
+		}
+	}
+	if _, err := read("SELECT nope FROM t"); !errors.Is(err, messages.ErrSQL) || !r.Done() {
+		t.Errorf("bad SQL = %v, done %v", err, r.Done())
+	}
+	if _, err := read("SELECT x FROM t WHERE x = ?"); err == nil || !r.Done() {
+		t.Errorf("missing argument = %v, done %v", err, r.Done())
+	}
+	if got, err := read("-- nothing"); err != nil || got != nil {
+		t.Errorf("empty SQL = %v, %v", got, err)
+	}
+	if err := c.QueryInto(&r, "SELECT x FROM t", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := messages.NewRowsBuilder(r.Columns(), 0)
+	if done, err := r.Next(&b, 0); !done || !errors.Is(err, messages.ErrClosed) {
+		t.Errorf("Next after the Conn closed = %v, %v; want done, ErrClosed", done, err)
+	}
+	r.Close()
+}
+
 func TestRowsNext(t *testing.T) {
 	c := memConn(t)
 	exec(t, c, "CREATE TABLE t(n INTEGER, s TEXT)")

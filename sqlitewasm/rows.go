@@ -9,36 +9,48 @@ import (
 )
 
 // Rows is an open result set: a prepared statement stepped on demand. Close it (or read it to
-// the end) to give the statement back. Not safe for concurrent use.
+// the end) to give the statement back. Not safe for concurrent use. A Rows outlives its Conn
+// harmlessly: closing the Conn closes the statement, and Close afterwards does nothing.
 type Rows struct {
 	c       *Conn
 	stmt    *sqlite3.Stmt
 	sql     string
 	cols    []messages.Column
 	conv    []Converter // per column; nil when no column has one
+	time    []bool      // per column: conv is the built-in time converter (read without boxing)
 	done    bool
-	took    time.Duration // time spent stepping, for the trace
+	took    time.Duration // time spent stepping, measured while a trace is set
 	stepped bool          // the statement ran (a statement closed before running is not traced)
 }
 
 // Query runs sql with args and returns its result set, positioned before the first row.
 func (c *Conn) Query(sql string, args []any) (*Rows, error) {
+	r := new(Rows)
+	if err := c.QueryInto(r, sql, args); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// QueryInto is Query into a Rows the caller provides (overwriting it): a caller that reads a
+// result to its end, or closes it, before the next query can reuse one Rows and allocate
+// nothing per query. On an error r is left closed.
+func (c *Conn) QueryInto(r *Rows, sql string, args []any) error {
+	*r = Rows{c: c, sql: sql, done: true}
 	s, err := c.prepare(sql)
 	if err != nil {
-		return nil, c.stmtErr(err)
+		return c.stmtErr(err)
 	}
-	r := &Rows{c: c, stmt: s, sql: sql}
 	if s == nil { // empty SQL or only comments
-		r.done = true
-		return r, nil
+		return nil
 	}
 	if err := bindAll(s, args); err != nil {
 		c.release(s)
-		return nil, err
+		return err
 	}
-	r.cols, r.conv = c.meta(s)
-	c.rows[r] = struct{}{}
-	return r, nil
+	r.stmt, r.done = s, false
+	r.cols, r.conv, r.time = c.meta(s)
+	return nil
 }
 
 // ReadOnly reports whether the statement makes no direct change to the database.
@@ -57,17 +69,21 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	if r.done {
 		return true, nil
 	}
+	if r.c.db == nil { // the Conn closed, and its statements with it
+		r.stmt, r.done = nil, true
+		return true, messages.ErrClosed
+	}
 	s := r.stmt
 	ncol := len(r.cols)
-	t0 := time.Now()
 	r.stepped = true
-	defer func() { r.took += time.Since(t0) }()
+	if r.c.trace != nil {
+		t0 := time.Now()
+		defer func() { r.took += time.Since(t0) }()
+	}
 	for got := 0; n <= 0 || got < n; got++ {
 		r.c.precheck = true
 		if !s.Step() {
 			err := wrapErr(s.Err(), r.sql)
-			r.took += time.Since(t0)
-			t0 = time.Now()
 			r.Close()
 			return true, r.c.stmtErr(err)
 		}
@@ -85,6 +101,13 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 func (r *Rows) column(b *messages.RowsBuilder, i int) error {
 	s := r.stmt
 	t := s.ColumnType(i)
+	if r.time != nil && r.time[i] && t == sqlite3.TEXT {
+		// The built-in DATETIME converter, without its boxing: a typed time slot.
+		if tm, err := messages.ParseTimeBytes(s.ColumnRawText(i)); err == nil {
+			b.Time(tm)
+			return nil
+		} // else the converter's own error, below
+	}
 	if r.conv != nil && r.conv[i] != nil && t != sqlite3.NULL {
 		var raw any
 		switch t {
@@ -130,17 +153,15 @@ func convert(fn Converter, v any) (res any, err error) {
 	return fn(v)
 }
 
-// Close gives the statement back. It is safe to call more than once.
+// Close gives the statement back. It is safe to call more than once, and after the Conn closed.
 func (r *Rows) Close() {
-	if r.stmt != nil {
+	if r.stmt != nil && r.c.db != nil {
 		if r.stepped {
 			r.c.traced(r.stmt, r.took)
 		}
-		delete(r.c.rows, r)
 		r.c.release(r.stmt)
-		r.stmt = nil
 	}
-	r.done = true
+	r.stmt, r.done = nil, true
 }
 
 // QueryRow runs sql and returns its first row, or [messages.ErrNoRows].
