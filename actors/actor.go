@@ -169,6 +169,7 @@ type connActor struct {
 	cursors map[messages.CursorID]*sqlitewasm.Rows
 	blobs   map[messages.BlobID]*sqlitewasm.Blob
 	ictx    interruptCtx
+	rows    sqlitewasm.Rows // the result of the query being served, unless kept as a cursor
 	closed  bool
 	counted bool // this incarnation's crash was counted
 	onStop  func()
@@ -570,8 +571,10 @@ func (a *connActor) noBlob(id messages.BlobID, open bool) error {
 }
 
 func (a *connActor) query(m *messages.Query) messages.Reply {
-	r, err := a.db.Query(m.SQL, m.Args)
-	if err != nil {
+	// Into the actor's own Rows: a result read to its end within this request (a point select,
+	// any small result) allocates no Rows; one left open as a cursor gets a copy of its own.
+	r := &a.rows
+	if err := a.db.QueryInto(r, m.SQL, m.Args); err != nil {
 		return &messages.Rows{Err: err, Done: true}
 	}
 	if m.ReadOnly && !r.ReadOnly() {
@@ -594,11 +597,14 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 		r.Close()
 		done = true
 	}
-	reply := &messages.Rows{Columns: r.Columns(), Rows: b.Rows(), Done: done}
+	reply := b.Reply()
+	reply.Columns, reply.Done = r.Columns(), done
 	if !done {
 		a.sh.nextCursor++
 		reply.Cursor = a.sh.nextCursor
-		a.cursors[reply.Cursor] = r
+		kept := new(sqlitewasm.Rows)
+		*kept = *r
+		a.cursors[reply.Cursor] = kept
 	}
 	return reply
 }
@@ -613,7 +619,9 @@ func (a *connActor) fetch(m *messages.Fetch) messages.Reply {
 	if done {
 		delete(a.cursors, m.Cursor)
 	}
-	return &messages.Rows{Cursor: m.Cursor, Rows: b.Rows(), Done: done, Err: err}
+	reply := b.Reply()
+	reply.Cursor, reply.Done, reply.Err = m.Cursor, done, err
+	return reply
 }
 
 func (a *connActor) closeCursor(id messages.CursorID) error {

@@ -159,7 +159,11 @@ func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
 // QueryRow runs a query and returns its first row, or an error wrapping [messages.ErrNoRows].
 // It costs one round trip: the cursor is never left open.
 func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
-	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true}
+	return c.queryRow(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true})
+}
+
+// queryRow sends m (a OneRow query) and returns the row on its reply.
+func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, error) {
 	r, err := c.call(ctx, "query row", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 	if err != nil {
 		return messages.Row{}, err

@@ -166,16 +166,9 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (*Cursor, err
 // an error wrapping [messages.ErrNoRows].
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
 	var row messages.Row
-	err := p.read(ctx, "query row", sql, func(c *Conn, readOnly bool) error {
-		cur, err := c.query(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true, ReadOnly: readOnly})
-		if err != nil {
-			return err
-		}
-		if len(cur.buf) == 0 {
-			return messages.ErrNoRows
-		}
-		row = cur.buf[0]
-		return nil
+	err := p.read(ctx, "query row", sql, func(c *Conn, readOnly bool) (err error) {
+		row, err = c.queryRow(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true, ReadOnly: readOnly})
+		return err
 	})
 	return row, err
 }
