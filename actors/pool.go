@@ -31,21 +31,37 @@ type Pool struct {
 	dsn     string
 	writer  *Conn
 	readers []*Conn
-	load    []atomic.Int64 // requests in flight per reader
-	next    atomic.Uint32  // round-robin start among equally loaded readers
+	slots   []readerSlot // per reader
+	home    sync.Pool    // *int per P of the Go scheduler: the reader its callers try first
+	nhomes  atomic.Int64 // homes handed out, for round-robin assignment
 
 	wlock   chan struct{} // held by a Tx, and by each write outside one
 	writes  sync.Map      // SQL text → true: a query that is not read-only
+	nwrites atomic.Int64  // entries in writes: while 0, reads skip the lookup
 	closing sync.Once
 	err     error
 
-	reads, writeCount, txs, rerouted atomic.Int64
+	writeCount, txs, rerouted atomic.Int64
 }
 
-// NewPool makes a pool of writer and readers (already open). [supervisor.Supervisor.OpenPool]
+// readerSlot is a reader's load and count, on a cache line of its own: callers on every CPU
+// update them, and counters side by side would make each update miss in the others' caches.
+type readerSlot struct {
+	load  atomic.Int64 // requests in flight
+	reads atomic.Int64 // queries served
+	_     [48]byte
+}
+
+// NewPool makes a pool of writer and readers (already open); with no readers, the writer
+// serves reads too. [supervisor.Supervisor.OpenPool]
 // is how programs get one.
 func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
-	return &Pool{dsn: dsn, writer: writer, readers: readers, load: make([]atomic.Int64, len(readers)), wlock: make(chan struct{}, 1)}
+	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: make(chan struct{}, 1)}
+	p.home.New = func() any {
+		i := int(p.nhomes.Add(1)-1) % len(readers)
+		return &i
+	}
+	return p
 }
 
 // PoolStats are a pool's counters.
@@ -60,7 +76,11 @@ type PoolStats struct {
 
 // Stats returns the pool's counters.
 func (p *Pool) Stats() PoolStats {
-	return PoolStats{DSN: p.dsn, Readers: len(p.readers), Reads: p.reads.Load(), Writes: p.writeCount.Load(),
+	var reads int64
+	for i := range p.slots {
+		reads += p.slots[i].reads.Load()
+	}
+	return PoolStats{DSN: p.dsn, Readers: len(p.readers), Reads: reads, Writes: p.writeCount.Load(),
 		Txs: p.txs.Load(), Rerouted: p.rerouted.Load()}
 }
 
@@ -113,14 +133,23 @@ func (p *Pool) write(ctx context.Context, op string, fn func(*Conn) error) error
 	return fn(p.writer)
 }
 
-// reader picks the least loaded reader.
+// reader picks the least loaded reader, starting from the calling goroutine's home reader: each
+// P of the Go scheduler (a CPU running Go code) has one, so that while readers are idle, the
+// callers on one CPU use the same reader, whose connection's memory (SQLite's page cache,
+// cursors, statements) then stays in that CPU's cache instead of moving between CPUs with every
+// query. That measured about 5% more reads per second with 8 callers on 2 CPUs.
 func (p *Pool) reader() int {
 	n := len(p.readers)
-	start := int(p.next.Add(1)) % n
-	best, bestLoad := start, p.load[start].Load()
+	start := 0
+	if n > 1 {
+		h := p.home.Get().(*int)
+		start = *h
+		p.home.Put(h)
+	}
+	best, bestLoad := start, p.slots[start].load.Load()
 	for i := 1; i < n && bestLoad > 0; i++ {
 		j := (start + i) % n
-		if l := p.load[j].Load(); l < bestLoad {
+		if l := p.slots[j].load.Load(); l < bestLoad {
 			best, bestLoad = j, l
 		}
 	}
@@ -176,19 +205,31 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.
 // read runs a query on a reader, rerouting it to the writer when the reader reports it is
 // not read-only.
 func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOnly bool) error) error {
-	if _, w := p.writes.Load(sql); !w {
+	if len(p.readers) > 0 && !p.isWrite(sql) {
 		i := p.reader()
-		p.load[i].Add(1)
+		slot := &p.slots[i]
+		slot.load.Add(1)
 		err := fn(p.readers[i], true)
-		p.load[i].Add(-1)
+		slot.load.Add(-1)
 		if !errors.Is(err, messages.ErrNotReadOnly) {
-			p.reads.Add(1)
+			slot.reads.Add(1)
 			return err
 		}
-		p.writes.Store(sql, true)
+		if _, loaded := p.writes.LoadOrStore(sql, true); !loaded {
+			p.nwrites.Add(1)
+		}
 		p.rerouted.Add(1)
 	}
 	return p.write(ctx, op, func(w *Conn) error { return fn(w, false) })
+}
+
+// isWrite reports whether sql is a query a reader refused as not read-only.
+func (p *Pool) isWrite(sql string) bool {
+	if p.nwrites.Load() == 0 {
+		return false
+	}
+	_, w := p.writes.Load(sql)
+	return w
 }
 
 // CreateFunction registers a scalar function on every member (see [Conn.CreateFunction]).
@@ -208,9 +249,12 @@ func (p *Pool) each(fn func(*Conn) error) error {
 // Backup copies the database to destPath from a reader, consistently and without blocking
 // writers (see [Conn.Backup]).
 func (p *Pool) Backup(ctx context.Context, destPath string) error {
+	if len(p.readers) == 0 {
+		return p.writer.Backup(ctx, destPath)
+	}
 	i := p.reader()
-	p.load[i].Add(1)
-	defer p.load[i].Add(-1)
+	p.slots[i].load.Add(1)
+	defer p.slots[i].load.Add(-1)
 	return p.readers[i].Backup(ctx, destPath)
 }
 

@@ -251,3 +251,52 @@ func TestOpenPoolBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolWithoutReaders checks that a pool made with no readers serves reads (and Backup)
+// from its writer rather than failing.
+func TestPoolWithoutReaders(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	dir := t.TempDir()
+	ctx := deadline(t)
+	w, err := s.Open(ctx, filepath.Join(dir, "solo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := actors.NewPool(filepath.Join(dir, "solo.db"), w, nil)
+	defer p.Close(ctx)
+	if err := p.ExecScript(ctx, "CREATE TABLE t(x); INSERT INTO t VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	if row, err := p.QueryRow(ctx, "SELECT x FROM t"); err != nil || row.Index(0) != int64(7) {
+		t.Fatalf("QueryRow = %v, %v", row, err)
+	}
+	if err := p.Backup(ctx, filepath.Join(dir, "copy.db")); err != nil {
+		t.Fatalf("Backup = %v", err)
+	}
+	if st := p.Stats(); st.Readers != 0 || st.Reads != 0 || st.Writes != 2 {
+		t.Fatalf("stats %+v: want the writer to have served both calls", st)
+	}
+}
+
+// TestPoolStatsCountReads checks the per-reader counters Stats adds up, with readers used
+// from many goroutines at once.
+func TestPoolStatsCountReads(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 3)
+	ctx := deadline(t)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := p.QueryRow(ctx, "SELECT sum(balance) FROM accounts"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := p.Stats(); st.Reads != 300 || st.Readers != 3 {
+		t.Fatalf("stats %+v: want 300 reads over 3 readers", st)
+	}
+}
