@@ -284,12 +284,14 @@ func (c *Conn) meta(s *sqlite3.Stmt) ([]messages.Column, []Converter, []bool) {
 	return cols, conv, isTime
 }
 
-// release resets s and gives it back to the cache.
-func (c *Conn) release(s *sqlite3.Stmt) {
+// release resets s and gives it back to the cache, clearing its bindings first if they may
+// hold text or blobs (see bindAll): every use binds all parameters anew, so numbers left bound
+// are harmless, while a large blob left bound would stay in memory.
+func (c *Conn) release(s *sqlite3.Stmt, clear bool) {
 	if s == nil {
 		return
 	}
-	if s.Reset() != nil || s.ClearBindings() != nil {
+	if s.Reset() != nil || (clear && s.ClearBindings() != nil) {
 		c.cache.drop(s)
 		return
 	}
@@ -302,8 +304,9 @@ func (c *Conn) Exec(sql string, args []any) (messages.Result, error) {
 	if err != nil || s == nil {
 		return messages.Result{}, c.stmtErr(err)
 	}
-	defer c.release(s)
-	if err := bindAll(s, args); err != nil {
+	clear, err := bindAll(s, args)
+	defer c.release(s, clear)
+	if err != nil {
 		return messages.Result{}, err
 	}
 	if err := c.run(s, sql); err != nil {
@@ -341,7 +344,8 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	if err != nil || s == nil {
 		return messages.Result{}, c.stmtErr(err)
 	}
-	defer c.release(s)
+	clear := false
+	defer func() { c.release(s, clear) }()
 	own := c.db.GetAutocommit()
 	if own {
 		if _, err := c.Exec("BEGIN", nil); err != nil {
@@ -350,7 +354,9 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	}
 	var res messages.Result
 	for i, a := range args {
-		if err := bindAll(s, a); err != nil {
+		holds, err := bindAll(s, a)
+		clear = clear || holds
+		if err != nil {
 			err = fmt.Errorf("args[%d]: %w", i, err)
 			return messages.Result{}, c.abort(own, err)
 		}

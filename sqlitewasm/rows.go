@@ -19,6 +19,7 @@ type Rows struct {
 	conv    []Converter // per column; nil when no column has one
 	time    []bool      // per column: conv is the built-in time converter (read without boxing)
 	done    bool
+	clear   bool          // release clears the bindings (see bindAll)
 	took    time.Duration // time spent stepping, measured while a trace is set
 	stepped bool          // the statement ran (a statement closed before running is not traced)
 }
@@ -44,11 +45,12 @@ func (c *Conn) QueryInto(r *Rows, sql string, args []any) error {
 	if s == nil { // empty SQL or only comments
 		return nil
 	}
-	if err := bindAll(s, args); err != nil {
-		c.release(s)
+	clear, err := bindAll(s, args)
+	if err != nil {
+		c.release(s, true)
 		return err
 	}
-	r.stmt, r.done = s, false
+	r.stmt, r.done, r.clear = s, false, clear
 	r.cols, r.conv, r.time = c.meta(s)
 	return nil
 }
@@ -159,7 +161,7 @@ func (r *Rows) Close() {
 		if r.stepped {
 			r.c.traced(r.stmt, r.took)
 		}
-		r.c.release(r.stmt)
+		r.c.release(r.stmt, r.clear)
 	}
 	r.stmt, r.done = nil, true
 }

@@ -13,17 +13,24 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-// bindAll binds args to the parameters of stmt, in order.
-func bindAll(stmt *sqlite3.Stmt, args []any) error {
+// bindAll binds args to the parameters of stmt, in order. It reports whether SQLite may now
+// hold a copy of a text or blob argument, which release frees by clearing the bindings (a
+// statement bound only numbers and NULLs skips that call). On an error it reports true.
+func bindAll(stmt *sqlite3.Stmt, args []any) (holdsBytes bool, err error) {
 	if n := stmt.BindCount(); n != len(args) {
-		return &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, %d arguments given", n, len(args))}
+		return false, &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, %d arguments given", n, len(args))}
 	}
 	for i, arg := range args {
+		switch arg.(type) {
+		case nil, int64, int, float64, bool, int32, int16, int8, uint8, uint16, uint32, float32:
+		default:
+			holdsBytes = true
+		}
 		if err := bind(stmt, i+1, arg, 0); err != nil {
-			return err
+			return true, err
 		}
 	}
-	return nil
+	return holdsBytes, nil
 }
 
 // bind binds one argument at 1-based position pos, following the value rules of DESIGN §2.
