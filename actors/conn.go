@@ -88,6 +88,14 @@ func (c *Conn) call(ctx context.Context, op string, req messages.Request, setRep
 	}
 }
 
+// backlog returns the requests queued on the connection, plus one while it runs one: what a
+// request sent now would wait for. It reads the mailbox's own state (which serving a request
+// writes anyway) rather than a counter every caller would have to write.
+func (c *Conn) backlog() int32 {
+	m := c.sh.mailbox
+	return m.userN.Load() + m.status.Load()
+}
+
 // ack runs a request answered by *messages.Ack.
 func (c *Conn) ack(ctx context.Context, op string, req messages.Request, set func(chan<- messages.Reply)) error {
 	r, err := c.call(ctx, op, req, set)

@@ -44,12 +44,11 @@ type Pool struct {
 	writeCount, txs, rerouted atomic.Int64
 }
 
-// readerSlot is a reader's load and count, on a cache line of its own: callers on every CPU
-// update them, and counters side by side would make each update miss in the others' caches.
+// readerSlot is a reader's count of queries, on a cache line of its own: counters side by side
+// would make each update miss in the cache of the CPU that updated a neighbour.
 type readerSlot struct {
-	load  atomic.Int64 // requests in flight
-	reads atomic.Int64 // queries served
-	_     [48]byte
+	reads atomic.Int64
+	_     [56]byte
 }
 
 // NewPool makes a pool of writer and readers (already open); with no readers, the writer
@@ -146,10 +145,10 @@ func (p *Pool) reader() int {
 		start = *h
 		p.home.Put(h)
 	}
-	best, bestLoad := start, p.slots[start].load.Load()
+	best, bestLoad := start, p.readers[start].backlog()
 	for i := 1; i < n && bestLoad > 0; i++ {
 		j := (start + i) % n
-		if l := p.slots[j].load.Load(); l < bestLoad {
+		if l := p.readers[j].backlog(); l < bestLoad {
 			best, bestLoad = j, l
 		}
 	}
@@ -207,12 +206,9 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.
 func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOnly bool) error) error {
 	if len(p.readers) > 0 && !p.isWrite(sql) {
 		i := p.reader()
-		slot := &p.slots[i]
-		slot.load.Add(1)
 		err := fn(p.readers[i], true)
-		slot.load.Add(-1)
 		if !errors.Is(err, messages.ErrNotReadOnly) {
-			slot.reads.Add(1)
+			p.slots[i].reads.Add(1)
 			return err
 		}
 		if _, loaded := p.writes.LoadOrStore(sql, true); !loaded {
@@ -252,10 +248,7 @@ func (p *Pool) Backup(ctx context.Context, destPath string) error {
 	if len(p.readers) == 0 {
 		return p.writer.Backup(ctx, destPath)
 	}
-	i := p.reader()
-	p.slots[i].load.Add(1)
-	defer p.slots[i].load.Add(-1)
-	return p.readers[i].Backup(ctx, destPath)
+	return p.readers[p.reader()].Backup(ctx, destPath)
 }
 
 // Tx runs fn in a transaction on the writer, which fn has alone meanwhile: other writes
