@@ -168,12 +168,12 @@ func (r *Rows) Close() {
 
 // QueryRow runs sql and returns its first row, or [messages.ErrNoRows].
 func (c *Conn) QueryRow(sql string, args []any) (messages.Row, error) {
-	r, err := c.Query(sql, args)
-	if err != nil {
+	var r Rows
+	if err := c.QueryInto(&r, sql, args); err != nil {
 		return messages.Row{}, err
 	}
 	b := messages.NewRowsBuilder(r.cols, 1)
-	_, err = r.Next(&b, 1)
+	_, err := r.Next(&b, 1)
 	r.Close()
 	if err != nil {
 		return messages.Row{}, err
