@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 )
 
 // OpenPool opens a pool on dsn: one writer connection and readers reader connections (0
-// means runtime.GOMAXPROCS(0)), each a supervised connection actor, the readers opened with
-// query_only=ON. See [actors.Pool] for how it routes. dsn must name a database the members
-// share: a file, or "file:/name?vfs=memdb" (":memory:" would give each its own database).
+// means runtime.GOMAXPROCS(0)), each a supervised connection actor. The readers are opened
+// with query_only=ON and a larger page cache than SQLite's 2 MiB: they share a budget of 32
+// MiB, each getting at most 8 MiB and at least 2 MiB (a cache_size in opts overrides it). See
+// [actors.Pool] for how the pool routes. dsn must name a database the members share: a file,
+// or "file:/name?vfs=memdb" (":memory:" would give each its own database).
 func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts ...actors.Option) (*actors.Pool, error) {
 	if readers == 0 {
 		readers = runtime.GOMAXPROCS(0)
@@ -30,7 +33,10 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 		return nil, err
 	}
 	members := make([]*actors.Conn, 0, readers)
-	readerOpts := slices.Concat(opts, []actors.Option{actors.WithPragma("query_only", "ON")})
+	readerOpts := slices.Concat(
+		[]actors.Option{actors.WithPragma("cache_size", strconv.Itoa(-readerCacheKiB(readers)))},
+		opts, // a cache_size of the caller's wins
+		[]actors.Option{actors.WithPragma("query_only", "ON")})
 	for range readers {
 		r, err := s.Open(ctx, dsn, readerOpts...)
 		if err != nil {
@@ -47,6 +53,15 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 	s.pools = append(s.pools, p)
 	s.mu.Unlock()
 	return p, nil
+}
+
+// readerCacheKiB is the page cache OpenPool gives each of a pool's readers, in KiB. A reader
+// serves the queries of many callers, so its working set is theirs together; with SQLite's
+// default it rereads from the file (a system call per page) what a larger cache keeps. Two
+// readers hold 16 MiB between them: as much as 8 separate connections with the default.
+// SQLite allocates the cache as pages are read, up to this size.
+func readerCacheKiB(readers int) int {
+	return max(2048, min(8192, 32768/max(readers, 1)))
 }
 
 // poolStats returns the counters of the pools still open.

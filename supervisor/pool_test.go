@@ -300,3 +300,38 @@ func TestPoolStatsCountReads(t *testing.T) {
 		t.Fatalf("stats %+v: want 300 reads over 3 readers", st)
 	}
 }
+
+// TestPoolReaderCache checks the page cache the readers get, and that a cache_size the caller
+// passes wins over it.
+func TestPoolReaderCache(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	for _, tt := range []struct {
+		name           string
+		opts           []actors.Option
+		reader, writer int64
+	}{
+		{"default", nil, -8192, -2000}, // -2000: SQLite's default
+		{"caller's", []actors.Option{actors.WithPragma("cache_size", "-1000")}, -1000, -1000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := s.OpenPool(ctx, filepath.Join(t.TempDir(), "cache.db"), 2, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close(ctx)
+			for _, pid := range p.ReaderPIDs() {
+				reply := make(chan messages.Reply, 1)
+				s.System().Root.Send(pid, &messages.Query{SQL: "PRAGMA cache_size", ReplyTo: reply, OneRow: true})
+				rows := (<-reply).(*messages.Rows)
+				if rows.Err != nil || len(rows.Rows) != 1 || rows.Rows[0].Index(0) != tt.reader {
+					t.Fatalf("reader cache_size: %v %v, want %d", rows.Rows, rows.Err, tt.reader)
+				}
+			}
+			w, err := p.Writer().QueryRow(ctx, "PRAGMA cache_size")
+			if err != nil || w.Index(0) != tt.writer {
+				t.Fatalf("writer cache_size: %v %v, want %d", w, err, tt.writer)
+			}
+		})
+	}
+}
