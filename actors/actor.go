@@ -588,7 +588,7 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 	if m.OneRow {
 		n = 1
 	}
-	b := messages.NewRowsBuilder(r.Columns(), min(max(n, 1), 256))
+	b := messages.NewRowsBuilder(r.Columns(), min(max(n, 1), 1024))
 	done, err := r.Next(&b, n)
 	if err != nil {
 		return &messages.Rows{Columns: r.Columns(), Err: err, Done: true}
@@ -614,7 +614,7 @@ func (a *connActor) fetch(m *messages.Fetch) messages.Reply {
 	if !ok {
 		return &messages.Rows{Cursor: m.Cursor, Err: a.noCursor(m.Cursor), Done: true}
 	}
-	b := messages.NewRowsBuilder(r.Columns(), min(max(m.N, 1), 256))
+	b := messages.NewRowsBuilder(r.Columns(), min(max(m.N, 1), 1024))
 	done, err := r.Next(&b, m.N)
 	if done {
 		delete(a.cursors, m.Cursor)

@@ -1,6 +1,7 @@
 package sqlitewasm_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -965,6 +967,38 @@ func TestQueryInto(t *testing.T) {
 		t.Errorf("Next after the Conn closed = %v, %v; want done, ErrClosed", done, err)
 	}
 	r.Close()
+}
+
+// TestRowsNextReservesBoundedRoom checks that a chunk sized from a first row holding a large
+// blob does not reserve room for a thousand such rows, and that its rows read back intact.
+func TestRowsNextReservesBoundedRoom(t *testing.T) {
+	c := memConn(t)
+	script(t, c, "CREATE TABLE t(b BLOB)")
+	big := bytes.Repeat([]byte{7}, 2<<20)
+	exec(t, c, "INSERT INTO t VALUES (?)", big)
+	for i := range 19 {
+		exec(t, c, "INSERT INTO t VALUES (?)", []byte{byte(i)})
+	}
+	r, err := c.Query("SELECT b FROM t ORDER BY rowid", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b := messages.NewRowsBuilder(r.Columns(), 1)
+	done, err := r.Next(&b, 1000)
+	runtime.ReadMemStats(&after)
+	if err != nil || !done {
+		t.Fatalf("Next = %v, %v", done, err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("reading 2 MiB and 19 bytes allocated %d MiB", got>>20)
+	}
+	rows := b.Rows()
+	if len(rows) != 20 || !bytes.Equal(rows[0].Index(0).([]byte), big) || !bytes.Equal(rows[19].Index(0).([]byte), []byte{18}) {
+		t.Fatalf("read %d rows, not the ones written", len(rows))
+	}
 }
 
 func TestRowsNext(t *testing.T) {

@@ -77,6 +77,7 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	}
 	s := r.stmt
 	ncol := len(r.cols)
+	start := b.BufLen()
 	r.stepped = true
 	if r.c.trace != nil {
 		t0 := time.Now()
@@ -96,6 +97,16 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 			}
 		}
 		b.EndRow()
+		if got == sampleRows-1 && (n <= 0 || n > sampleRows) {
+			// A chunk that goes on past its first rows: size its byte buffer from them, rather
+			// than let appends grow it by doubling and copying; beyond rowsReserved rows or
+			// bytesReserved bytes, appends take over. (Small results never get here.)
+			left := rowsReserved - sampleRows
+			if n > 0 {
+				left = min(n, rowsReserved) - sampleRows
+			}
+			b.Grow(min((b.BufLen()-start)/sampleRows*left, bytesReserved))
+		}
 	}
 	return false, nil
 }
@@ -165,6 +176,15 @@ func (r *Rows) Close() {
 	}
 	r.stmt, r.done = nil, true
 }
+
+// After sampleRows rows of a chunk, Next reserves room in its byte buffer for at most
+// rowsReserved rows like them, and at most bytesReserved bytes (rows holding a large blob must
+// not reserve a thousand times its size).
+const (
+	sampleRows    = 16
+	rowsReserved  = 1024
+	bytesReserved = 1 << 20
+)
 
 // QueryRow runs sql and returns its first row, or [messages.ErrNoRows].
 func (c *Conn) QueryRow(sql string, args []any) (messages.Row, error) {
