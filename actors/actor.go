@@ -28,6 +28,10 @@ type shared struct {
 	sem     chan struct{}  // one token per request in flight from a handle (MaxPending)
 	lifecycle
 
+	// preopened is the database Child.Open opened before the spawn, for the first incarnation
+	// to adopt; the spawn orders its write before the actor's read, which clears it.
+	preopened *sqlitewasm.Conn
+
 	closing atomic.Bool                         // Close was called or the actor is stopping
 	stopErr atomic.Pointer[error]               // what calls get once stopped; nil: ErrClosed
 	gen     atomic.Int64                        // crashes so far: a cursor of an older gen is invalid
@@ -211,7 +215,11 @@ func (a *connActor) open() {
 	a.cursors = make(map[messages.CursorID]*sqlitewasm.Rows)
 	a.blobs = make(map[messages.BlobID]*sqlitewasm.Blob)
 	a.ictx.sh = sh
-	db, err := sqlitewasm.Open(context.Background(), sh.dsn, sh.cfg.db)
+	db, err := sh.preopened, error(nil)
+	sh.preopened = nil
+	if db == nil {
+		db, err = sqlitewasm.Open(context.Background(), sh.dsn, sh.cfg.db)
+	}
 	if err == nil {
 		for _, r := range sh.regs {
 			if err = r.apply(db); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -327,8 +328,37 @@ func (ch *Child) Bind(pid *actor.PID) { ch.pid = pid }
 // PID returns the bound PID.
 func (ch *Child) PID() *actor.PID { return ch.pid }
 
-// Discard releases a Child whose Props were never spawned.
-func (ch *Child) Discard() { ch.disp.Close() }
+// Discard releases a Child whose Props were never spawned (and the database Open opened).
+func (ch *Child) Discard() {
+	ch.disp.Close()
+	if db := ch.sh.preopened; db != nil {
+		ch.sh.preopened = nil
+		db.Close()
+	}
+}
+
+// Open opens the database on the calling goroutine, honouring ctx, for the actor to adopt when
+// it starts: call it before spawning the Props. The caller's CPU does the open while the
+// caller would otherwise wait, and nobody waits for the actor to start: it adopts the database
+// when its first message comes (its first request, run inline on the caller's goroutine when
+// it can, or a stop). The actor owns the connection from its spawn on; a restart after a crash
+// opens a new one itself.
+func (ch *Child) Open(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db, err := sqlitewasm.Open(ctx, ch.sh.dsn, ch.sh.cfg.db)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil { // interrupted by ctx: say so, as every call does
+			return fmt.Errorf("%w: %w", cerr, err)
+		}
+		return err
+	}
+	ch.sh.preopened = db
+	ch.sh.mailbox.lazyStart.Store(true) // adopting it is no work for the loop goroutine
+	ch.sh.markOpened(nil)               // the first open attempt is this one: WaitOpen is done
+	return nil
+}
 
 // NewHandle returns a handle on the connection. If the handle is garbage collected while the
 // connection is open, the connection is closed and a warning naming its DSN is logged.

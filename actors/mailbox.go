@@ -20,15 +20,19 @@ import (
 // anything posted while the mailbox runs) go through PostUserMessage and the dispatcher, so an
 // actor that sends a request never runs the connection on its own goroutine.
 type inlineMailbox struct {
-	mu       sync.Mutex
-	user     queue
-	system   queue
-	status   atomic.Int32 // mailboxIdle or mailboxRunning
-	userN    atomic.Int32
-	systemN  atomic.Int32
-	suspend  atomic.Bool
-	invoker  actor.MessageInvoker
-	dispatch actor.Dispatcher
+	mu      sync.Mutex
+	user    queue
+	system  queue
+	status  atomic.Int32 // mailboxIdle or mailboxRunning
+	userN   atomic.Int32
+	systemN atomic.Int32
+	suspend atomic.Bool
+	// lazyStart leaves the Started message queued, unscheduled, for whatever comes next to
+	// run first: the connection's first request (on its caller's goroutine, when it runs
+	// inline), or a stop. Set for an actor whose start has no work worth a goroutine hop.
+	lazyStart atomic.Bool
+	invoker   actor.MessageInvoker
+	dispatch  actor.Dispatcher
 }
 
 const (
@@ -92,12 +96,15 @@ func (m *inlineMailbox) pushUser(msg any) {
 	m.userN.Add(1)
 }
 
-// PostSystemMessage queues a system message and schedules the mailbox.
+// PostSystemMessage queues a system message and schedules the mailbox (except a lazy start).
 func (m *inlineMailbox) PostSystemMessage(msg any) {
 	m.mu.Lock()
 	m.system.push(msg)
 	m.mu.Unlock()
 	m.systemN.Add(1)
+	if _, ok := msg.(*actor.Started); ok && m.lazyStart.CompareAndSwap(true, false) {
+		return
+	}
 	m.schedule()
 }
 

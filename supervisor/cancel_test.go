@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -152,5 +153,48 @@ func TestMaxPendingBoundsRequestsInFlight(t *testing.T) {
 	}
 	if n := count(t, c); n != 1 {
 		t.Fatalf("%d rows, want 1", n)
+	}
+}
+
+// TestOpenHonoursCtx checks that Open, which opens the database on the caller's goroutine,
+// returns the ctx error (matched with errors.Is, with no connection left behind) when ctx is
+// done before it opens, and that a connection opened with a ctx later cancelled is unaffected
+// by that. (A ctx that ends during the open interrupts SQLite; the error then wraps both.)
+func TestOpenHonoursCtx(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	path := filepath.Join(t.TempDir(), "open.db")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		want error
+	}{
+		{"cancelled", cancelled, context.Canceled},
+		{"deadline", expired, context.DeadlineExceeded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := s.Open(tt.ctx, path)
+			if c != nil || !errors.Is(err, tt.want) {
+				t.Fatalf("Open = %v, %v; want nil, %v", c, err, tt.want)
+			}
+		})
+	}
+	if st := s.Stats(); st.OpenConns != 0 {
+		t.Fatalf("%d connections open after failed opens", st.OpenConns)
+	}
+	ctx, cancel3 := context.WithCancel(context.Background())
+	c, err := s.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel3()
+	if row, err := c.QueryRow(deadline(t), "SELECT 41 + 1"); err != nil || row.Index(0) != int64(42) {
+		t.Fatalf("query after the open's ctx ended: %v, %v", row, err)
+	}
+	if err := c.Close(deadline(t)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,9 +2,10 @@
 // SQLite for Go programs, the Go answer to Python's aiosqlite.
 //
 // [Start] creates (or joins) a protoactor-go actor system and spawns the supervising actor.
-// [Supervisor.Open] spawns one connection actor per database connection, as its child, and
-// returns its handle, an [actors.Conn]. Every call on the handle is a message to the actor that
-// owns the SQLite connection; nobody else touches it. [Supervisor.InsertEvent] routes analytics
+// [Supervisor.Open] opens the database (on the caller's goroutine, which would otherwise only
+// wait), spawns a connection actor as its child that owns that SQLite connection from then on,
+// and returns its handle, an [actors.Conn]. Every call on the handle is a message to the actor;
+// nobody else touches the connection. [Supervisor.InsertEvent] routes analytics
 // events to a writer that commits them in groups. [Supervisor.Stop] closes everything.
 //
 //	s, err := supervisor.Start(ctx, supervisor.Config{})

@@ -3,12 +3,14 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
 	"github.com/asynkron/protoactor-go/actor"
@@ -170,4 +172,40 @@ func TestStopLeavesCallersSystemRunning(t *testing.T) {
 		t.Fatalf("the caller's system no longer works: %v %v", res, err)
 	}
 	sys.Root.Stop(pid)
+}
+
+// TestCloseAndStopBeforeFirstRequest checks connections that never served a request (the
+// actor adopts the database Open opened when its first message comes): Close of one, and Stop
+// with others, close their databases and leave nothing running.
+func TestCloseAndStopBeforeFirstRequest(t *testing.T) {
+	s, err := supervisor.Start(context.Background(), supervisor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx := deadline(t)
+	var conns []*actors.Conn
+	for i := range 3 {
+		c, err := s.Open(ctx, filepath.Join(dir, fmt.Sprintf("idle%d.db", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	if err := conns[0].Close(ctx); err != nil {
+		t.Fatalf("Close before any request: %v", err)
+	}
+	select {
+	case <-conns[0].Done():
+	case <-ctx.Done():
+		t.Fatal("the closed connection's actor did not stop")
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range conns {
+		if _, err := c.Exec(ctx, "SELECT 1"); !errors.Is(err, messages.ErrClosed) {
+			t.Errorf("conn %d after Stop: %v, want ErrClosed", i, err)
+		}
+	}
 }

@@ -178,8 +178,24 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
 	child := actors.NewChild(actors.ChildConfig{System: s.sys, MaxPending: s.cfg.MaxPending, Logger: s.logger}, dsn, opts...)
+	// The open runs here, on the caller's goroutine, which would otherwise only wait for it;
+	// the actor adopts the connection when it starts.
+	if err := child.Open(ctx); err != nil {
+		child.Discard()
+		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+	}
 	req := &spawnConn{child: child, reply: make(chan error, 1)}
+	// Checked and sent under the lock stop sets stopping with: a spawn request is either in
+	// the supervisor actor's mailbox before stop's own messages, or never sent (never a dead
+	// letter for an actor that stopped meanwhile).
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		child.Discard()
+		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
+	}
 	s.sys.Root.Send(s.pid, req)
+	s.mu.Unlock()
 	select {
 	case err := <-req.reply:
 		if err != nil {
@@ -187,14 +203,19 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 			return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
 		}
 	case <-s.stopped:
+		// Either the supervisor spawned the child before it stopped (its stop closed the
+		// child and the database), or the request was never served.
+		select {
+		case err := <-req.reply:
+			if err != nil {
+				child.Discard()
+			}
+		default:
+			child.Discard()
+		}
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
-	conn := child.NewHandle()
-	if err := child.WaitOpen(ctx); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
-	}
-	return conn, nil
+	return child.NewHandle(), nil
 }
 
 func (s *Supervisor) isStopping() bool {
