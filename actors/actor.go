@@ -215,8 +215,9 @@ func (a *connActor) open() {
 	a.cursors = make(map[messages.CursorID]*sqlitewasm.Rows)
 	a.blobs = make(map[messages.BlobID]*sqlitewasm.Blob)
 	a.ictx.sh = sh
-	db, err := sh.preopened, error(nil)
+	db := sh.preopened // opened by Child.Open: the first incarnation adopts it
 	sh.preopened = nil
+	var err error
 	if db == nil {
 		db, err = sqlitewasm.Open(context.Background(), sh.dsn, sh.cfg.db)
 	}

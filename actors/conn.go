@@ -344,6 +344,9 @@ func (ch *Child) Discard() {
 // it can, or a stop). The actor owns the connection from its spawn on; a restart after a crash
 // opens a new one itself.
 func (ch *Child) Open(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

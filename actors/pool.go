@@ -53,8 +53,7 @@ type readerSlot struct {
 }
 
 // NewPool makes a pool of writer and readers (already open); with no readers, the writer
-// serves reads too. [supervisor.Supervisor.OpenPool]
-// is how programs get one.
+// serves reads too. [supervisor.Supervisor.OpenPool] is how programs get one.
 func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
 	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: make(chan struct{}, 1)}
 	p.home.New = func() any {

@@ -15,7 +15,7 @@ import (
 
 // bindAll binds args to the parameters of stmt, in order. It reports whether SQLite may now
 // hold a copy of a text or blob argument, which release frees by clearing the bindings (a
-// statement bound only numbers and NULLs skips that call). On an error it reports true.
+// statement bound only numbers and NULLs skips that call). An error part way reports true.
 func bindAll(stmt *sqlite3.Stmt, args []any) (holdsBytes bool, err error) {
 	if n := stmt.BindCount(); n != len(args) {
 		return false, &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, %d arguments given", n, len(args))}
