@@ -1,12 +1,10 @@
 package supervisor_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -548,44 +546,8 @@ func TestEventBigCallLargerThanQueueAndBatch(t *testing.T) {
 }
 
 func TestEventSIGKILLLosesNoAckedEvent(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eventkill")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/eventkill").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	db := filepath.Join(dir, "events.db")
-	cmd := exec.Command(bin, db)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	const n = 5000
-	var acked []string
-	lines := bufio.NewScanner(stdout)
-	for len(acked) < n && lines.Scan() {
-		acked = append(acked, lines.Text())
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	if len(acked) < n {
-		t.Fatalf("the child acked only %d events before it ended", len(acked))
-	}
-
-	s := start(t, supervisor.Config{})
-	ctx := deadline(t)
-	c, err := s.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	row, err := c.QueryRow(ctx, "PRAGMA integrity_check")
-	if err != nil || row.Index(0) != "ok" {
-		t.Fatalf("integrity_check: %v %v", row, err)
-	}
+	db, acked := killAfter(t, "eventkill", "events.db", 5000)
+	ctx, c := reopenIntact(t, db)
 	rows, err := c.Query(ctx, "SELECT properties ->> 'id' FROM events")
 	if err != nil {
 		t.Fatal(err)
@@ -606,19 +568,28 @@ func TestEventSIGKILLLosesNoAckedEvent(t *testing.T) {
 	t.Logf("%d events acked before SIGKILL, %d stored", len(acked), len(all))
 }
 
-func TestEventStopFlushesQueuedEvents(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
+// startHeldEvents starts a supervisor (which the test stops itself) whose events writer, on a
+// fresh database, holds its first batch before its first event: entered is closed once it
+// holds, and closing release lets it go on.
+func startHeldEvents(t *testing.T) (s *supervisor.Supervisor, dsn string, entered, release chan struct{}) {
+	t.Helper()
+	entered, release = make(chan struct{}), make(chan struct{})
 	hold := actors.WithEventsFault(func(batch int64, i int) {
 		if batch == 1 && i == 0 {
 			close(entered)
 			<-release
 		}
 	})
-	dsn := filepath.Join(t.TempDir(), "events.db")
+	dsn = filepath.Join(t.TempDir(), "events.db")
 	s, err := supervisor.Start(context.Background(), supervisor.Config{Events: supervisor.EventsConfig{DSN: dsn, Options: []actors.Option{hold}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, dsn, entered, release
+}
+
+func TestEventStopFlushesQueuedEvents(t *testing.T) {
+	s, dsn, entered, release := startHeldEvents(t)
 	ctx := deadline(t)
 	const callers = 20
 	errs := make(chan error, callers+1)
@@ -659,18 +630,7 @@ func TestEventStopFlushesQueuedEvents(t *testing.T) {
 }
 
 func TestEventStopWithDoneCtxSaysWhatWasNotWritten(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	hold := actors.WithEventsFault(func(batch int64, i int) {
-		if batch == 1 && i == 0 {
-			close(entered)
-			<-release
-		}
-	})
-	dsn := filepath.Join(t.TempDir(), "events.db")
-	s, err := supervisor.Start(context.Background(), supervisor.Config{Events: supervisor.EventsConfig{DSN: dsn, Options: []actors.Option{hold}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dsn, entered, release := startHeldEvents(t)
 	ctx := deadline(t)
 	const callers = 10
 	type result struct {
@@ -693,7 +653,7 @@ func TestEventStopWithDoneCtxSaysWhatWasNotWritten(t *testing.T) {
 		return errors.Is(s.InsertEvents(ctx, nil), messages.ErrClosed)
 	})
 	close(release)
-	err = <-stopped
+	err := <-stopped
 	m := regexp.MustCompile(`(\d+) queued events were not written`).FindStringSubmatch(fmt.Sprint(err))
 	if !errors.Is(err, context.Canceled) || m == nil {
 		t.Fatalf("Stop with a done ctx: %v", err)
