@@ -597,7 +597,7 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 	if m.OneRow {
 		n = 1
 	}
-	b := messages.NewRowsBuilder(r.Columns(), min(max(n, 1), 1024))
+	b := chunk(r, n)
 	done, err := r.Next(&b, n)
 	if err != nil {
 		return &messages.Rows{Columns: r.Columns(), Err: err, Done: true}
@@ -618,12 +618,18 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 	return reply
 }
 
+// chunk starts a chunk of up to n rows of r (n <= 0: all), with slots reserved for at most
+// 1,024 rows: a larger chunk grows as it fills, a smaller result wastes no more.
+func chunk(r *sqlitewasm.Rows, n int) messages.RowsBuilder {
+	return messages.NewRowsBuilder(r.Columns(), min(max(n, 1), 1024))
+}
+
 func (a *connActor) fetch(m *messages.Fetch) messages.Reply {
 	r, ok := a.cursors[m.Cursor]
 	if !ok {
 		return &messages.Rows{Cursor: m.Cursor, Err: a.noCursor(m.Cursor), Done: true}
 	}
-	b := messages.NewRowsBuilder(r.Columns(), min(max(m.N, 1), 1024))
+	b := chunk(r, m.N)
 	done, err := r.Next(&b, m.N)
 	if done {
 		delete(a.cursors, m.Cursor)
