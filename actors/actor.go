@@ -50,6 +50,11 @@ type shared struct {
 	nextBlob      messages.BlobID
 	crashedBefore messages.CursorID // cursors up to this id were lost in a crash
 	txLost        bool
+	// callerTx: a transaction was open when the last request ended, so it is the callers'
+	// (opened by Begin, or by SQL they sent). A crash loses only such a transaction: one a
+	// request opened for itself (ExecMany's, Dump's savepoint) is rolled back with the
+	// crashed instance, and its caller is told by the crash error.
+	callerTx bool
 }
 
 func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending int, logger *slog.Logger) *shared {
@@ -252,9 +257,10 @@ func (a *connActor) countCrash() {
 	a.counted = true
 	sh.gen.Add(1)
 	sh.crashedBefore = sh.nextCursor
-	if a.db != nil && a.inTransaction() {
+	if sh.callerTx && a.db != nil && a.inTransaction() {
 		sh.txLost = true
 	}
+	sh.callerTx = false
 }
 
 // inTransaction asks SQLite, surviving an instance a panic left unusable.
@@ -312,6 +318,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		reply = a.handle(actx, req)
 		a.sh.running.Store(0)
 		if a.db != nil { // Close sets it to nil
+			a.sh.callerTx = a.db.InTransaction()
 			a.db.SetInterrupt(old)
 			a.db.FlushChanges()
 			// A callback's panic that no statement reported (a trace run when a cursor

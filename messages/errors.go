@@ -18,7 +18,10 @@ var (
 
 	// ErrTransactionLost is returned by every request on a connection whose open transaction
 	// was lost in a crash, until the caller calls Rollback (which then succeeds) or Commit
-	// (which returns ErrTransactionLost and ends the lost transaction).
+	// (which returns ErrTransactionLost and ends the lost transaction). Only a transaction
+	// its callers opened (Begin, or a BEGIN they ran) and left open between requests can be
+	// lost: a request that crashes inside a transaction it opened for itself (ExecMany's,
+	// Dump's savepoint) fails with ErrCrashed alone, with nothing of it kept.
 	ErrTransactionLost = errors.New("actorlite: transaction lost in a crash; roll back")
 
 	// ErrCursorClosed is returned by a cursor that was closed, or invalidated by its
