@@ -238,14 +238,16 @@ func (c *Conn) prepareUncached(sql string) (*sqlite3.Stmt, error) {
 	if err != nil {
 		return nil, wrapErr(err, sql)
 	}
-	if strings.TrimSpace(tail) != "" {
-		c.precheck = true
-		t, _, err := c.db.Prepare(tail)
-		if t != nil || err != nil {
-			t.Close()
-			s.Close()
-			return nil, fmt.Errorf("%w: %q", messages.ErrMultipleStatements, sql)
+	if s == nil { // nothing to run, unless a NUL byte hid it from SQLite
+		return nil, nulError(sql)
+	}
+	// The tail is checked, never prepared: preparing it could apply a pragma in it.
+	if !trivia(tail) {
+		s.Close()
+		if err := nulError(tail); err != nil {
+			return nil, err
 		}
+		return nil, fmt.Errorf("%w: %q", messages.ErrMultipleStatements, sql)
 	}
 	return s, nil
 }
@@ -391,14 +393,14 @@ func (c *Conn) abort(own bool, err error) error {
 // ExecScript runs a script of statements separated by semicolons, one prepared statement
 // at a time (each traced, each interruptible), and stops at the first error.
 func (c *Conn) ExecScript(script string) error {
-	for rest := script; strings.TrimSpace(rest) != ""; {
+	for rest := script; !trivia(rest); {
 		c.precheck = true
 		s, tail, err := c.db.Prepare(rest)
 		if err != nil {
 			return c.stmtErr(wrapErr(err, rest))
 		}
-		if s == nil { // only comments or spaces left
-			return nil
+		if s == nil { // only comments or spaces left, unless a NUL byte hid the rest
+			return nulError(rest)
 		}
 		err = c.run(s, s.SQL())
 		s.Close()

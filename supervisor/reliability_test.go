@@ -69,3 +69,51 @@ func TestCrashInsideExecManyLeavesNoLostTransaction(t *testing.T) {
 		t.Fatalf("%d rows, want 3", n)
 	}
 }
+
+// A statement refused for holding a second statement must change nothing: SQLite applies
+// some pragmas while preparing them, so the tail must be checked without preparing it.
+func TestRefusedMultipleStatementsChangeNothing(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s)
+	ctx := deadline(t)
+	pragma := func(name string) any {
+		t.Helper()
+		row, err := c.QueryRow(ctx, "PRAGMA "+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return row.Index(0)
+	}
+	for _, tc := range []struct{ tail, pragma string }{
+		{"PRAGMA synchronous=OFF", "synchronous"},
+		{"PRAGMA foreign_keys=OFF", "foreign_keys"},
+		{"PRAGMA query_only=ON", "query_only"},
+		{"PRAGMA busy_timeout=1", "busy_timeout"},
+		{"/* c */ ; -- c\n PRAGMA cache_size=7", "cache_size"},
+	} {
+		before := pragma(tc.pragma)
+		for _, run := range []func(sql string) error{
+			func(sql string) error { _, err := c.Exec(ctx, sql); return err },
+			func(sql string) error { _, err := c.Query(ctx, sql); return err },
+			func(sql string) error { _, err := c.QueryRow(ctx, sql); return err },
+			func(sql string) error { _, err := c.ExecMany(ctx, sql, [][]any{{}}); return err },
+		} {
+			err := run("INSERT INTO t (v) VALUES (1); " + tc.tail)
+			if !errors.Is(err, messages.ErrMultipleStatements) {
+				t.Fatalf("%q: %v, want ErrMultipleStatements", tc.tail, err)
+			}
+			if after := pragma(tc.pragma); after != before {
+				t.Fatalf("refused %q changed %s from %v to %v", tc.tail, tc.pragma, before, after)
+			}
+		}
+	}
+	if n := count(t, c); n != 0 {
+		t.Fatalf("%d rows: a refused statement ran", n)
+	}
+	// Trailing semicolons, spaces and comments are not a second statement.
+	for _, tail := range []string{";", " ;; ", "-- done", "/* done */", "; /* unterminated", "\n\t;\r\n--x\n/**/;"} {
+		if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (1)"+tail); err != nil {
+			t.Fatalf("tail %q: %v", tail, err)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package sqlitewasm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/actorlite/actorlite/messages"
+)
+
+// trivia reports whether sql holds nothing SQLite would run: only spaces, comments and
+// semicolons, as SQLite's tokenizer reads them (tokenize.c). It decides whether the text
+// after a prepared statement is a second statement without preparing it, which matters:
+// SQLite applies some pragmas (synchronous, foreign_keys, query_only, busy_timeout, …) while
+// it prepares them, so preparing a tail only to refuse it would already have changed the
+// connection.
+//
+// Whitespace is what SQLite's tokenizer takes as space: ' ', '\t', '\n', '\f', '\r', and
+// '\v' too once a run of spaces has begun (never a non-ASCII space). A line comment runs to
+// '\n'; a block comment to "*/" or the end of the text, except a "/*" that ends the text (or
+// meets a NUL), which SQLite reads as a slash. A NUL byte is not trivia: SQLite would stop
+// reading there and silently ignore the rest.
+func trivia(sql string) bool {
+	for i := 0; i < len(sql); {
+		switch c := sql[i]; {
+		case c == ';':
+			i++
+		case isSpace(c):
+			// A run of spaces goes on through sqlite3Isspace's set, which adds '\v'.
+			for i++; i < len(sql) && (isSpace(sql[i]) || sql[i] == '\v'); i++ {
+			}
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				return true
+			}
+			i += j + 1
+		case c == '/' && i+2 < len(sql) && sql[i+1] == '*' && sql[i+2] != 0:
+			j := strings.Index(sql[i+2:], "*/")
+			if j < 0 {
+				return true
+			}
+			i += j + 4
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+// nulError explains SQL text that SQLite would read only up to a NUL byte in it.
+func nulError(sql string) error {
+	if i := strings.IndexByte(sql, 0); i >= 0 {
+		return &messages.Error{Code: 1, ExtendedCode: 1, SQL: sql,
+			Message: fmt.Sprintf("SQL text holds a NUL byte at offset %d: SQLite would ignore what follows it", i)}
+	}
+	return nil
+}
