@@ -273,21 +273,43 @@ func (a *connActor) inTransaction() (in bool) {
 	return a.db.InTransaction()
 }
 
-func (a *connActor) closeDB() {
+// closeDB closes this incarnation's cursors, blobs and database, and returns what failed. It
+// never panics: closing a cursor runs the caller's code (an aggregate's Final, for a window
+// left half computed) and touches an instance a crash may have left unusable. A panic there
+// would repeat in every later attempt (the restart's, the stop's) and the connection would
+// never finish closing, so each step is guarded, and the database is dropped whatever
+// happens.
+func (a *connActor) closeDB() error {
+	var errs []error
 	for id, r := range a.cursors {
-		r.Close()
+		errs = append(errs, guardClose("a cursor", r.Close))
 		delete(a.cursors, id)
 	}
+	db := a.db
+	a.db = nil
 	for id, b := range a.blobs {
-		a.db.CloseBlob(b)
+		errs = append(errs, guardClose("a blob", func() { errs = append(errs, db.CloseBlob(b)) }))
 		delete(a.blobs, id)
 	}
-	if a.db != nil {
-		if err := a.db.Close(); err != nil {
-			a.sh.logger.Warn("actorlite: closing connection", "dsn", a.sh.dsn, "err", err)
-		}
-		a.db = nil
+	if db != nil {
+		errs = append(errs, guardClose("the database", func() { errs = append(errs, db.Close()) }))
 	}
+	err := errors.Join(errs...)
+	if err != nil {
+		a.sh.logger.Warn("actorlite: closing connection", "dsn", a.sh.dsn, "err", err)
+	}
+	return err
+}
+
+// guardClose runs fn, turning a panic into an error naming what was being closed.
+func guardClose(what string, fn func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("actorlite: closing %s panicked: %v", what, p)
+		}
+	}()
+	fn()
+	return nil
 }
 
 // serve answers one request. A panic while serving is a crash: it is re-raised as a *Crash
@@ -297,9 +319,18 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		defer a.sh.release()
 	}
 	rctx := req.Context()
+	release := releases(req)
+	if release {
+		rctx = context.Background() // never skipped, never interrupted by its caller's ctx
+	}
 	var reply messages.Reply
 	if err := rctx.Err(); err != nil {
 		reply = req.ErrorReply(fmt.Errorf("actorlite: request cancelled before it ran: %w", err))
+		if m, ok := req.(*messages.Fetch); ok && a.cursors != nil {
+			// The reply says Done: the cursor is closed (its caller fails it), so close it
+			// here, or its statement and read snapshot would stay open for good.
+			a.closeCursor(m.Cursor)
+		}
 	} else if err := a.gate(req); err != nil {
 		reply = req.ErrorReply(err)
 	} else {
@@ -343,6 +374,17 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	}
 }
 
+// releases reports whether req releases something the connection holds: such a request
+// runs whatever its ctx, so that releasing never depends on the caller's ctx still being
+// alive (a cursor closed after its ctx ended must still free its statement and snapshot).
+func releases(req messages.Request) bool {
+	switch req.(type) {
+	case *messages.CloseCursor, *messages.CloseBlob, *messages.Rollback, *messages.Close:
+		return true
+	}
+	return false
+}
+
 // Deliver gives reply to the caller of req: through req's ReplyTo channel when a handle sent
 // it (never blocking: a full channel is the sender's bug), else to sender (an actor's Request or
 // RequestFuture), sent from s. With neither, nobody waits for it. The connection actor, the
@@ -383,7 +425,7 @@ func (a *connActor) gate(req messages.Request) error {
 	}
 	if a.sh.txLost {
 		switch req.(type) {
-		case *messages.Rollback, *messages.Commit, *messages.CloseCursor:
+		case *messages.Rollback, *messages.Commit, *messages.CloseCursor, *messages.CloseBlob:
 		default:
 			return fmt.Errorf("%w: %w", messages.ErrTransactionLost, a.crashErr())
 		}
@@ -549,11 +591,11 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 	case *messages.Close:
 		a.closed = true
 		a.sh.closing.Store(true)
+		var rerr error
 		if a.db != nil && a.inTransaction() {
-			a.db.Rollback()
+			rerr = guardClose("the open transaction", func() { a.db.Rollback() })
 		}
-		a.closeDB()
-		return &messages.Ack{}
+		return &messages.Ack{Err: errors.Join(rerr, a.closeDB())}
 	default:
 		return req.ErrorReply(fmt.Errorf("%w: %T is not a connection request", messages.ErrUnknownRequest, req))
 	}

@@ -36,6 +36,32 @@ var replyChans = sync.Pool{New: func() any { return make(chan messages.Reply, 1)
 
 // call sends req (whose ReplyTo it sets) and waits for the reply.
 func (c *Conn) call(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply)) (messages.Reply, error) {
+	return c.send(ctx, op, req, setReply, false)
+}
+
+// release sends req, a request that releases something the connection holds (a cursor, a
+// blob, a transaction, the connection itself), and waits for its reply while ctx allows.
+// The release never depends on ctx: the actor runs such a request whatever its ctx, and with
+// ctx done (before or while waiting for a slot) it is sent without a reply to wait for. It
+// then runs after every request sent before it and before any sent after it, and release
+// returns an error wrapping ctx's.
+func (c *Conn) release(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply)) error {
+	r, err := c.send(ctx, op, req, setReply, true)
+	if err != nil {
+		return err
+	}
+	return r.ReplyErr()
+}
+
+// forget posts req with no reply to wait for: it takes no slot, and the actor's answer goes
+// nowhere.
+func (c *Conn) forget(op string, req messages.Request, ctxErr error) error {
+	c.sh.mailbox.PostUserMessage(req)
+	return fmt.Errorf("actorlite: %s: sent, not confirmed: %w", op, ctxErr)
+}
+
+// send is call, and release when release is set.
+func (c *Conn) send(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply), release bool) (messages.Reply, error) {
 	if c == nil {
 		return nil, fmt.Errorf("actorlite: %s: nil Conn: %w", op, messages.ErrClosed)
 	}
@@ -47,6 +73,9 @@ func (c *Conn) call(ctx context.Context, op string, req messages.Request, setRep
 		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
 	}
 	if err := ctx.Err(); err != nil {
+		if release {
+			return nil, c.forget(op, req, err)
+		}
 		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
 	}
 	select {
@@ -55,6 +84,9 @@ func (c *Conn) call(ctx context.Context, op string, req messages.Request, setRep
 		select {
 		case sh.sem <- struct{}{}:
 		case <-ctx.Done():
+			if release {
+				return nil, c.forget(op, req, ctx.Err())
+			}
 			return nil, fmt.Errorf("actorlite: %s: waiting for a slot: %w", op, ctx.Err())
 		case <-sh.done:
 			return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
@@ -211,10 +243,12 @@ func (c *Conn) Commit(ctx context.Context) error {
 
 // Rollback rolls back the open transaction (aiosqlite's rollback); an error wrapping
 // [messages.ErrNoTransaction] if none is open. After a crash lost a transaction, Rollback
-// acknowledges the loss and succeeds.
+// acknowledges the loss and succeeds. The rollback never depends on ctx: with ctx done
+// (`defer c.Rollback(ctx)` after it ended) it is still sent, runs before anything sent after
+// it, and Rollback returns an error wrapping ctx's without waiting for it.
 func (c *Conn) Rollback(ctx context.Context) error {
 	m := &messages.Rollback{Ctx: ctx}
-	return c.ack(ctx, "rollback", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.release(ctx, "rollback", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 }
 
 // InTransaction reports whether a transaction is open (aiosqlite's in_transaction).
@@ -251,7 +285,9 @@ func (c *Conn) Backup(ctx context.Context, destPath string) error {
 
 // Close closes the connection: requests sent before it are served first, open cursors are
 // closed, an open transaction is rolled back, and the actor stops. Later calls return an error
-// wrapping [messages.ErrClosed]. Close is idempotent: closing a closed Conn returns nil.
+// wrapping [messages.ErrClosed]. Close is idempotent: closing a closed Conn returns nil. The
+// close never depends on ctx: with ctx done it is still sent and happens, and Close returns
+// an error wrapping ctx's without waiting for it ([Conn.Done] tells when it has).
 func (c *Conn) Close(ctx context.Context) error {
 	if c == nil {
 		return nil
@@ -259,12 +295,18 @@ func (c *Conn) Close(ctx context.Context) error {
 	if c.sh.closing.Load() {
 		return c.waitStopped(ctx)
 	}
-	m := &messages.Close{Ctx: context.Background()}
-	_, err := c.call(ctx, "close", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
-	if err != nil && !errors.Is(err, messages.ErrClosed) {
-		return err
+	m := &messages.Close{Ctx: ctx}
+	err := c.release(ctx, "close", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if errors.Is(err, messages.ErrClosed) {
+		err = nil
 	}
-	return c.waitStopped(ctx)
+	if werr := c.waitStopped(ctx); werr != nil {
+		if err != nil && ctx.Err() != nil {
+			return err // already says the ctx ended
+		}
+		return errors.Join(err, werr)
+	}
+	return err
 }
 
 func (c *Conn) waitStopped(ctx context.Context) error {
@@ -372,17 +414,13 @@ func (ch *Child) NewHandle() *Conn {
 			return
 		}
 		r.sh.logger.Warn("actorlite: a Conn was garbage collected without Close; closing its connection", "dsn", r.sh.dsn)
-		r.root.Send(r.pid, &messages.Close{})
-	}, collectedConn{sh: ch.sh, pid: ch.pid, root: ch.sh.sys.Root})
+		r.sh.mailbox.PostUserMessage(&messages.Close{}) // never a dead letter, even if it stops meanwhile
+	}, collectedConn{sh: ch.sh})
 	return c
 }
 
 // collectedConn is what the cleanup of a collected Conn needs: not the Conn itself.
-type collectedConn struct {
-	sh   *shared
-	pid  *actor.PID
-	root *actor.RootContext
-}
+type collectedConn struct{ sh *shared }
 
 // handle returns an internal handle, with no cleanup attached.
 func (ch *Child) handle() *Conn { return &Conn{sh: ch.sh, pid: ch.pid, root: ch.sh.sys.Root} }

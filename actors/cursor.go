@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/actorlite/actorlite/messages"
-	"github.com/asynkron/protoactor-go/actor"
 )
 
 // Cursor is the handle of a query's result: aiosqlite's Cursor. It buffers the chunk of rows
@@ -39,9 +38,8 @@ type Cursor struct {
 
 // cursorRef is what the cleanup of a collected cursor needs: not the cursor itself.
 type cursorRef struct {
-	root *actor.RootContext
-	pid  *actor.PID
-	id   messages.CursorID
+	sh *shared
+	id messages.CursorID
 }
 
 func newCursor(c *Conn, rows *messages.Rows) *Cursor {
@@ -51,8 +49,12 @@ func newCursor(c *Conn, rows *messages.Rows) *Cursor {
 	}
 	if !rows.Done {
 		cur.cleanup = runtime.AddCleanup(cur, func(r cursorRef) {
-			r.root.Send(r.pid, &messages.CloseCursor{Cursor: r.id})
-		}, cursorRef{root: c.root, pid: c.pid, id: rows.Cursor})
+			// Straight to the mailbox, and only while the connection is open: a stopped
+			// actor's PID would make it a dead letter.
+			if r.sh.closedErr() == nil {
+				r.sh.mailbox.PostUserMessage(&messages.CloseCursor{Cursor: r.id})
+			}
+		}, cursorRef{sh: c.sh, id: rows.Cursor})
 	}
 	return cur
 }
@@ -100,7 +102,7 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 			}
 			cur.fail(fmt.Errorf("%w: an earlier fetch was abandoned before its reply ("+cause+"): its rows may be lost", messages.ErrCursorClosed, err))
 			if cur.conn.sh.closedErr() == nil {
-				cur.conn.root.Send(cur.conn.pid, &messages.CloseCursor{Cursor: cur.id})
+				cur.conn.sh.mailbox.PostUserMessage(&messages.CloseCursor{Cursor: cur.id})
 			}
 			return err
 		}
@@ -210,7 +212,9 @@ func (cur *Cursor) All(ctx context.Context) iter.Seq2[messages.Row, error] {
 }
 
 // Close closes the cursor and frees its statement in the actor (aiosqlite's close). It is
-// idempotent and returns nil on an exhausted cursor without sending anything.
+// idempotent and returns nil on an exhausted cursor without sending anything. The close never
+// depends on ctx: with ctx done (`defer cur.Close(ctx)` after it ended) it is still sent, and
+// frees the statement and its read snapshot before anything sent after it runs.
 func (cur *Cursor) Close(ctx context.Context) error {
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
@@ -227,9 +231,9 @@ func (cur *Cursor) Close(ctx context.Context) error {
 		return nil // its connection closed it, or a crash did
 	}
 	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}
-	err := cur.conn.ack(ctx, "close cursor", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
-	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) {
-		return nil
+	err := cur.conn.release(ctx, "close cursor", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) || (err != nil && ctx != nil && ctx.Err() != nil) {
+		return nil // closed already, or sure to be before anything sent after it
 	}
 	return err
 }

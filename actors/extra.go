@@ -432,7 +432,11 @@ func (b *Blob) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// Close closes the blob. It is idempotent.
+// Close closes the blob, committing what was written to it (outside a transaction). It is
+// idempotent. The close never depends on the ctx given to OpenBlob: with it done, the close
+// is still sent, and releases the blob (and the write lock of a blob opened for writing)
+// before anything sent after it runs; Close then returns an error wrapping ctx's, since it
+// could not wait to learn whether the commit succeeded.
 func (b *Blob) Close() error {
 	if b.closed {
 		return nil
@@ -442,7 +446,7 @@ func (b *Blob) Close() error {
 		return nil
 	}
 	m := &messages.CloseBlob{Ctx: b.ctx, Blob: b.id}
-	err := b.conn.ack(context.WithoutCancel(b.ctx), "close blob", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	err := b.conn.release(b.ctx, "close blob", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 	if errors.Is(err, messages.ErrClosed) {
 		return nil
 	}

@@ -3,7 +3,11 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -115,5 +119,220 @@ func TestRefusedMultipleStatementsChangeNothing(t *testing.T) {
 		if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (1)"+tail); err != nil {
 			t.Fatalf("tail %q: %v", tail, err)
 		}
+	}
+}
+
+// checkpointed reports whether PRAGMA wal_checkpoint(TRUNCATE) completed on c's database:
+// false while another connection holds a read snapshot (a leaked cursor) or the write lock.
+func checkpointed(t testing.TB, c *actors.Conn) bool {
+	t.Helper()
+	row, err := c.QueryRow(deadline(t), "PRAGMA wal_checkpoint(TRUNCATE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row.Index(0) == int64(0)
+}
+
+// done returns a context that is already cancelled.
+func done() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// sentCtx tells when a handle waits for its reply, that is once its request was sent (the
+// handle looks at ctx.Done() only then).
+type sentCtx struct {
+	context.Context
+	once sync.Once
+	sent chan struct{}
+}
+
+func (c *sentCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.sent) })
+	return c.Context.Done()
+}
+
+// Releasing a resource never depends on the caller's ctx: a cursor, a blob, a transaction
+// and a connection closed with a done ctx are released all the same.
+func TestReleaseWithDoneCtx(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s, actors.WithFetchSize(2))
+	ctx := deadline(t)
+	other, err := s.Open(ctx, c.DSN(), actors.WithBusyTimeout(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecMany(ctx, "INSERT INTO t (v) VALUES (?)", [][]any{{1}, {2}, {3}, {4}, {5}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("cursor", func(t *testing.T) {
+		cur, err := c.Query(ctx, "SELECT v FROM t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkpointed(t, other) {
+			t.Fatal("the checkpoint completed although a cursor holds a snapshot: the test proves nothing")
+		}
+		if err := cur.Close(done()); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("close: %v", err)
+		}
+		if _, err := c.QueryRow(ctx, "SELECT 1"); err != nil { // served after the close
+			t.Fatal(err)
+		}
+		if !checkpointed(t, other) {
+			t.Fatal("a cursor closed with a done ctx still holds its snapshot")
+		}
+	})
+	t.Run("skipped fetch", func(t *testing.T) {
+		cur, err := c.Query(ctx, "SELECT v FROM t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The fetch reaches the actor with its ctx done, while the actor is busy.
+		entered, release := gate(t, c)
+		go c.QueryRow(ctx, "SELECT wait_gate()")
+		<-entered
+		cctx, cancel := context.WithCancel(ctx)
+		fctx := &sentCtx{Context: cctx, sent: make(chan struct{})}
+		fetched := make(chan error, 1)
+		go func() { _, err := cur.FetchAll(fctx); fetched <- err }()
+		<-fctx.sent
+		cancel()
+		if err := <-fetched; !errors.Is(err, context.Canceled) {
+			t.Fatalf("fetch: %v", err)
+		}
+		close(release)
+		cur.Close(ctx)
+		if _, err := c.QueryRow(ctx, "SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+		if !checkpointed(t, other) {
+			t.Fatal("a cursor whose fetch was skipped still holds its snapshot")
+		}
+	})
+	t.Run("blob", func(t *testing.T) {
+		res, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (zeroblob(16))")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bctx, cancel := context.WithCancel(ctx)
+		b, err := c.OpenBlob(bctx, "t", "v", res.LastInsertID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Write([]byte("0123456789abcdef")); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := b.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("close: %v", err)
+		}
+		if _, err := c.QueryRow(ctx, "SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Exec(ctx, "INSERT INTO t (v) VALUES (6)"); err != nil {
+			t.Fatalf("a blob closed with a done ctx still holds the write lock: %v", err)
+		}
+		row, err := c.QueryRow(ctx, "SELECT CAST(v AS TEXT) FROM t WHERE id = ?", res.LastInsertID)
+		if err != nil || row.Index(0) != "0123456789abcdef" {
+			t.Fatalf("blob after close: %v, %v", row.Index(0), err)
+		}
+	})
+	t.Run("rollback", func(t *testing.T) {
+		if err := c.BeginImmediate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (7)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Rollback(done()); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("rollback: %v", err)
+		}
+		if in, err := c.InTransaction(ctx); err != nil || in {
+			t.Fatalf("after a rollback with a done ctx: in transaction %v, %v", in, err)
+		}
+	})
+	t.Run("conn", func(t *testing.T) {
+		if err := c.Close(done()); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("close: %v", err)
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("a connection closed with a done ctx did not stop")
+		}
+		if !checkpointed(t, other) {
+			t.Fatal("checkpoint after close")
+		}
+	})
+}
+
+// finalPanics is an aggregate whose Final panics once armed: SQLite calls it when it resets a
+// statement that stopped half-way through a window, so closing a cursor runs it.
+type finalPanics struct {
+	n     int64
+	armed *atomic.Bool
+}
+
+func (p *finalPanics) Step([]any) error { p.n++; return nil }
+func (p *finalPanics) Final() (any, error) {
+	if p.armed.Load() {
+		panic("Final called while closing")
+	}
+	return p.n, nil
+}
+
+// A panic while the connection closes its cursors and database (the caller's code runs
+// there) must neither hang Close nor repeat on every restart.
+func TestPanicWhileClosing(t *testing.T) {
+	for _, how := range []string{"close", "crash", "stop"} {
+		t.Run(how, func(t *testing.T) {
+			s, err := supervisor.Start(context.Background(), supervisor.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop(context.Background())
+			c := open(t, s, actors.WithFetchSize(1))
+			ctx := deadline(t)
+			var armed atomic.Bool
+			err = c.CreateAggregate(ctx, "total", 1, func() actors.Aggregate { return &finalPanics{armed: &armed} })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.ExecMany(ctx, "INSERT INTO t (v) VALUES (?)", [][]any{{1}, {2}, {3}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Query(ctx, "SELECT v, total(v) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) FROM t"); err != nil {
+				t.Fatal(err)
+			}
+			armed.Store(true)
+			switch how {
+			case "close":
+				err := c.Close(ctx)
+				if err == nil || !strings.Contains(err.Error(), "Final called while closing") {
+					t.Fatalf("close: %v, want the panic while closing", err)
+				}
+				if ctx.Err() != nil {
+					t.Fatal("close hung")
+				}
+				<-c.Done()
+			case "crash":
+				if _, err := c.Exec(ctx, "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
+					t.Fatalf("crash: %v", err)
+				}
+				if n := count(t, c); n != 3 {
+					t.Fatalf("%d rows after the restart, want 3", n)
+				}
+				if st := s.Stats(); st.Crashes != 1 || st.Restarts != 1 {
+					t.Fatalf("stats %+v: want 1 crash and 1 restart (closing must not crash again)", st)
+				}
+			case "stop":
+				if err := s.Stop(ctx); err != nil {
+					t.Fatalf("stop: %v", err)
+				}
+				<-c.Done()
+			}
+		})
 	}
 }
