@@ -258,42 +258,62 @@ func (p *Pool) Backup(ctx context.Context, destPath string) error {
 // error (which Tx returns) or panics (the panic goes on in the caller after the rollback).
 // The transaction begins IMMEDIATE: it holds the write lock from its start, so its reads see
 // the data it is about to change.
+//
+// Whenever BEGIN may have run, Tx ends the transaction before it lets other writes in: also
+// when ctx ends during BEGIN or COMMIT (the outcome is then unknown, so Tx rolls back whatever
+// did not commit) and when ctx is nil. The rollback never depends on ctx (see
+// [Conn.Rollback]); with ctx done it is queued ahead of every later write.
 func (p *Pool) Tx(ctx context.Context, fn func(c *Conn) error) (err error) {
 	if fn == nil {
 		return &messages.ArgError{Reason: "nil transaction function"}
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	if err := p.lockWriter(ctx, "tx"); err != nil {
 		return err
 	}
 	defer p.unlockWriter()
 	w := p.writer
-	if err := w.BeginImmediate(ctx); err != nil {
+	m := &messages.Begin{Ctx: ctx, Mode: messages.Immediate}
+	r, err := w.call(ctx, "tx: begin", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil { // no reply (ctx ended, say): BEGIN may have run
+		p.endTx(ctx)
+		return err
+	}
+	if err := r.ReplyErr(); err != nil {
 		return err
 	}
 	p.txs.Add(1)
 	done := false
 	defer func() {
-		if done {
-			return
+		if !done { // fn panicked: roll back, then let the panic go on
+			p.endTx(ctx)
 		}
-		// fn panicked: roll back (even if ctx is done), then let the panic go on.
-		w.Rollback(context.WithoutCancel(ctx))
 	}()
 	ferr := fn(w)
 	done = true
 	if ferr != nil {
-		if rerr := w.Rollback(context.WithoutCancel(ctx)); rerr != nil {
+		if rerr := p.endTx(ctx); rerr != nil {
 			return errors.Join(ferr, fmt.Errorf("actorlite: rollback: %w", rerr))
 		}
 		return ferr
 	}
 	if err := w.Commit(ctx); err != nil {
-		if in, _ := w.InTransaction(context.WithoutCancel(ctx)); in {
-			w.Rollback(context.WithoutCancel(ctx))
-		}
+		p.endTx(ctx) // COMMIT failed, or may not have run: nothing of it may stay open
 		return err
 	}
 	return nil
+}
+
+// endTx rolls back the writer's transaction, if one is open. With ctx done it does not wait
+// for the rollback, which runs all the same before any write sent after it.
+func (p *Pool) endTx(ctx context.Context) error {
+	err := p.writer.Rollback(ctx)
+	if err == nil || errors.Is(err, messages.ErrNoTransaction) || ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // Close closes every member. It is idempotent.

@@ -336,3 +336,76 @@ func TestPanicWhileClosing(t *testing.T) {
 		})
 	}
 }
+
+// endedCtx is a ctx that ended in the window between the actor's last look at it and the
+// reply reaching its caller: Done is closed, while Err, which the actor checks, still says
+// nothing. It makes that race deterministic. waiting is closed when a handle first waits on
+// Done, that is once it sent its request.
+type endedCtx struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func (c *endedCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}
+
+// Whenever BEGIN may have run, Pool.Tx must end the transaction: otherwise later pool writes
+// report success inside it, and are rolled back at Close.
+func TestPoolTxAlwaysEndsItsTransaction(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 1)
+	ctx := deadline(t)
+	inTx := func() bool {
+		in, err := p.Writer().InTransaction(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	errBoom := errors.New("changed my mind")
+	t.Run("nil ctx", func(t *testing.T) {
+		//lint:ignore SA1012 a nil ctx is what is tested
+		err := p.Tx(nil, func(c *actors.Conn) error {
+			if _, err := c.Exec(ctx, "INSERT INTO log (note) VALUES ('nil ctx')"); err != nil {
+				return err
+			}
+			return errBoom
+		})
+		if !errors.Is(err, errBoom) {
+			t.Fatalf("tx: %v", err)
+		}
+		if inTx() {
+			t.Fatal("writer left in a transaction")
+		}
+	})
+	t.Run("ctx ends during BEGIN", func(t *testing.T) {
+		entered, release := gate(t, p.Writer())
+		go p.Writer().QueryRow(ctx, "SELECT wait_gate()")
+		<-entered
+		ran := make(chan error, 1)
+		ended := &endedCtx{Context: ctx, waiting: make(chan struct{})}
+		go func() {
+			ran <- p.Tx(ended, func(*actors.Conn) error { return nil })
+		}()
+		<-ended.waiting // BEGIN is queued behind the gate, and its caller gives up
+		close(release)
+		if err := <-ran; err == nil {
+			t.Fatal("Tx with an ended ctx returned nil")
+		}
+		if _, err := p.Exec(ctx, "INSERT INTO log (note) VALUES ('after')"); err != nil {
+			t.Fatal(err)
+		}
+		if inTx() {
+			t.Fatal("writer left in a transaction: the pool write above is not committed")
+		}
+	})
+	row, err := p.QueryRow(ctx, "SELECT group_concat(note) FROM log")
+	if err != nil || row.Index(0) != "after" {
+		t.Fatalf("log %v, %v; want only the write after the Tx", row.Index(0), err)
+	}
+}
