@@ -24,7 +24,9 @@ import (
 // until it ends. Reads never wait for writes.
 //
 // Every member is a supervised connection: a crashed reader is restarted without failing
-// requests other than the one that crashed it. Actors can use the pool too: send writes to
+// requests other than the one that crashed it. A reader that spent its restart budget is
+// stopped for good and skipped (reads waiting for it go to another reader); with no reader
+// left, the writer serves reads. [Pool.Stats] counts the stopped readers. Actors can use the pool too: send writes to
 // [Pool.WriterPID] and reads to any of [Pool.ReaderPIDs].
 //
 // A Pool is safe for concurrent use by many goroutines.
@@ -40,6 +42,7 @@ type Pool struct {
 	writes  sync.Map      // SQL text → true: a query that is not read-only
 	nwrites atomic.Int64  // entries in writes: while 0, reads skip the lookup
 	closing sync.Once
+	closed  atomic.Bool // Close was called
 	err     error
 
 	writeCount, txs, rerouted atomic.Int64
@@ -66,7 +69,8 @@ func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
 // PoolStats are a pool's counters.
 type PoolStats struct {
 	DSN      string
-	Readers  int
+	Readers  int   // readers the pool was opened with
+	Stopped  int   // readers stopped for good (restart budget spent): reads skip them
 	Reads    int64 // queries served by readers
 	Writes   int64 // writes and queries served by the writer, outside Tx
 	Txs      int64 // transactions run by Tx
@@ -79,7 +83,13 @@ func (p *Pool) Stats() PoolStats {
 	for i := range p.slots {
 		reads += p.slots[i].reads.Load()
 	}
-	return PoolStats{DSN: p.dsn, Readers: len(p.readers), Reads: reads, Writes: p.writeCount.Load(),
+	stopped := 0
+	for _, r := range p.readers {
+		if r.sh.closedErr() != nil {
+			stopped++
+		}
+	}
+	return PoolStats{DSN: p.dsn, Readers: len(p.readers), Stopped: stopped, Reads: reads, Writes: p.writeCount.Load(),
 		Txs: p.txs.Load(), Rerouted: p.rerouted.Load()}
 }
 
@@ -132,25 +142,33 @@ func (p *Pool) write(ctx context.Context, op string, fn func(*Conn) error) error
 	return fn(p.writer)
 }
 
-// reader picks the reader with the smallest backlog, starting from the calling goroutine's
-// home reader: each P of the Go scheduler (a CPU running Go code) has one, so that while
-// readers are idle, the callers on one CPU use the same reader, whose connection's memory
-// (SQLite's page cache, cursors, statements) then stays in that CPU's cache instead of moving
-// between CPUs with every query. In the bench harness (8 callers, 2 CPUs) that averaged 0.85×
-// the reads per second of direct connections, against 0.80× starting from a random reader
-// (five alternating runs of each).
+// reader picks the live reader with the smallest backlog, starting from the calling
+// goroutine's home reader, or returns -1 when no reader is live (each stopped for good once its
+// restart budget was spent: then the writer serves reads). Each P of the Go scheduler (a CPU
+// running Go code) has a home reader, so that while readers are idle, the callers on one CPU
+// use the same reader, whose connection's memory (SQLite's page cache, cursors, statements)
+// then stays in that CPU's cache instead of moving between CPUs with every query. In the bench
+// harness (8 callers, 2 CPUs) that averaged 0.85× the reads per second of direct connections,
+// against 0.80× starting from a random reader (five alternating runs of each).
 func (p *Pool) reader() int {
 	n := len(p.readers)
+	if n == 0 {
+		return -1
+	}
 	start := 0
 	if n > 1 {
 		h := p.home.Get().(*int)
 		start = *h
 		p.home.Put(h)
 	}
-	best, bestLoad := start, p.readers[start].backlog()
-	for i := 1; i < n && bestLoad > 0; i++ {
+	best, bestLoad := -1, int32(0)
+	for i := 0; i < n && (best < 0 || bestLoad > 0); i++ {
 		j := (start + i) % n
-		if l := p.readers[j].backlog(); l < bestLoad {
+		r := p.readers[j]
+		if r.sh.closing.Load() {
+			continue // stopped (or stopping): never again a reader
+		}
+		if l := r.backlog(); best < 0 || l < bestLoad {
 			best, bestLoad = j, l
 		}
 	}
@@ -203,20 +221,27 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.
 	return row, err
 }
 
-// read runs a query on a reader, rerouting it to the writer when the reader reports it is
-// not read-only.
+// read runs a query on a live reader, rerouting it to the writer when the reader reports it
+// is not read-only, or when no reader is live. A reader that stops for good while the query
+// waits for it answers ErrClosed without running it: the query then goes to the next live
+// reader.
 func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOnly bool) error) error {
-	if len(p.readers) > 0 && !p.isWrite(sql) {
-		i := p.reader()
-		err := fn(p.readers[i], true)
-		if !errors.Is(err, messages.ErrNotReadOnly) {
-			p.slots[i].reads.Add(1)
-			return err
+	if !p.isWrite(sql) {
+		for i := p.reader(); i >= 0; i = p.reader() {
+			err := fn(p.readers[i], true)
+			if errors.Is(err, messages.ErrClosed) && p.readers[i].sh.closing.Load() && !p.closed.Load() {
+				continue // that reader stopped meanwhile: it no longer counts as live
+			}
+			if !errors.Is(err, messages.ErrNotReadOnly) {
+				p.slots[i].reads.Add(1)
+				return err
+			}
+			if _, loaded := p.writes.LoadOrStore(sql, true); !loaded {
+				p.nwrites.Add(1)
+			}
+			p.rerouted.Add(1)
+			break
 		}
-		if _, loaded := p.writes.LoadOrStore(sql, true); !loaded {
-			p.nwrites.Add(1)
-		}
-		p.rerouted.Add(1)
 	}
 	return p.write(ctx, op, func(w *Conn) error { return fn(w, false) })
 }
@@ -235,22 +260,25 @@ func (p *Pool) CreateFunction(ctx context.Context, name string, nargs int, fn fu
 	return p.each(func(c *Conn) error { return c.CreateFunction(ctx, name, nargs, fn, opts...) })
 }
 
-// each runs fn on the writer and every reader, and joins their errors.
+// each runs fn on the writer and every reader that has not stopped for good, and joins their
+// errors.
 func (p *Pool) each(fn func(*Conn) error) error {
 	errs := []error{fn(p.writer)}
 	for _, r := range p.readers {
-		errs = append(errs, fn(r))
+		if err := fn(r); err != nil && !(errors.Is(err, messages.ErrClosed) && r.sh.closing.Load() && !p.closed.Load()) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // Backup copies the database to destPath from a reader, consistently and without blocking
-// writers (see [Conn.Backup]).
+// writers (see [Conn.Backup]); from the writer when no reader is live.
 func (p *Pool) Backup(ctx context.Context, destPath string) error {
-	if len(p.readers) == 0 {
-		return p.writer.Backup(ctx, destPath)
+	if i := p.reader(); i >= 0 {
+		return p.readers[i].Backup(ctx, destPath)
 	}
-	return p.readers[p.reader()].Backup(ctx, destPath)
+	return p.writer.Backup(ctx, destPath)
 }
 
 // Tx runs fn in a transaction on the writer, which fn has alone meanwhile: other writes
@@ -318,6 +346,7 @@ func (p *Pool) endTx(ctx context.Context) error {
 
 // Close closes every member. It is idempotent.
 func (p *Pool) Close(ctx context.Context) error {
+	p.closed.Store(true)
 	p.closing.Do(func() {
 		var errs []error
 		for _, r := range p.readers {

@@ -409,3 +409,48 @@ func TestPoolTxAlwaysEndsItsTransaction(t *testing.T) {
 		t.Fatalf("log %v, %v; want only the write after the Tx", row.Index(0), err)
 	}
 }
+
+// A pool must not route reads to a reader that is gone (its restart budget spent): reads go
+// to a live reader, or to the writer when none is left, and Stats says so.
+func TestPoolSkipsStoppedReaders(t *testing.T) {
+	s := start(t, supervisor.Config{MaxRestarts: -1})
+	p := openPool(t, s, 2)
+	ctx := deadline(t)
+	if err := p.CreateFunction(ctx, "boom", 0, func([]any) (any, error) { panic("boom!") }); err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		_, err := p.QueryRow(ctx, "SELECT balance FROM accounts WHERE name = 'a'")
+		return err
+	}
+	for stopped := 1; stopped <= 2; stopped++ {
+		if _, err := p.QueryRow(ctx, "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
+			t.Fatalf("crash: %v", err)
+		}
+		for i := range 50 {
+			if err := read(); err != nil {
+				t.Fatalf("with %d of 2 readers stopped, read %d: %v", stopped, i, err)
+			}
+		}
+		cur, err := p.Query(ctx, "SELECT name FROM accounts")
+		if err != nil {
+			t.Fatalf("query with %d readers stopped: %v", stopped, err)
+		}
+		if rows, err := cur.FetchAll(ctx); err != nil || len(rows) != 2 {
+			t.Fatalf("%d rows, %v", len(rows), err)
+		}
+		if st := p.Stats(); st.Readers != 2 || st.Stopped != stopped {
+			t.Fatalf("stats %+v, want 2 readers of which %d stopped", st, stopped)
+		}
+	}
+	// With every reader gone, the writer serves reads; a function registered now still works.
+	if err := p.CreateFunction(ctx, "one", 0, func([]any) (any, error) { return int64(1), nil }); err != nil {
+		t.Fatalf("create function with every reader stopped: %v", err)
+	}
+	if row, err := p.QueryRow(ctx, "SELECT one()"); err != nil || row.Index(0) != int64(1) {
+		t.Fatalf("read on the writer: %v, %v", row, err)
+	}
+	if err := p.Backup(ctx, t.TempDir()+"/backup.db"); err != nil {
+		t.Fatalf("backup with every reader stopped: %v", err)
+	}
+}
