@@ -454,3 +454,39 @@ func TestPoolSkipsStoppedReaders(t *testing.T) {
 		t.Fatalf("backup with every reader stopped: %v", err)
 	}
 }
+
+// notARequest is a message no actor of actorlite understands.
+type notARequest struct{ N int }
+
+// The supervisor actor answers what it does not understand, as a connection does: a sender
+// waiting for a reply must never wait for its timeout.
+func TestSupervisorAnswersUnknownRequests(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	root := s.System().Root
+	res, err := root.RequestFuture(s.PID(), &notARequest{N: 1}, 5*time.Second).Result()
+	if err != nil {
+		t.Fatalf("unknown message with a sender: %v", err)
+	}
+	if ack, ok := res.(*messages.Ack); !ok || !errors.Is(ack.Err, messages.ErrUnknownRequest) {
+		t.Fatalf("reply %#v, want an Ack with ErrUnknownRequest", res)
+	}
+	// A connection request sent to the supervisor by mistake: its typed reply, with the error.
+	res, err = root.RequestFuture(s.PID(), &messages.Exec{SQL: "SELECT 1"}, 5*time.Second).Result()
+	if err != nil {
+		t.Fatalf("exec sent to the supervisor: %v", err)
+	}
+	if r, ok := res.(*messages.ExecReply); !ok || !errors.Is(r.Err, messages.ErrUnknownRequest) {
+		t.Fatalf("reply %#v, want an ExecReply with ErrUnknownRequest", res)
+	}
+	reply := make(chan messages.Reply, 1)
+	root.Send(s.PID(), &messages.Query{SQL: "SELECT 1", ReplyTo: reply})
+	select {
+	case r := <-reply:
+		if !errors.Is(r.ReplyErr(), messages.ErrUnknownRequest) {
+			t.Fatalf("query sent to the supervisor: %v", r.ReplyErr())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a query sent to the supervisor was never answered")
+	}
+	root.Send(s.PID(), "no sender, no reply channel: ignored")
+}

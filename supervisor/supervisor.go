@@ -346,6 +346,17 @@ func (a *supActor) Receive(ctx actor.Context) {
 		s.routeEvents(ctx, m)
 	case eventsMessage:
 		s.receiveEvents(ctx, m)
+	case messages.Request: // a connection's request, sent here by mistake
+		actors.Deliver(ctx, m, ctx.Sender(), m.ErrorReply(fmt.Errorf(
+			"%w: %T sent to the supervisor, which takes only messages.InsertEvents; send it to a connection's PID",
+			messages.ErrUnknownRequest, m)))
+	case actor.SystemMessage, actor.AutoReceiveMessage:
+	default:
+		if ctx.Sender() != nil { // never leave an asker waiting for its timeout
+			ctx.Respond(&messages.Ack{Err: fmt.Errorf("%w: %T", messages.ErrUnknownRequest, m)})
+			return
+		}
+		s.logger.Warn("actorlite: the supervisor ignored a message of unknown type", "type", fmt.Sprintf("%T", m))
 	}
 }
 
