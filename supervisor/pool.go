@@ -3,9 +3,11 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -15,22 +17,37 @@ import (
 // means runtime.GOMAXPROCS(0)), each a supervised connection actor. The readers are opened
 // with query_only=ON and a larger page cache than SQLite's 2 MiB: they share a budget of 32
 // MiB, each getting at most 8 MiB and at least 2 MiB (a cache_size in opts overrides it). See
-// [actors.Pool] for how the pool routes. dsn must name a database the members share: a file,
-// or "file:/name?vfs=memdb" (":memory:" would give each its own database).
+// [actors.Pool] for how the pool routes.
+//
+// dsn must name a database the members share: a file, or "file:/name?vfs=memdb". A private
+// in-memory database (":memory:", "", "file::memory:", mode=memory, a memdb name without its
+// leading '/') would give each member its own: OpenPool refuses it with an error wrapping
+// [messages.ErrBadArgument]. Readers serve reads beside the writer only in WAL mode; on a
+// database that is not in WAL mode (the memdb VFS has no WAL; a journal_mode in opts) a
+// reader's snapshot would block the writer's commits, so the pool gets no readers and its
+// writer serves every read.
 func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts ...actors.Option) (*actors.Pool, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if readers == 0 {
 		readers = runtime.GOMAXPROCS(0)
 	}
 	if readers < 0 {
 		return nil, &messages.ArgError{Reason: fmt.Sprintf("a pool needs at least one reader, not %d", readers)}
 	}
-	if dsn == ":memory:" || dsn == "" {
-		return nil, &messages.ArgError{Reason: fmt.Sprintf("a pool needs a database its connections share, not %q: use a file or file:/name?vfs=memdb", dsn)}
-	}
 	// The writer first: it switches the database to WAL, which the readers then find.
 	writer, err := s.Open(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
+	}
+	wal, err := poolMode(ctx, writer, dsn)
+	if err != nil {
+		writer.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if !wal {
+		readers = 0
 	}
 	members := make([]*actors.Conn, 0, readers)
 	readerOpts := slices.Concat(
@@ -53,6 +70,25 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 	s.pools = append(s.pools, p)
 	s.mu.Unlock()
 	return p, nil
+}
+
+// poolMode checks, on a pool's writer, that its database is one other connections share
+// (SQLite names no file for a private in-memory or temporary database; a memdb database is
+// shared only under a name starting with '/'), and reports whether it is in WAL mode.
+func poolMode(ctx context.Context, w *actors.Conn, dsn string) (wal bool, err error) {
+	row, err := w.QueryRow(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'")
+	if err != nil {
+		return false, err
+	}
+	if file, _ := row.Index(0).(string); file == "" || !(strings.HasPrefix(file, "/") || filepath.IsAbs(file)) {
+		return false, &messages.ArgError{Reason: fmt.Sprintf("a pool needs a database its connections share, not %q, which is private to each connection: use a file or file:/name?vfs=memdb", dsn)}
+	}
+	row, err = w.QueryRow(ctx, "PRAGMA journal_mode")
+	if err != nil {
+		return false, err
+	}
+	mode, _ := row.Index(0).(string)
+	return strings.EqualFold(mode, "wal"), nil
 }
 
 // readerCacheKiB is the page cache OpenPool gives each of a pool's readers, in KiB. A reader

@@ -490,3 +490,49 @@ func TestSupervisorAnswersUnknownRequests(t *testing.T) {
 	}
 	root.Send(s.PID(), "no sender, no reply channel: ignored")
 }
+
+// A pool needs one database its members share: a private in-memory database, in any of its
+// spellings, would give each member its own.
+func TestOpenPoolRefusesPrivateMemory(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	for _, dsn := range []string{":memory:", "", "file::memory:", "file:x?mode=memory",
+		"file:x?mode=memory&cache=shared", "file:private?vfs=memdb", "file:/pm?vfs=memdb&mode=memory"} {
+		p, err := s.OpenPool(ctx, dsn, 2)
+		if !errors.Is(err, messages.ErrBadArgument) || p != nil {
+			t.Errorf("OpenPool(%q) = %p, %v; want ErrBadArgument", dsn, p, err)
+		}
+	}
+	if st := s.Stats(); st.OpenConns != 0 {
+		t.Fatalf("%d connections left open by refused pools", st.OpenConns)
+	}
+}
+
+// On the memdb VFS there is no WAL: a reader holding a snapshot would block the writer's
+// commits (ErrBusy after the busy timeout). Such a pool reads on its writer instead.
+func TestPoolWithoutWAL(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	p, err := s.OpenPool(ctx, "file:/pool-without-wal?vfs=memdb", 2, actors.WithBusyTimeout(100*time.Millisecond), actors.WithFetchSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if err := p.ExecScript(ctx, "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)"); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := p.Query(ctx, "SELECT x FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	if _, err := cur.FetchOne(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Exec(ctx, "INSERT INTO t VALUES (4)"); err != nil {
+		t.Fatalf("commit with a cursor open: %v", err)
+	}
+	if st := p.Stats(); st.Readers != 0 {
+		t.Fatalf("stats %+v: want no readers without WAL", st)
+	}
+}
