@@ -36,6 +36,16 @@ func newConfig(opts []Option) config {
 // WithReadOnly opens the database read-only: writes fail with [messages.ErrReadOnly].
 func WithReadOnly() Option { return func(c *config) { c.db.ReadOnly = true } }
 
+// WithQueryOnly makes a connection that serves single read-only statements to many callers,
+// as a pool's readers are: PRAGMA query_only=ON (applied after every other pragma), and a
+// guard, consulted while each statement is prepared and before any authorizer of
+// [Conn.SetAuthorizer], that refuses with [messages.ErrNotReadOnly] what would change the
+// connection for the next caller: every PRAGMA but those that only read (table_info,
+// index_list, integrity_check, …), ATTACH, DETACH, BEGIN and SAVEPOINT. (SQLite applies a
+// pragma while it prepares it, so query_only alone could be turned off by PRAGMA
+// query_only=0.) Dump and ExecMany still run their own transactions.
+func WithQueryOnly() Option { return func(c *config) { c.db.QueryOnly = true } }
+
 // WithBusyTimeout sets how long a statement waits for another connection's lock before it
 // fails with [messages.ErrBusy]. Default 5s; a negative d disables waiting.
 func WithBusyTimeout(d time.Duration) Option {

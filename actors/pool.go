@@ -14,7 +14,7 @@ import (
 // Pool is one writer connection and N reader connections to one database, so that concurrent
 // programs read in parallel and never see "database is locked": SQLite in WAL mode allows one
 // writer and many readers at once, and the pool gives every write to its single writer actor,
-// which serialises them, while reads spread over the readers (opened with query_only=ON).
+// which serialises them, while reads spread over the readers (opened with [WithQueryOnly]).
 //
 // Routing: Exec, ExecMany and ExecScript go to the writer. Query and QueryRow go to a reader
 // (the caller's CPU's usual one while it is idle, else the one with the fewest requests
@@ -258,6 +258,23 @@ func (p *Pool) isWrite(sql string) bool {
 // CreateFunction registers a scalar function on every member (see [Conn.CreateFunction]).
 func (p *Pool) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error), opts ...FuncOption) error {
 	return p.each(func(c *Conn) error { return c.CreateFunction(ctx, name, nargs, fn, opts...) })
+}
+
+// CreateAggregate registers an aggregate function on every member (see [Conn.CreateAggregate]).
+func (p *Pool) CreateAggregate(ctx context.Context, name string, nargs int, newAgg func() Aggregate, opts ...FuncOption) error {
+	return p.each(func(c *Conn) error { return c.CreateAggregate(ctx, name, nargs, newAgg, opts...) })
+}
+
+// CreateCollation registers a collating sequence on every member (see [Conn.CreateCollation]).
+func (p *Pool) CreateCollation(ctx context.Context, name string, cmp func(a, b string) int) error {
+	return p.each(func(c *Conn) error { return c.CreateCollation(ctx, name, cmp) })
+}
+
+// SetAuthorizer installs fn as the authorizer of every member, the writer and each reader
+// (see [Conn.SetAuthorizer]); nil removes it. On a reader, the reader's own guard (see
+// [WithQueryOnly]) is still asked first.
+func (p *Pool) SetAuthorizer(ctx context.Context, fn func(messages.AuthRequest) messages.AuthResult) error {
+	return p.each(func(c *Conn) error { return c.SetAuthorizer(ctx, fn) })
 }
 
 // each runs fn on the writer and every reader that has not stopped for good, and joins their

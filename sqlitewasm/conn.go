@@ -27,6 +27,11 @@ type Config struct {
 	Converters map[string]Converter
 	StmtCache  int      // prepared statements kept for reuse; 0 means 64, negative means none
 	Extensions []string // bundled extensions to load: ExtFTS5, ExtRTree
+	// QueryOnly makes a connection that serves single read-only statements to many callers
+	// (a pool's reader): PRAGMA query_only=ON, applied last, and a guard that refuses, with
+	// [messages.ErrNotReadOnly], what would change the connection for the next caller: every
+	// PRAGMA but those that only read, ATTACH, DETACH, BEGIN and SAVEPOINT.
+	QueryOnly bool
 }
 
 // Conn is one SQLite connection with a cache of prepared statements.
@@ -42,12 +47,18 @@ type Conn struct {
 	cache       stmtCache
 	blobs       map[*sqlite3.Blob]struct{} // open blobs
 
-	trace     func(sql string, d time.Duration)
-	cbErr     error // a guarded callback's panic, failing the running statement
-	precheck  bool  // the next interrupt check is go-sqlite3's check before a call, not progress
-	onChanges func([]RowChange)
-	pending   []RowChange // changes of the open transaction
-	committed []RowChange // changes committed, not yet handed to onChanges
+	trace func(sql string, d time.Duration)
+	cbErr error // a guarded callback's panic, failing the running statement
+
+	queryOnly    bool                                           // Config.QueryOnly: the guard is installed
+	queryOnlyErr error                                          // the guard refused the statement being prepared
+	readPragma   string                                         // the bare "PRAGMA name" being prepared on a query-only connection
+	ownTx        bool                                           // ExecMany or Dump runs its own transaction
+	userAuth     func(messages.AuthRequest) messages.AuthResult // the caller's authorizer
+	precheck     bool                                           // the next interrupt check is go-sqlite3's check before a call, not progress
+	onChanges    func([]RowChange)
+	pending      []RowChange // changes of the open transaction
+	committed    []RowChange // changes committed, not yet handed to onChanges
 }
 
 var pragmaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
@@ -90,6 +101,9 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	c.cache.init(size)
 	old := db.SetInterrupt(ctx)
 	err = c.setup(ctx, cfg)
+	if err == nil && cfg.QueryOnly {
+		err = c.setQueryOnly()
+	}
 	db.SetInterrupt(old)
 	if err != nil {
 		c.Close()
@@ -233,8 +247,7 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 
 // prepareUncached prepares sql outside the cache: the caller owns (and closes) the statement.
 func (c *Conn) prepareUncached(sql string) (*sqlite3.Stmt, error) {
-	c.precheck = true
-	s, tail, err := c.db.Prepare(sql)
+	s, tail, err := c.prepareFirst(sql)
 	if err != nil {
 		return nil, wrapErr(err, sql)
 	}
@@ -250,6 +263,24 @@ func (c *Conn) prepareUncached(sql string) (*sqlite3.Stmt, error) {
 		return nil, fmt.Errorf("%w: %q", messages.ErrMultipleStatements, sql)
 	}
 	return s, nil
+}
+
+// stepping tells the query-only guard, while a statement runs, whether it is a bare "PRAGMA
+// name": SQLite prepares a statement again when the schema changed since, and asks the
+// authorizer again then. It returns the function that ends it.
+func (c *Conn) stepping(sql string) func() {
+	c.readPragma = barePragma(sql)
+	return func() { c.readPragma = "" }
+}
+
+// prepareFirst prepares the first statement of sql. On a query-only connection it first
+// tells the guard whether that statement is a bare "PRAGMA name", which only reads.
+func (c *Conn) prepareFirst(sql string) (*sqlite3.Stmt, string, error) {
+	c.precheck = true
+	if c.queryOnly {
+		defer c.stepping(sql)()
+	}
+	return c.db.Prepare(sql)
 }
 
 // meta returns the column metadata of s (column names and declared types, and converters),
@@ -324,19 +355,53 @@ func (c *Conn) run(s *sqlite3.Stmt, sql string) error {
 		t0 = time.Now()
 	}
 	c.precheck = true
+	if c.queryOnly {
+		defer c.stepping(sql)()
+	}
 	err := wrapErr(s.Exec(), sql)
 	c.traced(s, time.Since(t0))
 	return c.stmtErr(err)
 }
 
-// stmtErr completes a statement's error: a guarded callback's panic, an authorizer's denial.
+// stmtErr completes a statement's error: a guarded callback's panic, an authorizer's denial
+// (the query-only guard's, or the caller's).
 func (c *Conn) stmtErr(err error) error {
 	err = c.takeCallbackErr(err)
+	if qe := c.queryOnlyErr; qe != nil {
+		c.queryOnlyErr = nil
+		if err != nil {
+			return fmt.Errorf("%w (%w)", qe, err)
+		}
+	}
 	var me *messages.Error
 	if errors.As(err, &me) && me.Code == 23 { // SQLITE_AUTH
 		err = fmt.Errorf("%w: %w", messages.ErrNotAuthorized, err)
 	}
 	return err
+}
+
+// execOwnTx runs one of the statements ExecMany and Dump open and end their own transactions
+// with. It is prepared afresh, never taken from or given to the statement cache: a
+// query-only connection's guard lets it through here, and must still refuse the same text
+// from a caller, which a cached statement (authorized once, when prepared) would skip.
+func (c *Conn) execOwnTx(sql string) error {
+	c.ownTx = true
+	s, err := c.prepareUncached(sql)
+	c.ownTx = false
+	if err != nil {
+		return c.stmtErr(err)
+	}
+	defer s.Close()
+	return c.run(s, sql)
+}
+
+// setQueryOnly makes the connection query-only (see Config.QueryOnly).
+func (c *Conn) setQueryOnly() error {
+	if err := wrapErr(c.db.Exec("PRAGMA query_only=ON"), ""); err != nil {
+		return err
+	}
+	c.queryOnly = true
+	return c.installAuthorizer()
 }
 
 // ExecMany runs sql once per argument list, in one transaction unless one is open. On an
@@ -350,7 +415,7 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	defer func() { c.release(s, clear) }()
 	own := c.db.GetAutocommit()
 	if own {
-		if _, err := c.Exec("BEGIN", nil); err != nil {
+		if err := c.execOwnTx("BEGIN"); err != nil {
 			return messages.Result{}, err
 		}
 	}
@@ -370,7 +435,7 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	}
 	res.LastInsertID = c.db.LastInsertRowID()
 	if own {
-		if _, err := c.Exec("COMMIT", nil); err != nil {
+		if err := c.execOwnTx("COMMIT"); err != nil {
 			return messages.Result{}, c.abort(own, err)
 		}
 	}
@@ -381,7 +446,7 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 func (c *Conn) abort(own bool, err error) error {
 	if own && !c.db.GetAutocommit() {
 		old := c.db.SetInterrupt(context.Background()) // roll back even when interrupted
-		_, rerr := c.Exec("ROLLBACK", nil)
+		rerr := c.execOwnTx("ROLLBACK")
 		c.db.SetInterrupt(old)
 		if rerr != nil {
 			return errors.Join(err, rerr)
@@ -394,8 +459,7 @@ func (c *Conn) abort(own bool, err error) error {
 // at a time (each traced, each interruptible), and stops at the first error.
 func (c *Conn) ExecScript(script string) error {
 	for rest := script; !trivia(rest); {
-		c.precheck = true
-		s, tail, err := c.db.Prepare(rest)
+		s, tail, err := c.prepareFirst(rest)
 		if err != nil {
 			return c.stmtErr(wrapErr(err, rest))
 		}

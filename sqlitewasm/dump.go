@@ -15,14 +15,14 @@ import (
 // It reads one consistent snapshot (inside a savepoint, so it also works inside an open
 // transaction, where it sees that transaction's changes).
 func (c *Conn) Dump(w io.Writer) (err error) {
-	if _, err := c.Exec("SAVEPOINT actorlite_dump", nil); err != nil {
+	if err := c.execOwnTx("SAVEPOINT actorlite_dump"); err != nil {
 		return err
 	}
 	defer func() {
 		// Even when the dump was interrupted (its ctx is done, or its writer failed): a
 		// savepoint left open would be a transaction left open.
 		old := c.db.SetInterrupt(context.Background())
-		_, rerr := c.Exec("RELEASE actorlite_dump", nil)
+		rerr := c.execOwnTx("RELEASE actorlite_dump")
 		c.db.SetInterrupt(old)
 		if err == nil {
 			err = rerr

@@ -135,24 +135,12 @@ func authRequest(code sqlite3.AuthorizerActionCode, arg1, arg2, db, trigger stri
 
 // SetAuthorizer installs fn as the statement authorizer (nil removes it). A statement fn
 // denies fails with an error wrapping [messages.ErrNotAuthorized]. fn is the caller's code: a
-// panic in it denies the statement, which then fails with an error holding the panic.
+// panic in it denies the statement, which then fails with an error holding the panic. On a
+// query-only connection (Config.QueryOnly) its guard is asked first, and stays installed.
 // https://sqlite.org/c3ref/set_authorizer.html
 func (c *Conn) SetAuthorizer(fn func(messages.AuthRequest) messages.AuthResult) error {
-	if fn == nil {
-		return wrapErr(c.db.SetAuthorizer(nil), "")
-	}
-	return wrapErr(c.db.SetAuthorizer(func(code sqlite3.AuthorizerActionCode, a3, a4, db, inner string) sqlite3.AuthorizerReturnCode {
-		res := messages.AuthDeny
-		c.guard("authorizer", func() { res = fn(authRequest(code, a3, a4, db, inner)) })
-		switch res {
-		case messages.AuthOK:
-			return sqlite3.AUTH_OK
-		case messages.AuthIgnore:
-			return sqlite3.AUTH_IGNORE
-		default:
-			return sqlite3.AUTH_DENY
-		}
-	}), "")
+	c.userAuth = fn
+	return c.installAuthorizer()
 }
 
 // guard runs a callback of the caller's, turning a panic into an error recorded for the

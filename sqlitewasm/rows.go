@@ -79,6 +79,9 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	ncol := len(r.cols)
 	start := b.BufLen()
 	r.stepped = true
+	if r.c.queryOnly {
+		defer r.c.stepping(r.sql)()
+	}
 	if r.c.trace != nil {
 		t0 := time.Now()
 		defer func() { r.took += time.Since(t0) }()

@@ -21,9 +21,24 @@ import (
 // reading there and silently ignore the rest.
 func trivia(sql string) bool {
 	for i := 0; i < len(sql); {
-		switch c := sql[i]; {
-		case c == ';':
+		if sql[i] == ';' {
 			i++
+			continue
+		}
+		j := skipSpace(sql, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+// skipSpace returns the offset of the first byte at or after i that is not a space or part
+// of a comment, as SQLite's tokenizer reads them (see trivia).
+func skipSpace(sql string, i int) int {
+	for i < len(sql) {
+		switch c := sql[i]; {
 		case isSpace(c):
 			// A run of spaces goes on through sqlite3Isspace's set, which adds '\v'.
 			for i++; i < len(sql) && (isSpace(sql[i]) || sql[i] == '\v'); i++ {
@@ -31,20 +46,56 @@ func trivia(sql string) bool {
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
 			j := strings.IndexByte(sql[i:], '\n')
 			if j < 0 {
-				return true
+				return len(sql)
 			}
 			i += j + 1
 		case c == '/' && i+2 < len(sql) && sql[i+1] == '*' && sql[i+2] != 0:
 			j := strings.Index(sql[i+2:], "*/")
 			if j < 0 {
-				return true
+				return len(sql)
 			}
 			i += j + 4
 		default:
-			return false
+			return i
 		}
 	}
-	return true
+	return i
+}
+
+// barePragma returns the name, in lower case, of the pragma sql's first statement reads when
+// that statement is only "PRAGMA [schema.]name" (no value, nothing else before its ';'), or "".
+func barePragma(sql string) string {
+	i := skipSpace(sql, 0)
+	if len(sql)-i < 6 || !strings.EqualFold(sql[i:i+6], "pragma") {
+		return ""
+	}
+	i += 6
+	j := skipSpace(sql, i)
+	if j == i {
+		return "" // PRAGMA must be followed by a space or comment, not run into the name
+	}
+	name, i := plainIdent(sql, j)
+	if name == "" {
+		return ""
+	}
+	if k := skipSpace(sql, i); k < len(sql) && sql[k] == '.' {
+		if name, i = plainIdent(sql, skipSpace(sql, k+1)); name == "" {
+			return ""
+		}
+	}
+	if i = skipSpace(sql, i); i < len(sql) && sql[i] != ';' {
+		return ""
+	}
+	return strings.ToLower(name)
+}
+
+// plainIdent returns the plain identifier ([A-Za-z_][A-Za-z0-9_]*) at sql[i:] and the offset after it.
+func plainIdent(sql string, i int) (string, int) {
+	j := i
+	for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || j > i && sql[j] >= '0' && sql[j] <= '9') {
+		j++
+	}
+	return sql[i:j], j
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }

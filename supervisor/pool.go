@@ -16,7 +16,9 @@ import (
 // OpenPool opens a pool on dsn: one writer connection and readers reader connections (0
 // means runtime.GOMAXPROCS(0)), each a supervised connection actor. The readers are opened
 // with query_only=ON and a larger page cache than SQLite's 2 MiB: they share a budget of 32
-// MiB, each getting at most 8 MiB and at least 2 MiB (a cache_size in opts overrides it). See
+// MiB, each getting at most 8 MiB and at least 2 MiB (a cache_size in opts overrides it).
+// They are query-only ([actors.WithQueryOnly]): whatever SQL reaches a reader, it cannot
+// change it for the next caller (a statement it refuses goes to the writer). See
 // [actors.Pool] for how the pool routes.
 //
 // dsn must name a database the members share: a file, or "file:/name?vfs=memdb". A private
@@ -53,7 +55,7 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 	readerOpts := slices.Concat(
 		[]actors.Option{actors.WithPragma("cache_size", strconv.Itoa(-readerCacheKiB(readers)))},
 		opts, // a cache_size of the caller's wins
-		[]actors.Option{actors.WithPragma("query_only", "ON")})
+		[]actors.Option{actors.WithQueryOnly()})
 	for range readers {
 		r, err := s.Open(ctx, dsn, readerOpts...)
 		if err != nil {

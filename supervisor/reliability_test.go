@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // boomOn registers boom_on(x), which returns x, or panics when x is key.
@@ -534,5 +536,115 @@ func TestPoolWithoutWAL(t *testing.T) {
 	}
 	if st := p.Stats(); st.Readers != 0 {
 		t.Fatalf("stats %+v: want no readers without WAL", st)
+	}
+}
+
+// ask sends req to pid, as an actor would, and returns its reply's error.
+func ask(t testing.TB, s *supervisor.Supervisor, pid *actor.PID, req messages.Request) messages.Reply {
+	t.Helper()
+	res, err := s.System().Root.RequestFuture(pid, req, 10*time.Second).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.(messages.Reply)
+}
+
+// A pool's reader stays read-only, outside any transaction and with nothing attached,
+// whatever SQL reaches it, through the pool or by message.
+func TestPoolReadersStayReadOnly(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 2)
+	ctx := deadline(t)
+	attached := t.TempDir() + "/attached.db"
+	for _, sql := range []string{
+		"PRAGMA query_only=0", "PRAGMA query_only=''", "PRAGMA query_only(false)",
+		"SELECT * FROM pragma_query_only(0)", "PRAGMA main.query_only=0",
+		"ATTACH '" + attached + "' AS other", "BEGIN", "SAVEPOINT s", "BEGIN IMMEDIATE",
+	} {
+		for range 4 { // over both readers, whichever each call picks
+			if cur, err := p.Query(ctx, sql); err == nil {
+				cur.Close(ctx)
+			}
+		}
+		// Whatever became of it on the writer, it must not have stayed there as a transaction.
+		if in, _ := p.Writer().InTransaction(ctx); in {
+			p.Writer().Rollback(ctx)
+		}
+	}
+	for i, pid := range p.ReaderPIDs() {
+		// By message, as an actor would: the reader refuses to write.
+		r := ask(t, s, pid, &messages.Exec{SQL: "INSERT INTO log (note) VALUES ('from a reader')"})
+		if r.ReplyErr() == nil {
+			t.Errorf("reader %d wrote", i)
+		}
+		r = ask(t, s, pid, &messages.Exec{SQL: "PRAGMA query_only=0"})
+		if !errors.Is(r.ReplyErr(), messages.ErrNotReadOnly) {
+			t.Errorf("reader %d: PRAGMA query_only=0 by message: %v, want ErrNotReadOnly", i, r.ReplyErr())
+		}
+		if r := ask(t, s, pid, &messages.TxStatus{}).(*messages.TxStatusReply); r.Err != nil || r.InTransaction {
+			t.Errorf("reader %d left in a transaction: %v %v", i, r.InTransaction, r.Err)
+		}
+		rows := ask(t, s, pid, &messages.Query{SQL: "SELECT count(*) FROM pragma_database_list"}).(*messages.Rows)
+		if rows.Err != nil || len(rows.Rows) != 1 || rows.Rows[0].Index(0) != int64(1) {
+			t.Errorf("reader %d: databases %v, %v; want main only", i, rows.Rows, rows.Err)
+		}
+		// Reading pragmas that name a table still run on the reader.
+		rows = ask(t, s, pid, &messages.Query{SQL: "SELECT name FROM pragma_table_info('log') ORDER BY cid"}).(*messages.Rows)
+		if rows.Err != nil || len(rows.Rows) != 2 {
+			t.Errorf("reader %d: table_info: %v, %v", i, rows.Rows, rows.Err)
+		}
+		if r := ask(t, s, pid, &messages.Dump{W: io.Discard}); r.ReplyErr() != nil {
+			t.Errorf("reader %d: dump: %v", i, r.ReplyErr())
+		}
+	}
+	if n, err := p.QueryRow(ctx, "SELECT count(*) FROM log"); err != nil || n.Index(0) != int64(0) {
+		t.Fatalf("log holds %v rows, %v: a reader wrote", n.Index(0), err)
+	}
+}
+
+// Pool.SetAuthorizer covers every member: whichever serves a statement, it is asked.
+func TestPoolSetAuthorizer(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 2)
+	ctx := deadline(t)
+	var asked atomic.Int64
+	err := p.SetAuthorizer(ctx, func(r messages.AuthRequest) messages.AuthResult {
+		asked.Add(1)
+		if r.Table == "accounts" && (r.Action == "READ" || r.Action == "UPDATE") {
+			return messages.AuthDeny
+		}
+		return messages.AuthOK
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if _, err := p.QueryRow(ctx, "SELECT balance FROM accounts"); !errors.Is(err, messages.ErrNotAuthorized) {
+			t.Fatalf("read %d of a denied table: %v", i, err)
+		}
+	}
+	if _, err := p.Exec(ctx, "UPDATE accounts SET balance = 0"); !errors.Is(err, messages.ErrNotAuthorized) {
+		t.Fatalf("update of a denied table: %v", err)
+	}
+	if _, err := p.QueryRow(ctx, "SELECT count(*) FROM log"); err != nil {
+		t.Fatalf("read of an allowed table: %v", err)
+	}
+	for i, pid := range p.ReaderPIDs() {
+		rows := ask(t, s, pid, &messages.Query{SQL: "SELECT balance FROM accounts"}).(*messages.Rows)
+		if !errors.Is(rows.Err, messages.ErrNotAuthorized) {
+			t.Errorf("reader %d by message: %v, want ErrNotAuthorized", i, rows.Err)
+		}
+		// The reader's own guard still holds under the caller's authorizer.
+		if r := ask(t, s, pid, &messages.Exec{SQL: "PRAGMA query_only=0"}); !errors.Is(r.ReplyErr(), messages.ErrNotReadOnly) {
+			t.Errorf("reader %d: %v, want ErrNotReadOnly", i, r.ReplyErr())
+		}
+	}
+	if err := p.SetAuthorizer(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if _, err := p.QueryRow(ctx, "SELECT balance FROM accounts"); err != nil {
+			t.Fatalf("read after the authorizer was removed: %v", err)
+		}
 	}
 }
