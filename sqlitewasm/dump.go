@@ -121,7 +121,7 @@ func (c *Conn) dump(w *bufio.Writer) error {
 	return err
 }
 
-// dumpRows writes an INSERT per row of table, its values quoted by SQLite's quote().
+// dumpRows writes an INSERT per row of table, its values written by [literal].
 func (c *Conn) dumpRows(w *bufio.Writer, table string) error {
 	var names, quoted []string
 	err := c.eachRow(`SELECT name FROM pragma_table_info(?)`, []any{table}, func(row messages.Row) error {
@@ -130,7 +130,7 @@ func (c *Conn) dumpRows(w *bufio.Writer, table string) error {
 			return err
 		}
 		names = append(names, ident(n))
-		quoted = append(quoted, "quote("+ident(n)+")")
+		quoted = append(quoted, literal(ident(n)))
 		return nil
 	})
 	if err != nil || len(names) == 0 {
@@ -148,6 +148,16 @@ func (c *Conn) dumpRows(w *bufio.Writer, table string) error {
 			_, err := w.WriteString(");\n")
 			return err
 		})
+}
+
+// literal is the SQL expression that writes the value of column col as an SQL literal that
+// gives the value back: SQLite's quote(), as in sqlite3's .dump, except for a text holding a
+// NUL. quote() stops at the first NUL (so does sqlite3's .dump), so such a text is written as
+// CAST(X'…' AS TEXT), its bytes in the database's text encoding. Text that is not valid UTF-8
+// needs no such form: quote() copies its bytes, and SQLite reads them back unchanged.
+func literal(col string) string {
+	return "CASE WHEN typeof(" + col + ") = 'text' AND instr(" + col + ", char(0))" +
+		" THEN 'CAST(X''' || hex(" + col + ") || ''' AS TEXT)' ELSE quote(" + col + ") END"
 }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
