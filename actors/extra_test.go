@@ -1213,7 +1213,7 @@ DELETE FROM items WHERE name = 'big';
 CREATE TABLE "odd ""name""" ("a b" INTEGER, "c""d" TEXT, total INTEGER GENERATED ALWAYS AS ("a b" * 2) VIRTUAL);
 INSERT INTO "odd ""name""" VALUES (1, 'one'), (NULL, NULL), (9223372036854775807, 'max');
 CREATE TABLE kv (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;
-INSERT INTO kv VALUES ('a', 1), ('b', 2.5), ('c', 'text'), ('d', x'01'), ('e', NULL);
+INSERT INTO kv VALUES ('a', 1), ('b', 2.5), ('c', 'text'), ('d', x'01'), ('e', NULL), ('f', 'nul' || char(0) || 'after');
 CREATE TABLE log (item_id INTEGER, what TEXT);
 CREATE INDEX items_name ON items (name);
 CREATE UNIQUE INDEX items_price ON items (price) WHERE price IS NOT NULL;

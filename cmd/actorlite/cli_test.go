@@ -368,7 +368,9 @@ INSERT INTO kinds (i, r, t, b, n) VALUES
   (-9223372036854775808, 0.1, 'it''s; "quoted"', x'00ff10', NULL),
   (9223372036854775807, 1e300, 'line1
 line2 ünï 🙂', x'', 1.0/3),
-  (0, -0.5, '', NULL, 'text in an untyped column');
+  (0, -0.5, '', NULL, 'text in an untyped column'),
+  (1, 2.5, 'nul' || char(0) || 'after', x'00', char(0)),
+  (2, 3.5, CAST(x'ff41c027' AS TEXT), NULL, 'invalid UTF-8 above');
 CREATE TABLE "odd name" ("a b" TEXT PRIMARY KEY, c INTEGER) WITHOUT ROWID;
 INSERT INTO "odd name" VALUES ('x', 1), ('y', 2);
 CREATE INDEX kinds_t ON kinds (t);
@@ -406,7 +408,7 @@ INSERT INTO kinds (i) VALUES (42);
 
 	for _, q := range []string{
 		"SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name",
-		"SELECT id, i, r, t, hex(b) AS b, typeof(b) AS tb, n, typeof(n) AS tn, typeof(r) AS tr FROM kinds ORDER BY id",
+		"SELECT id, i, r, t, hex(t) AS ht, hex(b) AS b, typeof(b) AS tb, n, hex(n) AS hn, typeof(n) AS tn, typeof(r) AS tr FROM kinds ORDER BY id",
 		`SELECT * FROM "odd name" ORDER BY 1`,
 		"SELECT * FROM v ORDER BY id",
 		"SELECT * FROM log ORDER BY id",
