@@ -132,6 +132,14 @@ func checkPath(dsn string) error {
 }
 
 func (c *Conn) setup(ctx context.Context, cfg Config) error {
+	// Everything is checked before anything runs: a rejected option leaves no pragma applied.
+	stmts, err := pragmaStmts(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkExtensions(cfg.Extensions); err != nil {
+		return err
+	}
 	busy := cfg.BusyTimeout
 	if busy == 0 {
 		busy = 5 * time.Second
@@ -141,28 +149,89 @@ func (c *Conn) setup(ctx context.Context, cfg Config) error {
 			return wrapErr(err, "")
 		}
 	}
-	var script strings.Builder
-	if !cfg.ReadOnly {
-		script.WriteString("PRAGMA journal_mode=WAL;")
-	}
-	sync := cfg.Synchronous
-	if sync == "" {
-		sync = "NORMAL"
-	}
-	pragmas := append([][2]string{{"synchronous", sync}, {"foreign_keys", "ON"}}, cfg.Pragmas...)
-	for _, p := range pragmas {
-		if !pragmaName.MatchString(p[0]) {
-			return &messages.ArgError{Reason: fmt.Sprintf("bad pragma name %q", p[0])}
+	// One statement per pragma: even if a statement were malformed, it could not reach
+	// into the next one (the readers of a pool rely on their query_only=ON, which comes
+	// after the caller's pragmas).
+	for _, stmt := range stmts {
+		if err := c.execRetryBusy(ctx, stmt, busy); err != nil {
+			return err
 		}
-		if strings.ContainsAny(p[1], ";\x00") {
-			return &messages.ArgError{Reason: fmt.Sprintf("bad value %q for pragma %s", p[1], p[0])}
-		}
-		fmt.Fprintf(&script, "PRAGMA %s=%s;", p[0], p[1])
-	}
-	if err := c.execRetryBusy(ctx, script.String(), busy); err != nil {
-		return err
 	}
 	return c.loadExtensions(cfg.Extensions)
+}
+
+// pragmaStmts returns the statements that set cfg's pragmas, in order: journal_mode=WAL
+// (unless read-only), synchronous, foreign_keys=ON, then cfg.Pragmas. A name that is not
+// [schema.]name, a value that is not a pragma value (see [pragmaValue]) or a synchronous mode
+// other than OFF, NORMAL, FULL, EXTRA or 0-3 is an [*messages.ArgError] naming the pragma.
+func pragmaStmts(cfg Config) ([]string, error) {
+	sync := strings.ToUpper(strings.Trim(cfg.Synchronous, sqlSpace))
+	switch sync {
+	case "":
+		sync = "NORMAL"
+	case "OFF", "NORMAL", "FULL", "EXTRA", "0", "1", "2", "3":
+	default:
+		return nil, &messages.ArgError{Reason: fmt.Sprintf("pragma synchronous: mode %q is not OFF, NORMAL, FULL or EXTRA (or 0 to 3)", cfg.Synchronous)}
+	}
+	pragmas := make([][2]string, 0, 3+len(cfg.Pragmas))
+	if !cfg.ReadOnly {
+		pragmas = append(pragmas, [2]string{"journal_mode", "WAL"})
+	}
+	pragmas = append(pragmas, [2]string{"synchronous", sync}, [2]string{"foreign_keys", "ON"})
+	pragmas = append(pragmas, cfg.Pragmas...)
+	stmts := make([]string, len(pragmas))
+	for i, p := range pragmas {
+		name, value := p[0], p[1]
+		if !pragmaName.MatchString(name) {
+			return nil, &messages.ArgError{Reason: fmt.Sprintf("bad pragma name %q", name)}
+		}
+		text, ok := pragmaValue(value)
+		if !ok {
+			return nil, &messages.ArgError{Reason: fmt.Sprintf("pragma %s: value %q is not one number, name or 'string'", name, value)}
+		}
+		stmts[i] = fmt.Sprintf(`PRAGMA "%s"=%s`, strings.Replace(name, ".", `"."`, 1), quoteText(text))
+	}
+	return stmts, nil
+}
+
+// sqlSpace holds the characters SQLite's tokenizer takes for white space.
+const sqlSpace = " \t\n\f\r"
+
+var (
+	pragmaNumber = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|0[xX][0-9A-Fa-f]+)$`)
+	pragmaWord   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// pragmaValue checks that v (spaces around it aside) is one token of a pragma value, as
+// https://sqlite.org/pragma.html#syntax allows: a signed integer or real (-4000, 1.5e3, 0x10),
+// a name or keyword (ON, WAL, NORMAL, …), or a single-quoted string (a quote in it doubled, no NUL).
+// It returns the text SQLite takes from that token: the number with its sign (a '+' dropped,
+// as SQLite drops it), the name as written, the string without its quotes. Anything else (a
+// comment, a second token, a ';', a double-quoted name, a blob) is not ok: a value appended to
+// a statement must not be able to end it or comment out what follows.
+func pragmaValue(v string) (text string, ok bool) {
+	v = strings.Trim(v, sqlSpace)
+	switch {
+	case pragmaNumber.MatchString(v):
+		return strings.TrimPrefix(v, "+"), true
+	case pragmaWord.MatchString(v):
+		return v, true
+	case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
+		inner := v[1 : len(v)-1]
+		if strings.Contains(strings.ReplaceAll(inner, "''", ""), "'") || strings.IndexByte(inner, 0) >= 0 {
+			return "", false
+		}
+		return strings.ReplaceAll(inner, "''", "'"), true
+	}
+	return "", false
+}
+
+// quoteText returns text as an SQL string literal. A pragma takes its value as text whatever
+// the token was (SQLite's sqlite3Pragma: "-" and the number, or the name or string
+// dequoted), so a value passed as a literal means what its token meant, and a keyword such as
+// NULL, which SQLite refuses bare, cannot turn an accepted value into a syntax error.
+func quoteText(text string) string {
+	return "'" + strings.ReplaceAll(text, "'", "''") + "'"
 }
 
 // execRetryBusy runs an idempotent script, retrying it while it meets a lock, for up to

@@ -304,6 +304,15 @@ func TestConfigPragmas(t *testing.T) {
 		{"schema pragma", sqlitewasm.Config{Pragmas: [][2]string{{"main.user_version", "7"}}}, "user_version", int64(7)},
 		{"pragmas in order", sqlitewasm.Config{Pragmas: [][2]string{{"user_version", "1"}, {"user_version", "2"}}}, "user_version", int64(2)},
 		{"pragma overrides a default", sqlitewasm.Config{Pragmas: [][2]string{{"foreign_keys", "OFF"}}}, "foreign_keys", int64(0)},
+		{"synchronous digit", sqlitewasm.Config{Synchronous: "3"}, "synchronous", int64(3)},
+		{"string value", sqlitewasm.Config{Pragmas: [][2]string{{"journal_mode", "'delete'"}}}, "journal_mode", "delete"},
+		{"quoted name value", sqlitewasm.Config{Pragmas: [][2]string{{"locking_mode", "'EXCLUSIVE'"}}}, "locking_mode", "exclusive"},
+		{"plus sign", sqlitewasm.Config{Pragmas: [][2]string{{"foreign_keys", "OFF"}, {"foreign_keys", "+1"}}}, "foreign_keys", int64(1)},
+		{"minus sign", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "-123"}}}, "cache_size", int64(-123)},
+		{"hex", sqlitewasm.Config{Pragmas: [][2]string{{"user_version", "0x10"}}}, "user_version", int64(16)},
+		{"spaces around the value", sqlitewasm.Config{Pragmas: [][2]string{{"user_version", " 5\n"}}}, "user_version", int64(5)},
+		{"keyword name", sqlitewasm.Config{Pragmas: [][2]string{{"select", "1"}, {"user_version", "3"}}}, "user_version", int64(3)},
+		{"keyword value", sqlitewasm.Config{Pragmas: [][2]string{{"user_version", "4"}, {"application_id", "NULL"}}}, "user_version", int64(4)},
 		{"busy timeout", sqlitewasm.Config{BusyTimeout: 250 * time.Millisecond}, "busy_timeout", int64(250)},
 		{"busy timeout rounds up", sqlitewasm.Config{BusyTimeout: 1500 * time.Microsecond}, "busy_timeout", int64(2)},
 		{"no busy timeout", sqlitewasm.Config{BusyTimeout: -1}, "busy_timeout", int64(0)},
@@ -347,6 +356,20 @@ func TestConfigRejects(t *testing.T) {
 		{"pragma value with semicolon", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "1; DROP TABLE t"}}}},
 		{"pragma value with NUL", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "1\x00"}}}},
 		{"synchronous with semicolon", sqlitewasm.Config{Synchronous: "FULL; PRAGMA foreign_keys=OFF"}},
+		{"pragma value with a line comment", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "100 --"}}}},
+		{"pragma value with a block comment", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "100 /*"}}}},
+		{"pragma value of two tokens", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "1 2"}}}},
+		{"pragma value with a parenthesis", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "(1)"}}}},
+		{"empty pragma value", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", ""}}}},
+		{"unterminated string", sqlitewasm.Config{Pragmas: [][2]string{{"journal_mode", "'wal"}}}},
+		{"string with a lone quote", sqlitewasm.Config{Pragmas: [][2]string{{"journal_mode", "'wa'l'"}}}},
+		{"double-quoted value", sqlitewasm.Config{Pragmas: [][2]string{{"journal_mode", `"wal"`}}}},
+		{"blob value", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "x'00'"}}}},
+		{"string with NUL", sqlitewasm.Config{Pragmas: [][2]string{{"journal_mode", "'wal\x00'"}}}},
+		{"synchronous with a comment", sqlitewasm.Config{Synchronous: "OFF --"}},
+		{"unknown synchronous mode", sqlitewasm.Config{Synchronous: "FAST"}},
+		{"synchronous out of range", sqlitewasm.Config{Synchronous: "4"}},
+		{"unknown extension", sqlitewasm.Config{Extensions: []string{"nosuch"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,6 +382,71 @@ func TestConfigRejects(t *testing.T) {
 			var ae *messages.ArgError
 			if !errors.As(err, &ae) {
 				t.Errorf("error %q is not a *messages.ArgError", err)
+			}
+		})
+	}
+}
+
+// TestPragmaValueCannotReachTheNextPragma is issue 14: the pragmas used to run as one script,
+// so a value holding a comment opener commented out every pragma after it, such as the
+// query_only=ON a pool appends to the caller's options for its readers, leaving a reader
+// writable. Each such value must fail Open with an ArgError naming the pragma; a connection
+// that opens must honour query_only.
+func TestPragmaValueCannotReachTheNextPragma(t *testing.T) {
+	readOnly := [2]string{"query_only", "ON"}
+	for _, tt := range []struct {
+		name, pragma string
+		cfg          sqlitewasm.Config
+	}{
+		{"line comment", "cache_size", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "-1000 --"}, readOnly}}},
+		{"block comment", "cache_size", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "-1000 /*"}, readOnly}}},
+		{"comment after a string", "journal_mode", sqlitewasm.Config{Pragmas: [][2]string{{"journal_mode", "'wal'--"}, readOnly}}},
+		{"newline then comment", "cache_size", sqlitewasm.Config{Pragmas: [][2]string{{"cache_size", "1\n--"}, readOnly}}},
+		{"synchronous line comment", "synchronous", sqlitewasm.Config{Synchronous: "OFF --", Pragmas: [][2]string{readOnly}}},
+		{"synchronous block comment", "synchronous", sqlitewasm.Config{Synchronous: "FULL /*", Pragmas: [][2]string{readOnly}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := sqlitewasm.Open(t.Context(), tempDB(t), tt.cfg)
+			if err == nil {
+				defer c.Close()
+				_, werr := c.Exec("CREATE TABLE t(x)", nil)
+				t.Fatalf("Open accepted %v, and the query_only=ON after it did not apply: CREATE TABLE = %v", tt.cfg, werr)
+			}
+			if c != nil {
+				t.Error("Open returned a connection with its error")
+			}
+			var ae *messages.ArgError
+			if !errors.As(err, &ae) || !errors.Is(err, messages.ErrBadArgument) {
+				t.Fatalf("Open = %v (%T), want a *messages.ArgError", err, err)
+			}
+			if !strings.Contains(ae.Reason, tt.pragma) {
+				t.Errorf("ArgError %q does not name pragma %s", err, tt.pragma)
+			}
+		})
+	}
+}
+
+// TestRejectedOptionAppliesNothing checks that Open checks every option before it runs any:
+// a pragma that the database file keeps (application_id), set before a rejected option, must
+// not be found in the file afterwards.
+func TestRejectedOptionAppliesNothing(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  sqlitewasm.Config
+	}{
+		{"bad pragma value", sqlitewasm.Config{Pragmas: [][2]string{{"application_id", "7"}, {"cache_size", "1 --"}}}},
+		{"bad pragma name", sqlitewasm.Config{Pragmas: [][2]string{{"application_id", "7"}, {"a b", "1"}}}},
+		{"unknown extension", sqlitewasm.Config{Pragmas: [][2]string{{"application_id", "7"}}, Extensions: []string{"nosuch"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tempDB(t)
+			c, err := sqlitewasm.Open(t.Context(), path, tt.cfg)
+			if err == nil {
+				c.Close()
+			}
+			wantErr(t, err, messages.ErrBadArgument)
+			if got := value(t, open(t, path, sqlitewasm.Config{}), "PRAGMA application_id"); got != int64(0) {
+				t.Errorf("application_id = %v after the rejected Open, want 0", got)
 			}
 		})
 	}
