@@ -58,7 +58,8 @@ func WithBusyTimeout(d time.Duration) Option {
 }
 
 // WithSynchronous sets PRAGMA synchronous: "OFF", "NORMAL" (the default: durable against a
-// process crash in WAL mode), "FULL" (also against power loss) or "EXTRA".
+// process crash in WAL mode), "FULL" (also against power loss) or "EXTRA", in any case, or
+// their numbers 0 to 3. Any other mode fails Open with a [*messages.ArgError].
 func WithSynchronous(mode string) Option {
 	return func(c *config) { c.db.Synchronous = strings.ToUpper(mode) }
 }
@@ -89,7 +90,13 @@ func WithConverter(declType string, fn func(any) (any, error)) Option {
 }
 
 // WithPragma runs PRAGMA name=value when the connection opens (and reopens after a crash),
-// after the defaults. A bad name or a value holding ';' fails Open.
+// after the defaults, each pragma as a statement of its own. name is a pragma name, with a
+// schema name before it if wanted ("main.user_version"); value is one token of a pragma
+// value: a signed integer or real ("-8000", "1.5"), a name or keyword ("ON", "WAL",
+// "NORMAL") or a single-quoted string ("'wal'", quotes in it doubled), with spaces around it
+// allowed. Anything else (a comment, a second token, a ';') fails Open with a
+// [*messages.ArgError] naming the pragma, and before any pragma ran. As in SQLite, a pragma
+// name SQLite does not know is ignored.
 func WithPragma(name, value string) Option {
 	return func(c *config) { c.db.Pragmas = append(c.db.Pragmas, [2]string{name, value}) }
 }
