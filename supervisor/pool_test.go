@@ -252,6 +252,36 @@ func TestOpenPoolBadInput(t *testing.T) {
 	}
 }
 
+// TestPoolReaderPragmasCannotUndoQueryOnly is issue 14: a pool appends query_only=ON after the caller's
+// options for its readers, and a caller's pragma value holding a comment opener used to
+// comment it out, leaving every reader writable. Such a value must fail OpenPool; a pool
+// that opens must have readers that refuse writes.
+func TestPoolReaderPragmasCannotUndoQueryOnly(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	for _, opt := range []actors.Option{
+		actors.WithPragma("cache_size", "-1000 --"),
+		actors.WithPragma("cache_size", "-1000 /*"),
+		actors.WithSynchronous("NORMAL --"),
+	} {
+		p, err := s.OpenPool(ctx, filepath.Join(t.TempDir(), "ro.db"), 2, opt)
+		if err != nil {
+			if !errors.Is(err, messages.ErrBadArgument) || p != nil {
+				t.Errorf("OpenPool = %v, %v; want nil, ErrBadArgument", p, err)
+			}
+			continue
+		}
+		for _, pid := range p.ReaderPIDs() {
+			reply := make(chan messages.Reply, 1)
+			s.System().Root.Send(pid, &messages.Exec{SQL: "CREATE TABLE IF NOT EXISTS w(x)", ReplyTo: reply})
+			if r := (<-reply).(*messages.ExecReply); !errors.Is(r.Err, messages.ErrReadOnly) {
+				t.Errorf("a reader of a pool opened with a commented value ran a write: %v", r.Err)
+			}
+		}
+		p.Close(ctx)
+	}
+}
+
 // TestPoolWithoutReaders checks that a pool made with no readers serves reads (and Backup)
 // from its writer rather than failing.
 func TestPoolWithoutReaders(t *testing.T) {
