@@ -900,6 +900,40 @@ func TestBuiltinConverterErrors(t *testing.T) {
 	}
 }
 
+// TestTimeConverterRejectsNumbersBeyondTime checks that a number naming a time that
+// time.Time cannot hold fails the read with ErrConvert, rather than giving the time an
+// overflow makes of it (+Inf used to read as year -5005, 1e300 as a Julian day of 0, and the
+// largest integer as a time before 1970).
+func TestTimeConverterRejectsNumbersBeyondTime(t *testing.T) {
+	c := memConn(t)
+	exec(t, c, "CREATE TABLE t(v DATETIME BLOB)") // BLOB affinity: a real stays a real
+	for _, v := range []any{math.Inf(1), math.Inf(-1), 1e300, -1e300, 1e14, int64(math.MaxInt64), int64(math.MaxInt64 - 62135596800 + 1)} {
+		exec(t, c, "DELETE FROM t")
+		exec(t, c, "INSERT INTO t VALUES (?)", v)
+		row, err := c.QueryRow("SELECT v FROM t", nil)
+		if !errors.Is(err, messages.ErrConvert) {
+			t.Errorf("%v read as %v, %v; want ErrConvert", v, row, err)
+		}
+	}
+	// The extremes that fit are read as the instants they name.
+	for _, tt := range []struct {
+		stored any
+		unix   int64
+	}{
+		{int64(math.MaxInt64 - 62135596800), math.MaxInt64 - 62135596800},
+		{int64(math.MinInt64), math.MinInt64},
+		{9.9e13, int64((9.9e13 - 2440587.5) * 86400)},
+		{-9.9e13, int64((-9.9e13 - 2440587.5) * 86400)},
+	} {
+		exec(t, c, "DELETE FROM t")
+		exec(t, c, "INSERT INTO t VALUES (?)", tt.stored)
+		got, ok := value(t, c, "SELECT v FROM t").(time.Time)
+		if !ok || got.Unix() != tt.unix || got.Before(time.Unix(0, 0)) != (tt.unix < 0) {
+			t.Errorf("%v read as %v (Unix %d), want Unix %d", tt.stored, got, got.Unix(), tt.unix)
+		}
+	}
+}
+
 var errDecimal = errors.New("bad decimal")
 
 type decimal struct{ units, scale int64 }

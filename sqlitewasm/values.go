@@ -191,6 +191,9 @@ func builtinConverters() map[string]Converter {
 	}
 }
 
+// convertTime reads text as [messages.ParseTime] does, an integer as Unix seconds and a real as
+// a Julian day number (as SQLite's julianday() returns). A number naming a time that
+// [time.Time] cannot hold is an error, not the time an overflow would make of it.
 func convertTime(v any) (any, error) {
 	switch v := v.(type) {
 	case string:
@@ -198,13 +201,27 @@ func convertTime(v any) (any, error) {
 	case []byte:
 		return messages.ParseTime(string(v))
 	case int64:
+		if v > maxUnixSec {
+			return nil, fmt.Errorf("%d Unix seconds is beyond the times time.Time holds", v)
+		}
 		return time.Unix(v, 0).UTC(), nil
-	case float64: // a Julian day number, as SQLite's julianday() returns
+	case float64:
+		if !(math.Abs(v) < maxJulianDay) { // NaN and ±Inf too
+			return nil, fmt.Errorf("a Julian day of %v is beyond the times time.Time holds", v)
+		}
 		t, err := sqlite3.TimeFormatJulianDay.Decode(v)
 		return t, err
 	}
 	return nil, fmt.Errorf("cannot convert %T to time.Time", v)
 }
+
+const (
+	// maxUnixSec is the last Unix second a time.Time holds: it counts seconds from year 1.
+	maxUnixSec = math.MaxInt64 - 62135596800
+	// maxJulianDay bounds the Julian day numbers whose seconds fit in an int64 with room to
+	// spare (10^14 days: about 2.7·10^11 years either way).
+	maxJulianDay = 1e14
+)
 
 func convertBool(v any) (any, error) {
 	switch v := v.(type) {
