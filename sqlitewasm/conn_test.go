@@ -934,6 +934,39 @@ func TestTimeConverterRejectsNumbersBeyondTime(t *testing.T) {
 	}
 }
 
+// TestEmptyBlobIsNotNULL checks that a converter, and a user function, get an empty blob as
+// an empty, non-nil []byte, as a reader does: nil would read as NULL (the JSON converter made
+// an empty blob scan as a nil json.RawMessage, and an identity converter turned it into nil).
+func TestEmptyBlobIsNotNULL(t *testing.T) {
+	var seen []any
+	c := open(t, ":memory:", sqlitewasm.Config{Converters: map[string]sqlitewasm.Converter{
+		"SAME": func(v any) (any, error) { seen = append(seen, v); return v, nil },
+	}})
+	script(t, c, "CREATE TABLE t(s SAME, j JSON); INSERT INTO t VALUES (X'', X'')")
+	row, err := c.QueryRow("SELECT s, j FROM t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := row.Index(0).([]byte); !ok || b == nil || len(b) != 0 {
+		t.Errorf("identity converter of an empty blob = %#v, want []byte{}", row.Index(0))
+	}
+	if len(seen) != 1 || seen[0] == nil || seen[0].([]byte) == nil {
+		t.Errorf("the converter got %#v, want []byte{}", seen)
+	}
+	var j json.RawMessage
+	if err := row.Scan(new(any), &j); err != nil || j == nil || len(j) != 0 {
+		t.Errorf("JSON of an empty blob scans as %#v, %v; want json.RawMessage{}", j, err)
+	}
+	var arg any = "unset"
+	if err := c.CreateFunction("f", 1, func(a []any) (any, error) { arg = a[0]; return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	value(t, c, "SELECT f(X'')")
+	if b, ok := arg.([]byte); !ok || b == nil || len(b) != 0 {
+		t.Errorf("a function got an empty blob as %#v, want []byte{}", arg)
+	}
+}
+
 var errDecimal = errors.New("bad decimal")
 
 type decimal struct{ units, scale int64 }

@@ -133,8 +133,8 @@ func (r *Rows) column(b *messages.RowsBuilder, i int) error {
 			raw = s.ColumnFloat(i)
 		case sqlite3.TEXT:
 			raw = s.ColumnText(i)
-		default:
-			raw = s.ColumnBlob(i, nil)
+		default: // never nil, so that a converter tells an empty blob from NULL
+			raw = s.ColumnBlob(i, []byte{})
 		}
 		v, err := convert(r.conv[i], raw)
 		if err != nil {

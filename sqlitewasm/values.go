@@ -262,8 +262,8 @@ func valueOf(v sqlite3.Value) any {
 		return v.Float()
 	case sqlite3.TEXT:
 		return v.Text()
-	case sqlite3.BLOB:
-		return v.Blob(nil)
+	case sqlite3.BLOB: // never nil, so that a function tells an empty blob from NULL
+		return v.Blob([]byte{})
 	default:
 		return nil
 	}
