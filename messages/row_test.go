@@ -779,6 +779,38 @@ func FuzzParseTime(f *testing.F) {
 	})
 }
 
+// FuzzParseTimeBytes checks the allocation-free parser against ParseTime on arbitrary text:
+// both fail, or both succeed with the same instant and the same zone offset, and a failure
+// returns the zero time.
+func FuzzParseTimeBytes(f *testing.F) {
+	for _, s := range []string{
+		tmText, "2024-03-05 06:07:08", "2024-03-05 06:07:08.5+02:00", "2024-03-05", "2024-03-05T06:07",
+		"2024-04-31 00:00:00", "2024-02-29T23:59:59Z", "0000-01-01T00:00:00Z", "9999-12-31 23:59:59.999999999",
+		"2024-03-05T06:07:08.1234567891Z", "2024-03-05T06:07:08.Z", "2024-03-05t06:07:08z", "2024-03-05T24:00:00Z",
+		"+024-03-05T06:07:08Z", "2024-03-05T06:07:08Z\x00", "２024-03-05", "", "abc",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, werr := messages.ParseTime(string(b))
+		got, err := messages.ParseTimeBytes(b)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("ParseTimeBytes(%q) = %v, %v; ParseTime = %v, %v", b, got, err, want, werr)
+		}
+		if err != nil {
+			if !got.IsZero() {
+				t.Fatalf("ParseTimeBytes(%q) returned %v with its error", b, got)
+			}
+			return
+		}
+		_, goff := got.Zone()
+		_, woff := want.Zone()
+		if !got.Equal(want) || goff != woff {
+			t.Fatalf("ParseTimeBytes(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
+
 // TestParseTimeBytes checks the allocation-free parser against ParseTime on every input of
 // the ParseTime tests and a few more: same error or not, same instant, same zone offset.
 func TestParseTimeBytes(t *testing.T) {
