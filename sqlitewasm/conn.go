@@ -71,6 +71,14 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	if err := checkPath(dsn); err != nil {
 		return nil, err
 	}
+	// Options are checked before the file is opened: a rejected one creates no file.
+	stmts, err := pragmaStmts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkExtensions(cfg.Extensions); err != nil {
+		return nil, err
+	}
 	flags := sqlite3.OPEN_URI
 	if cfg.ReadOnly {
 		flags |= sqlite3.OPEN_READONLY
@@ -100,7 +108,7 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	}
 	c.cache.init(size)
 	old := db.SetInterrupt(ctx)
-	err = c.setup(ctx, cfg)
+	err = c.setup(ctx, cfg, stmts)
 	if err == nil && cfg.QueryOnly {
 		err = c.setQueryOnly()
 	}
@@ -131,15 +139,9 @@ func checkPath(dsn string) error {
 	return nil
 }
 
-func (c *Conn) setup(ctx context.Context, cfg Config) error {
-	// Everything is checked before anything runs: a rejected option leaves no pragma applied.
-	stmts, err := pragmaStmts(cfg)
-	if err != nil {
-		return err
-	}
-	if err := checkExtensions(cfg.Extensions); err != nil {
-		return err
-	}
+// setup applies cfg to a new connection: the busy timeout, then stmts (from pragmaStmts,
+// checked before the file was opened), then the extensions.
+func (c *Conn) setup(ctx context.Context, cfg Config, stmts []string) error {
 	busy := cfg.BusyTimeout
 	if busy == 0 {
 		busy = 5 * time.Second

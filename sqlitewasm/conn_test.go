@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -445,6 +446,9 @@ func TestRejectedOptionAppliesNothing(t *testing.T) {
 				c.Close()
 			}
 			wantErr(t, err, messages.ErrBadArgument)
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the rejected Open created %s (%v)", path, err)
+			}
 			if got := value(t, open(t, path, sqlitewasm.Config{}), "PRAGMA application_id"); got != int64(0) {
 				t.Errorf("application_id = %v after the rejected Open, want 0", got)
 			}
