@@ -42,26 +42,57 @@ const (
 
 var _ actor.Mailbox = (*inlineMailbox)(nil)
 
-// queue is a FIFO of messages; callers hold the mailbox's mutex.
+// queue is a FIFO of messages in a ring buffer; callers hold the mailbox's mutex. Its memory
+// follows how many messages it holds: it grows by doubling when full, and halves once it is
+// at most a quarter full (down to minQueue), so that neither a queue that is never empty under
+// sustained load nor a burst that has drained keeps more than it needs.
 type queue struct {
-	items []any
-	head  int
+	buf  []any // len is 0 or a power of two
+	head int   // index of the oldest message
+	n    int   // messages held
 }
 
-func (q *queue) push(m any) { q.items = append(q.items, m) }
+// minQueue is the smallest ring a queue shrinks to.
+const minQueue = 16
+
+func (q *queue) push(m any) {
+	if q.n == len(q.buf) {
+		q.resize(max(minQueue, 2*len(q.buf)))
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = m
+	q.n++
+}
 
 func (q *queue) pop() any {
-	if q.head == len(q.items) {
+	if q.n == 0 {
 		return nil
 	}
-	m := q.items[q.head]
-	q.items[q.head] = nil
-	q.head++
-	if q.head == len(q.items) {
-		q.items, q.head = q.items[:0], 0
+	m := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	if len(q.buf) > minQueue && q.n <= len(q.buf)/4 {
+		q.resize(len(q.buf) / 2)
 	}
 	return m
 }
+
+// resize moves the messages to a ring of size (a power of two, at least q.n).
+func (q *queue) resize(size int) {
+	buf := make([]any, size)
+	if q.n > 0 {
+		if end := q.head + q.n; end <= len(q.buf) {
+			copy(buf, q.buf[q.head:end])
+		} else {
+			k := copy(buf, q.buf[q.head:])
+			copy(buf[k:], q.buf[:end-len(q.buf)])
+		}
+	}
+	q.buf, q.head = buf, 0
+}
+
+func (q *queue) len() int      { return q.n }
+func (q *queue) capacity() int { return len(q.buf) }
 
 // PostUserMessage queues a user message and schedules the mailbox on its dispatcher.
 func (m *inlineMailbox) PostUserMessage(msg any) {
