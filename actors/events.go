@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,8 +31,10 @@ import (
 //     committed; calls read but not yet in a batch (buf, in eventsShared, which outlives the
 //     actor's incarnations) and calls still in the mailbox (which survives a restart) are
 //     written by the next incarnation, once each;
-//   - at most MaxQueued events are between a producer's send and their answer (eventSem),
-//     so memory stays bounded however fast producers are.
+//   - at most MaxQueued events and MaxQueuedBytes bytes are between a producer's send and
+//     their answer (eventSem), and as many again wait for room in the overflow of actors'
+//     calls, which never block their senders: memory stays bounded however fast producers
+//     are, in bytes as well as in events.
 //
 // Batching. When a call arrives the writer appends it to buf and, unless one is already on
 // its way, sends itself a flush marker. The mailbox is FIFO, so by the time the marker comes
@@ -55,7 +56,15 @@ const (
 	DefaultMaxBatch    = 1024
 	DefaultMaxDelay    = 2 * time.Millisecond
 	DefaultMaxQueued   = 65536
+	// DefaultMaxQueuedBytes bounds the bytes of the events queued (64 MiB).
+	DefaultMaxQueuedBytes = 64 << 20
+	// MaxQueuedBytesLimit is the largest MaxQueuedBytes (1 GiB): a call's text is indexed
+	// with 32-bit offsets.
+	MaxQueuedBytesLimit = 1 << 30
 )
+
+// eventOverhead is what an event costs the queue besides its text: its row and headers.
+const eventOverhead = 64
 
 // MaxEventProperties is the largest Properties an event may have, in bytes (1 MiB).
 const MaxEventProperties = 1 << 20
@@ -76,8 +85,12 @@ type EventWriterConfig struct {
 	MaxBatch  int           // events per transaction (a single call of more is not split)
 	MaxDelay  time.Duration // longest the writer keeps reading before it writes a batch
 	MaxQueued int           // events between send and answer before producers wait
-	Options   []Option      // connection options (WithSynchronous, WithBusyTimeout, …)
-	Logger    *slog.Logger  // nil: discard
+	// MaxQueuedBytes bounds the same in bytes: each event counts its UserID, Name,
+	// Properties and timestamp, plus 64 bytes. A call larger than this is refused whole.
+	// 0 means DefaultMaxQueuedBytes; at most MaxQueuedBytesLimit.
+	MaxQueuedBytes int
+	Options        []Option     // connection options (WithSynchronous, WithBusyTimeout, …)
+	Logger         *slog.Logger // nil: discard
 }
 
 // EventCounters are the events writer's counters. They are safe for concurrent use.
@@ -126,6 +139,10 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 	if cfg.MaxQueued <= 0 {
 		cfg.MaxQueued = DefaultMaxQueued
 	}
+	if cfg.MaxQueuedBytes <= 0 {
+		cfg.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	cfg.MaxQueuedBytes = min(cfg.MaxQueuedBytes, MaxQueuedBytesLimit)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -141,7 +158,7 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 		closing:   make(chan struct{}),
 		lifecycle: newLifecycle(),
 	}
-	sh.sem.size = int64(cfg.MaxQueued)
+	sh.sem.maxN, sh.sem.maxB = int64(cfg.MaxQueued), int64(cfg.MaxQueuedBytes)
 	d := newLoopDispatcher()
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &eventsActor{sh: sh, onStop: d.Close}
@@ -201,13 +218,13 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := sh.sem.acquire(ctx, r.weight, sh.closing); err != nil {
+	if err := sh.sem.acquire(ctx, r.weight, r.bytes, sh.closing); err != nil {
 		return fmt.Errorf("actorlite: insert events: waiting for room in the queue: %w", err)
 	}
 	ch := eventReplies.Get().(chan error)
 	r.ctx, r.reply = ctx, ch
 	if err := w.send(r); err != nil {
-		sh.sem.release(r.weight)
+		sh.sem.release(r.weight, r.bytes)
 		eventReplies.Put(ch)
 		return fmt.Errorf("actorlite: insert events: %w", err)
 	}
@@ -233,7 +250,9 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 
 // Submit is Insert for an actor's [messages.InsertEvents] (sender is the requester's PID, or
 // nil): the answer, an [*messages.EventsAck], goes to m.ReplyTo when set, else to sender.
-// Submit never blocks: when the queue is full, a goroutine waits for room (honouring m.Ctx).
+// Submit never blocks: when the queue is full, the call waits for room (honouring m.Ctx) in an
+// overflow that holds as many events and bytes as the queue, with no goroutine of its own;
+// when the overflow is full too, it is answered at once with [messages.ErrOverloaded].
 func (w *EventWriter) Submit(m *messages.InsertEvents, sender *actor.PID) {
 	sh := w.sh
 	answer := func(n int, err error) {
@@ -269,34 +288,19 @@ func (w *EventWriter) Submit(m *messages.InsertEvents, sender *actor.PID) {
 	if r.replyTo == nil {
 		r.sender = sender
 	}
-	if sh.sem.tryAcquire(r.weight) {
-		if err := w.send(r); err != nil {
-			sh.sem.release(r.weight)
-			answer(0, fmt.Errorf("actorlite: insert events: %w", err))
+	err = sh.sem.wait(ctx, r.weight, r.bytes, func(err error) {
+		if err == nil {
+			if err = w.send(r); err != nil {
+				sh.sem.release(r.weight, r.bytes)
+			}
 		}
-		return
-	}
-	sh.sendMu.RLock()
-	closed := sh.closed
-	if !closed {
-		sh.waiters.Add(1)
-	}
-	sh.sendMu.RUnlock()
-	if closed {
-		answer(0, fmt.Errorf("actorlite: insert events: %w", messages.ErrClosed))
-		return
-	}
-	go func() {
-		defer sh.waiters.Done()
-		if err := sh.sem.acquire(ctx, r.weight, sh.closing); err != nil {
+		if err != nil {
 			answer(0, fmt.Errorf("actorlite: insert events: waiting for room in the queue: %w", err))
-			return
 		}
-		if err := w.send(r); err != nil {
-			sh.sem.release(r.weight)
-			answer(0, fmt.Errorf("actorlite: insert events: %w", err))
-		}
-	}()
+	})
+	if err != nil {
+		answer(0, fmt.Errorf("actorlite: insert events: %w", err))
+	}
 }
 
 // send hands r, which holds its share of the queue, to the writer.
@@ -332,6 +336,9 @@ func (w *EventWriter) Close(ctx context.Context) (notWritten int64, err error) {
 		close(sh.closing)
 	}
 	sh.sendMu.Unlock()
+	if !again {
+		sh.sem.close(messages.ErrClosed) // actors' calls waiting for room get ErrClosed
+	}
 	if w.pid == nil { // never spawned
 		w.disp.Close()
 		sh.markStopped()
@@ -340,7 +347,6 @@ func (w *EventWriter) Close(ctx context.Context) (notWritten int64, err error) {
 	if again {
 		return 0, nil
 	}
-	sh.waiters.Wait()
 	failed := sh.counters.Failed.Load()
 	flushed := make(chan struct{})
 	sh.sys.Root.Send(w.pid, &eventsClose{done: flushed})
@@ -381,10 +387,9 @@ type eventsShared struct {
 	sem      eventSem
 
 	sendMu   sync.RWMutex
-	closed   bool           // under sendMu: no more sends
-	isClosed atomic.Bool    // closed, for a check without the lock
-	closing  chan struct{}  // closed with closed: wakes producers waiting for room
-	waiters  sync.WaitGroup // goroutines of Submit waiting for room
+	closed   bool          // under sendMu: no more sends
+	isClosed atomic.Bool   // closed, for a check without the lock
+	closing  chan struct{} // closed with closed: wakes producers waiting for room
 
 	lifecycle
 	stopErr atomic.Pointer[error]
@@ -428,7 +433,7 @@ func (sh *eventsShared) answer(r *eventsReq, err error) {
 		sh.counters.Failed.Add(n)
 	}
 	sh.counters.Queued.Add(-n)
-	sh.sem.release(r.weight)
+	sh.sem.release(r.weight, r.bytes)
 	sh.deliver(r, err)
 }
 
@@ -436,16 +441,17 @@ func (sh *eventsShared) answer(r *eventsReq, err error) {
 // queue for the whole batch. It returns how many events it acked and how many were still
 // queued behind them just before the acks went out.
 func (sh *eventsShared) ackAll(batch []*eventsReq) (acked, queued int64) {
-	var weight int64
+	var weight, bytes int64
 	for _, r := range batch {
 		if !r.answered {
 			acked += int64(len(r.rows))
 			weight += r.weight
+			bytes += r.bytes
 		}
 	}
 	sh.counters.Committed.Add(acked)
 	queued = sh.counters.Queued.Add(-acked)
-	sh.sem.release(weight)
+	sh.sem.release(weight, bytes)
 	for _, r := range batch {
 		if !r.answered {
 			r.answered = true
@@ -462,6 +468,7 @@ type eventsReq struct {
 	rows   []eventRow
 	text   []byte // every row's properties and timestamp text
 	weight int64  // its share of the queue: its event count, at most MaxQueued
+	bytes  int64  // and its size (see EventWriterConfig.MaxQueuedBytes)
 	ctx    context.Context
 
 	reply   chan<- error          // Insert's caller
@@ -484,13 +491,23 @@ type eventRow struct {
 const tsLen = len(messages.TimeLayout)
 
 // newReq validates and encodes evs. A call's share of the queue is its event count, capped
-// at MaxQueued: a call of more events than that waits for an empty queue.
+// at MaxQueued (a call of more events than that waits for an empty queue), and its bytes: a
+// call of more bytes than MaxQueuedBytes is refused whole, before anything of it is copied.
 func (sh *eventsShared) newReq(evs []messages.Event) (*eventsReq, error) {
+	var bytes int64
+	for i := range evs {
+		ev := &evs[i]
+		bytes += int64(len(ev.UserID)+len(ev.Name)+len(ev.Properties)+tsLen) + eventOverhead
+		if bytes > sh.sem.maxB {
+			return nil, &messages.EventError{Index: -1, Field: "Events", Reason: fmt.Sprintf(
+				"the call's events take more than the %d bytes the queue holds (MaxQueuedBytes), from event %d on: split the call", sh.sem.maxB, i)}
+		}
+	}
 	r, err := newEventsReq(evs, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	r.weight = min(r.weight, sh.sem.size)
+	r.weight, r.bytes = min(r.weight, sh.sem.maxN), bytes
 	return r, nil
 }
 
@@ -952,87 +969,4 @@ func (a *eventsActor) closeDB() {
 		a.sh.logger.Warn("actorlite: closing the events store", "dsn", a.sh.dsn, "err", err)
 	}
 	a.db, a.ins = nil, nil
-}
-
-// eventSem counts the events between a producer's send and their answer: a weighted
-// semaphore, first come first served, whose waiters honour their ctx and the writer closing.
-type eventSem struct {
-	mu      sync.Mutex
-	size    int64
-	cur     int64
-	waiters list.List // of *semWaiter
-}
-
-type semWaiter struct {
-	n     int64
-	ready chan struct{}
-}
-
-func (s *eventSem) tryAcquire(n int64) bool {
-	s.mu.Lock()
-	ok := s.size-s.cur >= n && s.waiters.Len() == 0
-	if ok {
-		s.cur += n
-	}
-	s.mu.Unlock()
-	return ok
-}
-
-func (s *eventSem) acquire(ctx context.Context, n int64, closing <-chan struct{}) error {
-	s.mu.Lock()
-	if s.size-s.cur >= n && s.waiters.Len() == 0 {
-		s.cur += n
-		s.mu.Unlock()
-		return nil
-	}
-	w := &semWaiter{n: n, ready: make(chan struct{})}
-	e := s.waiters.PushBack(w)
-	s.mu.Unlock()
-	var err error
-	select {
-	case <-w.ready:
-		return nil
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-closing:
-		err = messages.ErrClosed
-	}
-	s.mu.Lock()
-	select {
-	case <-w.ready: // acquired as we gave up: give it back
-		s.cur -= n
-		s.notify()
-	default:
-		front := s.waiters.Front() == e
-		s.waiters.Remove(e)
-		if front && s.size > s.cur {
-			s.notify()
-		}
-	}
-	s.mu.Unlock()
-	return err
-}
-
-func (s *eventSem) release(n int64) {
-	s.mu.Lock()
-	s.cur -= n
-	s.notify()
-	s.mu.Unlock()
-}
-
-// notify wakes the waiters at the front that now fit. Called with mu held.
-func (s *eventSem) notify() {
-	for {
-		e := s.waiters.Front()
-		if e == nil {
-			return
-		}
-		w := e.Value.(*semWaiter)
-		if s.size-s.cur < w.n {
-			return
-		}
-		s.cur += w.n
-		s.waiters.Remove(e)
-		close(w.ready)
-	}
 }

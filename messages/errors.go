@@ -96,6 +96,11 @@ var (
 
 	// ErrBadEvent is wrapped by an [*EventError]: an event failed validation.
 	ErrBadEvent = errors.New("actorlite: bad event")
+
+	// ErrOverloaded answers an actor's InsertEvents when the events queue is full and so is
+	// the overflow where actors' calls wait for room (as many events and bytes as the queue):
+	// nothing of the call was stored; send it again later.
+	ErrOverloaded = errors.New("actorlite: events queue and its overflow are full")
 )
 
 // Primary SQLite result codes that [Error.Is] classifies.
@@ -194,12 +199,18 @@ func (e *ScanError) Unwrap() error { return ErrScan }
 
 // EventError is an event that failed validation. It wraps [ErrBadEvent].
 type EventError struct {
-	Index  int    // the event's index in the InsertEvents call (0 for InsertEvent)
-	Field  string // "UserID", "Name", "Properties", "Timestamp" or "Table"
+	// Index is the event's index in the InsertEvents call (0 for InsertEvent), or -1 when
+	// the call is refused as a whole (Field "Events": its events together are larger than
+	// the queue holds).
+	Index  int
+	Field  string // "UserID", "Name", "Properties", "Timestamp", "Events" or "Table"
 	Reason string
 }
 
 func (e *EventError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("actorlite: bad events: %s: %s", e.Field, e.Reason)
+	}
 	return fmt.Sprintf("actorlite: bad event %d: %s: %s", e.Index, e.Field, e.Reason)
 }
 

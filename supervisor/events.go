@@ -45,7 +45,7 @@ func (s *Supervisor) startEvents(ctx context.Context) error {
 	}
 	w, err := actors.NewEventWriter(actors.EventWriterConfig{
 		System: s.sys, DSN: ec.DSN, Table: ec.Table,
-		MaxBatch: ec.MaxBatch, MaxDelay: ec.MaxDelay, MaxQueued: ec.MaxQueued,
+		MaxBatch: ec.MaxBatch, MaxDelay: ec.MaxDelay, MaxQueued: ec.MaxQueued, MaxQueuedBytes: ec.MaxQueuedBytes,
 		Options: ec.Options, Logger: s.logger,
 	})
 	if err != nil {

@@ -42,6 +42,11 @@ type EventsConfig struct {
 	MaxBatch  int           // events per commit; 0 means 1024
 	MaxDelay  time.Duration // longest an event waits for its batch; 0 means 2ms
 	MaxQueued int           // events queued before InsertEvent waits; 0 means 65536
+	// MaxQueuedBytes bounds the events queued in bytes too (UserID, Name, Properties and
+	// timestamp, plus 64 bytes per event): 0 means 64 MiB, at most 1 GiB. A call larger than
+	// this is refused whole with an EventError (Index -1). Actors' calls that find the queue
+	// full wait in an overflow bounded the same way; beyond it they get ErrOverloaded.
+	MaxQueuedBytes int
 	// Options apply to the writer's own connection: e.g. actors.WithSynchronous("FULL") for
 	// power-loss durability of acknowledged events, actors.WithBusyTimeout.
 	Options []actors.Option

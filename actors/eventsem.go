@@ -1,0 +1,203 @@
+package actors
+
+import (
+	"container/list"
+	"context"
+	"sync"
+
+	"github.com/actorlite/actorlite/messages"
+)
+
+// eventSem bounds what is between a producer's send and its answer, by events and by bytes
+// together: a semaphore with two weights, first come first served. A goroutine
+// ([EventWriter.Insert]) waits for room on a channel, honouring its ctx and the writer
+// closing. An actor's call ([EventWriter.Submit]) must not block its caller, so it waits as a
+// callback, with no goroutine of its own, in an overflow bounded like the queue itself (as
+// many events and bytes again); beyond that it is refused at once with
+// [messages.ErrOverloaded].
+type eventSem struct {
+	mu           sync.Mutex
+	maxN, maxB   int64     // the queue's bounds: events and bytes
+	n, b         int64     // held by calls sent to the writer
+	overN, overB int64     // held by callback waiters (the overflow)
+	waiters      list.List // of *semWaiter, in arrival order
+	closed       error     // once set, nothing more is granted
+}
+
+// semWaiter is one call waiting for room: a goroutine (ready) or a callback (grant).
+type semWaiter struct {
+	n, b  int64
+	ready chan struct{} // closed when granted
+	// grant is called once, outside mu: with nil when the room is granted (and held), or with
+	// the reason it never will be. stop ends the wait on the caller's ctx.
+	grant func(err error)
+	stop  func() bool
+	elem  *list.Element
+}
+
+// fits reports whether n events of b bytes fit now. Called with mu held.
+func (s *eventSem) fits(n, b int64) bool {
+	return s.n+n <= s.maxN && s.b+b <= s.maxB && s.waiters.Len() == 0
+}
+
+// tryAcquire takes room for n events of b bytes if there is room and nobody waits.
+func (s *eventSem) tryAcquire(n, b int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed != nil || !s.fits(n, b) {
+		return false
+	}
+	s.n, s.b = s.n+n, s.b+b
+	return true
+}
+
+// acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
+func (s *eventSem) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
+	s.mu.Lock()
+	if s.closed != nil {
+		s.mu.Unlock()
+		return s.closed
+	}
+	if s.fits(n, b) {
+		s.n, s.b = s.n+n, s.b+b
+		s.mu.Unlock()
+		return nil
+	}
+	w := &semWaiter{n: n, b: b, ready: make(chan struct{})}
+	w.elem = s.waiters.PushBack(w)
+	s.mu.Unlock()
+	var err error
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-closing:
+		err = messages.ErrClosed
+	}
+	s.mu.Lock()
+	select {
+	case <-w.ready: // granted as we gave up: give it back
+		s.n, s.b = s.n-n, s.b-b
+	default:
+		s.waiters.Remove(w.elem)
+	}
+	granted := s.notify()
+	s.mu.Unlock()
+	run(granted)
+	return err
+}
+
+// wait queues grant to be called once room for n events of b bytes is held for it, or with
+// the reason it never will be: ctx ended, the writer closed. It never blocks. It returns
+// [messages.ErrOverloaded] at once when the overflow is full.
+func (s *eventSem) wait(ctx context.Context, n, b int64, grant func(error)) error {
+	s.mu.Lock()
+	if s.closed != nil {
+		s.mu.Unlock()
+		return s.closed
+	}
+	if s.fits(n, b) {
+		s.n, s.b = s.n+n, s.b+b
+		s.mu.Unlock()
+		grant(nil)
+		return nil
+	}
+	if s.overN+n > s.maxN || s.overB+b > s.maxB {
+		s.mu.Unlock()
+		return messages.ErrOverloaded
+	}
+	w := &semWaiter{n: n, b: b, grant: grant}
+	s.overN, s.overB = s.overN+n, s.overB+b
+	w.elem = s.waiters.PushBack(w)
+	// Registered under mu, so that a grant (which stops it) cannot come first.
+	w.stop = context.AfterFunc(ctx, func() {
+		if s.drop(w) {
+			grant(ctx.Err())
+		}
+	})
+	s.mu.Unlock()
+	return nil
+}
+
+// drop removes a callback waiter that is still waiting, and reports whether it was.
+func (s *eventSem) drop(w *semWaiter) bool {
+	s.mu.Lock()
+	if w.elem == nil { // granted or failed already
+		s.mu.Unlock()
+		return false
+	}
+	s.waiters.Remove(w.elem)
+	w.elem = nil
+	s.overN, s.overB = s.overN-w.n, s.overB-w.b
+	granted := s.notify()
+	s.mu.Unlock()
+	run(granted)
+	return true
+}
+
+// release gives back room for n events of b bytes.
+func (s *eventSem) release(n, b int64) {
+	s.mu.Lock()
+	s.n, s.b = s.n-n, s.b-b
+	granted := s.notify()
+	s.mu.Unlock()
+	run(granted)
+}
+
+// close grants nothing more: goroutine waiters are woken by their closing channel, callback
+// waiters are answered with err.
+func (s *eventSem) close(err error) {
+	s.mu.Lock()
+	s.closed = err
+	var failed []*semWaiter
+	for e := s.waiters.Front(); e != nil; {
+		next := e.Next()
+		if w := e.Value.(*semWaiter); w.grant != nil {
+			s.waiters.Remove(e)
+			w.elem = nil
+			s.overN, s.overB = s.overN-w.n, s.overB-w.b
+			failed = append(failed, w)
+		}
+		e = next
+	}
+	s.mu.Unlock()
+	for _, w := range failed {
+		w.stop()
+		w.grant(err)
+	}
+}
+
+// notify grants room to the waiters at the front that now fit, in order. Goroutine waiters are
+// woken here; callback waiters are returned, to be run once mu is released. Called with mu held.
+func (s *eventSem) notify() []*semWaiter {
+	var granted []*semWaiter
+	for s.closed == nil {
+		e := s.waiters.Front()
+		if e == nil {
+			break
+		}
+		w := e.Value.(*semWaiter)
+		if s.n+w.n > s.maxN || s.b+w.b > s.maxB {
+			break
+		}
+		s.n, s.b = s.n+w.n, s.b+w.b
+		s.waiters.Remove(e)
+		w.elem = nil
+		if w.grant == nil {
+			close(w.ready)
+			continue
+		}
+		s.overN, s.overB = s.overN-w.n, s.overB-w.b
+		granted = append(granted, w)
+	}
+	return granted
+}
+
+// run calls the grants of callback waiters granted room.
+func run(granted []*semWaiter) {
+	for _, w := range granted {
+		w.stop()
+		w.grant(nil)
+	}
+}
