@@ -175,6 +175,21 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// runIn runs a command through run with stdin reading in (none when ""), and fails unless it
+// exits with code.
+func runIn(t *testing.T, in string, code int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	if in != "" {
+		stdin = strings.NewReader(in)
+		defer func() { stdin = os.Stdin }()
+	}
+	var out, errs bytes.Buffer
+	if got := run(context.Background(), args, &out, &errs); got != code {
+		t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", args, got, code, &out, &errs)
+	}
+	return out.String(), errs.String()
+}
+
 // TestRunInProcess runs shell, ingest, dump and bench through run, so that their goroutines
 // run under the race detector (when the tests do) and goleak.
 func TestRunInProcess(t *testing.T) {
@@ -182,29 +197,17 @@ func TestRunInProcess(t *testing.T) {
 	db := filepath.Join(dir, "in.db")
 	src := filepath.Join(dir, "events.jsonl")
 	writeEvents(t, src, 20_000, map[int]string{3: `{"name":"n"}`, 19_999: `{`})
-	runIn := func(in string, code int, args ...string) (string, string) {
-		t.Helper()
-		if in != "" {
-			stdin = strings.NewReader(in)
-			defer func() { stdin = os.Stdin }()
-		}
-		var stdout, stderr bytes.Buffer
-		if got := run(context.Background(), args, &stdout, &stderr); got != code {
-			t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", args, got, code, &stdout, &stderr)
-		}
-		return stdout.String(), stderr.String()
-	}
-	out, errs := runIn("", 1, "ingest", "-progress", "bar", "-batch", "500", db, src)
+	out, errs := runIn(t, "", 1, "ingest", "-progress", "bar", "-batch", "500", db, src)
 	contains(t, "ingest", out, "ingested 19,998 events from 20,000 lines", "2 lines rejected: lines 3, 19,999")
 	contains(t, "ingest", errs, "line 3: user_id: missing or empty", "] 100%  19,998 events")
-	out, _ = runIn("", 0, "ingest", "-progress", "plain", "-table", "more", db, "-")
+	out, _ = runIn(t, "", 0, "ingest", "-progress", "plain", "-table", "more", db, "-")
 	contains(t, "ingest of nothing", out, "ingested 0 events from 0 lines of stdin")
-	out, _ = runIn("SELECT count(*) AS n FROM events;\n.mode csv\nSELECT name, count(*) AS n FROM events GROUP BY name ORDER BY name;\n.tables\n", 0, "shell", db)
+	out, _ = runIn(t, "SELECT count(*) AS n FROM events;\n.mode csv\nSELECT name, count(*) AS n FROM events GROUP BY name ORDER BY name;\n.tables\n", 0, "shell", db)
 	if want := "n\n-----\n19998\nname,n\npage_view,6665\npurchase,6667\nsignup,6666\nevents  more\n"; out != want {
 		t.Errorf("shell output:\n%q\nwant:\n%q", out, want)
 	}
-	out, _ = runIn("", 0, "dump", db)
+	out, _ = runIn(t, "", 0, "dump", db)
 	contains(t, "dump", out, `CREATE TABLE "events"`, `INSERT INTO "events"`, "COMMIT;")
-	out, _ = runIn("", 0, "bench", "-duration", "10ms", "-producers", "3", "-rows", "100")
+	out, _ = runIn(t, "", 0, "bench", "-duration", "10ms", "-producers", "3", "-rows", "100")
 	contains(t, "bench", out, "headline:")
 }
