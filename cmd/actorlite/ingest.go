@@ -39,6 +39,9 @@ bad line stops the load: the lines before it are written, nothing after it. The 
 is 1 when any line was rejected (or the load failed), 0 otherwise. Ctrl-C stops the load
 cleanly: the lines read so far are written, and the summary says how far it got.
 
+A line longer than 4 MiB (4,194,304 bytes, its newline not counted) is a bad line, read to
+its end without being kept: a line's memory is bounded whatever the input.
+
 A progress bar on stderr shows the events committed, the rate and, when the input's size
 is known (a file, or stdin redirected from one), the percentage and the time left; then a
 summary is printed on stdout.`, `
@@ -157,6 +160,12 @@ func lineList(lines []int64, n int) string {
 	return "lines " + strings.Join(parts, ", ")
 }
 
+// maxLineBytes is the longest line ingest reads, its '\n' not counted: 4 MiB (stated in ingest
+// -h and the README). A longer line is a bad line, read to its end without being kept. A
+// valid event fits with room to spare: its properties are at most actors.MaxEventProperties
+// (1 MiB); user_id, name, the timestamp, spaces and JSON escapes have the remaining 3 MiB.
+const maxLineBytes = 4 << 20
+
 type ingester struct {
 	s          *supervisor.Supervisor
 	strict     bool
@@ -256,27 +265,35 @@ func (ing *ingester) run(ctx context.Context, in io.Reader) ingestResult {
 		if insertErr.Load() != nil || ing.stopped() {
 			break
 		}
-		var rerr error
-		line, rerr = readLine(r, line[:0])
-		if len(line) == 0 && rerr != nil {
+		var (
+			n    int64
+			long bool
+			rerr error
+		)
+		line, n, long, rerr = readLine(r, line[:0], maxLineBytes)
+		if n == 0 && rerr != nil {
 			if rerr != io.EOF {
 				res.err = rerr
 			}
 			break
 		}
 		res.lines++
-		offset += int64(len(line))
+		offset += n
 		if res.lines == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 		}
-		ev, reason := parseEvent(line)
-		switch {
-		case reason == "blank":
-		case reason != "":
-			stop = ing.reject(res.lines, reason)
-		default:
-			cur.events = append(cur.events, ev)
-			cur.lines = append(cur.lines, res.lines)
+		if long {
+			stop = ing.reject(res.lines, fmt.Sprintf("longer than %s bytes, the limit of a line (4 MiB)", commas(maxLineBytes)))
+		} else {
+			ev, reason := parseEvent(line)
+			switch {
+			case reason == "blank":
+			case reason != "":
+				stop = ing.reject(res.lines, reason)
+			default:
+				cur.events = append(cur.events, ev)
+				cur.lines = append(cur.lines, res.lines)
+			}
 		}
 		if stop {
 			break
@@ -358,13 +375,35 @@ func jsonField(f string) string {
 	return f
 }
 
-// readLine appends the next line of r (with its '\n', if any) to buf.
-func readLine(r *bufio.Reader, buf []byte) ([]byte, error) {
+// readLine reads the next line of r, n bytes with its '\n' (if any), and appends it to buf;
+// unless it is longer than limit bytes, its '\n' not counted: then it reads the line to its
+// end, discarding its bytes as they come, and returns buf as it was with long set. err is
+// r's error, if the line ended at one (io.EOF: the last line has no '\n', or there is none).
+func readLine(r *bufio.Reader, buf []byte, limit int) (line []byte, n int64, long bool, err error) {
+	start := len(buf)
 	for {
-		part, err := r.ReadSlice('\n')
+		var part []byte
+		part, err = r.ReadSlice('\n')
+		n += int64(len(part))
+		text := n
+		if err == nil {
+			text-- // the '\n'
+		}
+		if text > int64(limit) {
+			for err == bufio.ErrBufferFull {
+				part, err = r.ReadSlice('\n')
+				n += int64(len(part))
+			}
+			return buf[:start], n, true, err
+		}
+		if need := len(buf) + len(part); need > cap(buf) { // double: append grows big slices by 1.25
+			b := make([]byte, len(buf), max(need, 2*cap(buf)))
+			copy(b, buf)
+			buf = b
+		}
 		buf = append(buf, part...)
 		if err != bufio.ErrBufferFull {
-			return buf, err
+			return buf, n, false, err
 		}
 	}
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -210,4 +213,108 @@ func TestRunInProcess(t *testing.T) {
 	contains(t, "dump", out, `CREATE TABLE "events"`, `INSERT INTO "events"`, "COMMIT;")
 	out, _ = runIn(t, "", 0, "bench", "-duration", "10ms", "-producers", "3", "-rows", "100")
 	contains(t, "bench", out, "headline:")
+}
+
+// TestReadLine reads lines at, around and far beyond the limit, across bufio's buffer.
+func TestReadLine(t *testing.T) {
+	const limit = 20
+	long := strings.Repeat("y", 100)
+	src := "12345678901234567890\n" + // at the limit: kept
+		"123456789012345678901\n" + // one byte over: skipped
+		"\n" +
+		long + "\r\n" +
+		"short\n" +
+		long // the last line, without its '\n'
+	want := []struct {
+		line string
+		n    int64
+		long bool
+		err  error
+	}{
+		{"12345678901234567890\n", 21, false, nil},
+		{"", 22, true, nil},
+		{"\n", 1, false, nil},
+		{"", 102, true, nil},
+		{"short\n", 6, false, nil},
+		{"", 100, true, io.EOF},
+		{"", 0, false, io.EOF},
+	}
+	r := bufio.NewReaderSize(strings.NewReader(src), 16) // bufio's smallest buffer
+	buf := []byte("kept")
+	for i, w := range want {
+		line, n, isLong, err := readLine(r, buf[:4], limit)
+		if string(line) != "kept"+w.line || n != w.n || isLong != w.long || err != w.err {
+			t.Errorf("line %d: readLine = %q, %d, %v, %v; want %q, %d, %v, %v", i+1, line, n, isLong, err, "kept"+w.line, w.n, w.long, w.err)
+		}
+		buf = line
+	}
+}
+
+// repeatReader produces n copies of one byte without holding them: an input of any size.
+type repeatReader struct {
+	b     byte
+	n     int64
+	block []byte // b repeated, made on the first Read
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	if r.block == nil {
+		r.block = bytes.Repeat([]byte{r.b}, 64<<10)
+	}
+	p = p[:min(int64(len(p)), r.n)]
+	for i := 0; i < len(p); i += copy(p[i:], r.block) {
+	}
+	r.n -= int64(len(p))
+	return len(p), nil
+}
+
+// TestIngestLongLine feeds ingest a 64 MiB line between good ones: it is rejected with its
+// line number, read to its end without being held in memory, and the lines around it are
+// written; with -strict, the load stops at it.
+func TestIngestLongLine(t *testing.T) {
+	const long = 64 << 20
+	db := filepath.Join(t.TempDir(), "long.db")
+	input := func() io.Reader {
+		return io.MultiReader(
+			strings.NewReader(`{"user_id":"u","name":"before","properties":{"line":1}}`+"\n"+
+				`{"user_id":"u","name":"before","properties":{"line":2}}`+"\n"+
+				`{"user_id":"u","name":"long","properties":"`),
+			&repeatReader{b: 'x', n: long},
+			strings.NewReader(`"}`+"\n"+`{"user_id":"u","name":"after","properties":{"line":4}}`+"\n"),
+		)
+	}
+	run1 := func(code int, args ...string) (stdout, stderr string, alloc uint64) {
+		t.Helper()
+		stdin = input()
+		defer func() { stdin = os.Stdin }()
+		var out, errs bytes.Buffer
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		got := run(context.Background(), args, &out, &errs)
+		runtime.ReadMemStats(&after)
+		if got != code {
+			t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", args, got, code, &out, &errs)
+		}
+		return out.String(), errs.String(), after.TotalAlloc - before.TotalAlloc
+	}
+
+	out, errs, alloc := run1(1, "ingest", "-progress", "off", db)
+	contains(t, "ingest stdout", out, "ingested 3 events from 4 lines", "1 line rejected: line 3")
+	contains(t, "ingest stderr", errs, fmt.Sprintf("line 3: longer than %s bytes", commas(maxLineBytes)))
+	t.Logf("ingest of a %d MiB line allocated %.1f MiB", long>>20, float64(alloc)/(1<<20))
+	if alloc > long/4 {
+		t.Errorf("ingest of a %d MiB line allocated %.1f MiB: the line was held in memory", long>>20, float64(alloc)/(1<<20))
+	}
+	out, _ = runIn(t, "", 0, "exec", "-format", "csv", db, "SELECT name, properties ->> '$.line' AS line FROM events ORDER BY id")
+	if want := "name,line\nbefore,1\nbefore,2\nafter,4\n"; out != want {
+		t.Errorf("events written:\n%s\nwant:\n%s", out, want)
+	}
+
+	out, errs, _ = run1(1, "ingest", "-strict", "-progress", "off", "-table", "strict", db)
+	contains(t, "ingest -strict stdout", out, "ingested 2 events from 3 lines")
+	contains(t, "ingest -strict stderr", errs, "line 3: longer than", "stopped at line 3 (-strict)")
 }
