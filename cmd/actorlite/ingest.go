@@ -39,8 +39,11 @@ bad line stops the load: the lines before it are written, nothing after it. The 
 is 1 when any line was rejected (or the load failed), 0 otherwise. Ctrl-C stops the load
 cleanly: the lines read so far are written, and the summary says how far it got.
 
-A line longer than 4 MiB (4,194,304 bytes, its newline not counted) is a bad line, read to
-its end without being kept: a line's memory is bounded whatever the input.
+Memory is bounded whatever the input. A line longer than 4 MiB (4,194,304 bytes, its
+newline not counted) is a bad line, read to its end without being kept. Events go to
+InsertEvents in chunks of -batch events or 4 MiB of event data, whichever comes first, and
+at most 4 chunks wait while one is written: ingest holds at most six chunks of events
+(the one written, 4 waiting, the one being filled) and one line.
 
 A progress bar on stderr shows the events committed, the rate and, when the input's size
 is known (a file, or stdin redirected from one), the percentage and the time left; then a
@@ -50,7 +53,7 @@ summary is printed on stdout.`, `
   actorlite ingest -strict -table signups analytics.db signups.jsonl
   actorlite ingest -progress off analytics.db - < events.jsonl`)
 	table := fs.String("table", "events", "the events table")
-	batch := fs.Int("batch", 4096, "events per InsertEvents call (each call commits as a whole)")
+	batch := fs.Int("batch", 4096, "events per InsertEvents call, at most (each call commits as a whole; a call also ends at 4 MiB of event data)")
 	strict := fs.Bool("strict", false, "stop at the first bad line (the lines before it are written, none after)")
 	progressMode := fs.String("progress", "auto", "progress display: auto (a bar on a terminal, else a line a second), bar, plain or off")
 	showErrors := fs.Int("show-errors", 20, "report at most this many bad lines one by one (they are all counted)")
@@ -160,11 +163,28 @@ func lineList(lines []int64, n int) string {
 	return "lines " + strings.Join(parts, ", ")
 }
 
-// maxLineBytes is the longest line ingest reads, its '\n' not counted: 4 MiB (stated in ingest
-// -h and the README). A longer line is a bad line, read to its end without being kept. A
-// valid event fits with room to spare: its properties are at most actors.MaxEventProperties
-// (1 MiB); user_id, name, the timestamp, spaces and JSON escapes have the remaining 3 MiB.
-const maxLineBytes = 4 << 20
+// The bounds on ingest's memory, whatever its input (stated in ingest -h and the README).
+const (
+	// maxLineBytes is the longest line ingest reads, its '\n' not counted: 4 MiB. A longer line
+	// is a bad line, read to its end without being kept. A valid event fits with room to
+	// spare: its properties are at most actors.MaxEventProperties (1 MiB); user_id, name, the
+	// timestamp, spaces and JSON escapes have the remaining 3 MiB.
+	maxLineBytes = 4 << 20
+	// maxChunkBytes is a chunk's share of memory at which it is sent, whatever -batch says:
+	// 4 MiB of event data (see eventBytes), so a chunk holds less than 4 MiB plus one event.
+	maxChunkBytes = 4 << 20
+	// queuedChunks is how many chunks may wait for the inserter while the reader fills the
+	// next one.
+	queuedChunks = 4
+	// eventOverhead is what an event costs besides its strings: a messages.Event and its
+	// line number, rounded up.
+	eventOverhead = 128
+)
+
+// eventBytes is ev's share of a chunk's memory.
+func eventBytes(ev *messages.Event) int {
+	return len(ev.UserID) + len(ev.Name) + len(ev.Properties) + eventOverhead
+}
 
 type ingester struct {
 	s          *supervisor.Supervisor
@@ -186,11 +206,29 @@ type ingestResult struct {
 	err       error
 }
 
-// chunk is one InsertEvents call's worth of events.
+// chunk is one InsertEvents call's worth of events: at most batch events, and sent as soon
+// as its bytes reach maxChunkBytes.
 type chunk struct {
 	events []messages.Event
 	lines  []int64 // each event's line number
+	bytes  int     // the events' eventBytes
 	end    int64   // input bytes up to the end of its last line
+}
+
+// newChunk returns an empty chunk with room for batch events (no more than maxChunkBytes can
+// hold: a large -batch does not reserve memory for events that cannot come).
+func newChunk(batch int) *chunk {
+	n := min(batch, maxChunkBytes/eventOverhead+1)
+	return &chunk{events: make([]messages.Event, 0, n), lines: make([]int64, 0, n)}
+}
+
+// add appends an event read from line, and returns whether the chunk is full: batch events,
+// or maxChunkBytes.
+func (c *chunk) add(ev messages.Event, line int64, batch int) bool {
+	c.events = append(c.events, ev)
+	c.lines = append(c.lines, line)
+	c.bytes += eventBytes(&ev)
+	return len(c.events) >= batch || c.bytes >= maxChunkBytes
 }
 
 // reject records a bad line and reports it (the first showErrors ones). It returns whether the
@@ -226,9 +264,11 @@ func (ing *ingester) stopLine() int64 {
 
 // run reads, checks and inserts the events: a reader (this goroutine) parses lines into
 // chunks while an inserter goroutine sends each chunk with one InsertEvents call, in order.
+// The events held are at most the chunk being sent, queuedChunks waiting and the one being
+// filled, each less than maxChunkBytes plus one event; a line held is at most maxLineBytes.
 func (ing *ingester) run(ctx context.Context, in io.Reader) ingestResult {
 	var res ingestResult
-	chunks := make(chan *chunk, 4)
+	chunks := make(chan *chunk, queuedChunks)
 	var insertErr atomic.Pointer[error]
 	insertDone := make(chan struct{})
 	go func() {
@@ -255,7 +295,7 @@ func (ing *ingester) run(ctx context.Context, in io.Reader) ingestResult {
 	var line []byte
 	var offset int64
 	batch := ing.batch
-	cur := &chunk{}
+	cur := newChunk(batch)
 	for {
 		stop := false
 		if ctx.Err() != nil {
@@ -282,6 +322,7 @@ func (ing *ingester) run(ctx context.Context, in io.Reader) ingestResult {
 		if res.lines == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 		}
+		full := false
 		if long {
 			stop = ing.reject(res.lines, fmt.Sprintf("longer than %s bytes, the limit of a line (4 MiB)", commas(maxLineBytes)))
 		} else {
@@ -291,17 +332,16 @@ func (ing *ingester) run(ctx context.Context, in io.Reader) ingestResult {
 			case reason != "":
 				stop = ing.reject(res.lines, reason)
 			default:
-				cur.events = append(cur.events, ev)
-				cur.lines = append(cur.lines, res.lines)
+				full = cur.add(ev, res.lines, batch)
 			}
 		}
 		if stop {
 			break
 		}
 		cur.end = offset
-		if len(cur.events) >= batch {
+		if full {
 			chunks <- cur
-			cur = &chunk{events: make([]messages.Event, 0, batch), lines: make([]int64, 0, batch)}
+			cur = newChunk(batch)
 		}
 		if rerr != nil {
 			if rerr != io.EOF {

@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/supervisor"
 )
 
 // binDir holds the binary the CLI tests build (see cli_test.go).
@@ -317,4 +320,63 @@ func TestIngestLongLine(t *testing.T) {
 	out, errs, _ = run1(1, "ingest", "-strict", "-progress", "off", "-table", "strict", db)
 	contains(t, "ingest -strict stdout", out, "ingested 2 events from 3 lines")
 	contains(t, "ingest -strict stderr", errs, "line 3: longer than", "stopped at line 3 (-strict)")
+}
+
+// lineGen produces n lines of an event with props bytes of properties (one line's text,
+// reused), and calls onRead with the bytes produced so far before each Read.
+type lineGen struct {
+	line   []byte
+	n      int
+	cur    []byte // the rest of the current line
+	read   int64
+	onRead func(read int64)
+}
+
+func newLineGen(n, props int, onRead func(int64)) *lineGen {
+	line := []byte(`{"user_id":"u","name":"big","properties":"` + strings.Repeat("x", props-2) + `"}` + "\n")
+	return &lineGen{line: line, n: n, onRead: onRead}
+}
+
+func (g *lineGen) Read(p []byte) (int, error) {
+	g.onRead(g.read)
+	if len(g.cur) == 0 {
+		if g.n == 0 {
+			return 0, io.EOF
+		}
+		g.n--
+		g.cur = g.line
+	}
+	n := copy(p, g.cur)
+	g.cur = g.cur[n:]
+	g.read += int64(n)
+	return n, nil
+}
+
+// TestIngestChunkBytes checks that the events read but not yet committed stay within the
+// chunks' byte bound, even when -batch events would be far more: 48 lines of 1 MiB are
+// sent a few at a time, not as one chunk of 48 MiB.
+func TestIngestChunkBytes(t *testing.T) {
+	const lines, props = 48, actors.MaxEventProperties
+	ctx := context.Background()
+	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{DSN: filepath.Join(t.TempDir(), "big.db")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(ctx)
+	ing := &ingester{s: s, batch: 4096, showErrors: 20, prog: newProgress(io.Discard, "off", -1)}
+	var inFlight int64 // most input bytes read but not yet committed
+	gen := newLineGen(lines, props, func(read int64) { inFlight = max(inFlight, read-ing.prog.done.Load()) })
+	res := ing.run(ctx, gen)
+	if res.err != nil || res.written != lines || len(res.rejected) > 0 {
+		t.Fatalf("ingest: %d of %d events written, rejected %v, err %v", res.written, lines, res.rejected, res.err)
+	}
+	// At most: the chunk being written, the queued ones, the one being filled, and the line being
+	// read (with bufio's buffer).
+	bound := int64((queuedChunks+2)*(maxChunkBytes+props) + 2*len(gen.line))
+	t.Logf("at most %.1f MiB of input in flight (bound %.1f MiB, input %.1f MiB)",
+		float64(inFlight)/(1<<20), float64(bound)/(1<<20), float64(lines*len(gen.line))/(1<<20))
+	if inFlight > bound {
+		t.Errorf("%.1f MiB of input read but not committed, more than the chunks' bound of %.1f MiB",
+			float64(inFlight)/(1<<20), float64(bound)/(1<<20))
+	}
 }
