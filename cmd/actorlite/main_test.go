@@ -12,10 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/supervisor"
+	"go.uber.org/goleak"
 )
 
 // binDir holds the binary the CLI tests build (see cli_test.go).
@@ -105,6 +104,17 @@ func TestSplitSQL(t *testing.T) {
 			[]string{"CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (CASE WHEN 1 THEN 2 END, 3);\nEND", "SELECT 1"},
 			[]int{0, 2}, "", true},
 		{"SELECT end;", []string{"SELECT end"}, []int{0}, "", true},
+		// A trigger ends at "; END;" only: not at a CASE's END, and after EXPLAIN too.
+		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; END;",
+			[]string{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; END"}, []int{0}, "", true},
+		{"EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;\nSELECT 2;",
+			[]string{"EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END", "SELECT 2"}, []int{0, 1}, "", true},
+		// As SQLite's tokenizer reads them: a TCL-style variable, '\v', a byte order mark, and
+		// no other white space.
+		{"SELECT $a(x;y);\v;\ufeff;SELECT 1 AS b\u00a0;", []string{"SELECT $a(x;y)", "SELECT 1 AS b\u00a0"}, []int{0, 0}, "", true},
+		// A "--" comment that the text ends in may go on.
+		{"SELECT 1; -- to be", []string{"SELECT 1"}, []int{0}, " -- to be", false},
+		{"SELECT 1 -- one\r\n;", []string{"SELECT 1 -- one"}, []int{0}, "", true},
 	}
 	for _, tt := range tests {
 		stmts, rest, blank := splitSQL(tt.src)

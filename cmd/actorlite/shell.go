@@ -341,101 +341,184 @@ type sqlStmt struct {
 }
 
 // splitSQL splits src into its complete statements and the rest, an incomplete statement
-// (blank when it holds only spaces and comments). A statement is complete at a ';' outside
-// quotes ('…', "…", `…`, […]) and comments (-- …, /* … */), as sqlite3_complete decides: in
-// CREATE [TEMP] TRIGGER, only at a ';' that follows END. Statements that hold nothing but
-// spaces and comments are dropped.
+// (blank when it holds only white space and complete comments: nothing that more text could
+// continue). A statement is complete where sqlite3_complete says so: at a ';' outside quotes
+// ('…', "…", `…`, […]) and comments (-- …, /* … */), but in a CREATE [TEMP] TRIGGER (after
+// EXPLAIN too) only at the ';' of its "; END;". Where sqlite3_complete and SQLite's tokenizer
+// disagree, the tokenizer, which decides what each statement runs, wins: '\v' and a UTF-8
+// byte order mark are white space, and a TCL-style variable ($a(x;y)) is one token. A
+// statement's text runs from its first token to its last token or comment; statements that
+// hold no token are dropped.
 func splitSQL(src string) (stmts []sqlStmt, rest string, blank bool) {
-	start := 0  // of the current statement
-	first := -1 // offset of the current statement's first token
-	var words [3]string
-	nwords := 0
-	last := "" // the last token, if it was a word (upper case)
-	trigger := false
-	open := false // the text ends inside a block comment
-	token := func(at int) {
-		if first < 0 {
-			first = at
-		}
-	}
-	i := 0
-	for i < len(src) {
-		c := src[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
-		case c == '-' && i+1 < len(src) && src[i+1] == '-':
-			if j := strings.IndexByte(src[i:], '\n'); j >= 0 {
-				i += j + 1
-			} else {
-				i = len(src)
+	start := 0           // of the text after the last complete statement
+	first, end := -1, 0  // the current statement's first token, and the end of its last token or comment
+	line, lineAt := 0, 0 // line is the number of '\n' in src[:lineAt]
+	state := uint8(completeNothing)
+	open := false // the text ends inside a comment
+	for i := 0; i < len(src); {
+		kind, next, unterminated := sqlToken(src, i)
+		open = unterminated
+		switch kind {
+		case tkWS:
+		case tkComment:
+			if first >= 0 {
+				end = next
 			}
-		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			if j := strings.Index(src[i+2:], "*/"); j >= 0 {
-				i += j + 4
-			} else {
-				i, open = len(src), true
-			}
-		case c == '\'' || c == '"' || c == '`' || c == '[':
-			token(i)
-			end := c
-			if c == '[' {
-				end = ']'
-			}
-			j := i + 1
-			for {
-				k := strings.IndexByte(src[j:], end)
-				if k < 0 {
-					j = len(src) + 1 // unterminated: the statement is incomplete
-					break
-				}
-				j += k + 1
-				if end != ']' && j < len(src) && src[j] == end { // a doubled quote
-					j++
-					continue
-				}
-				break
-			}
-			i = min(j, len(src))
-			last = ""
-		case c == ';':
-			if trigger && last != "END" {
-				token(i)
-				last = ""
-				i++
+		case tkSemi:
+			if state = completeTrans[state][tkSemi]; state != completeStart {
+				end = next // a ';' inside CREATE TRIGGER
 				break
 			}
 			if first >= 0 {
-				stmts = append(stmts, sqlStmt{
-					text: strings.TrimSpace(src[first:i]),
-					line: strings.Count(src[:first], "\n"),
-				})
+				// (A "--" comment's text may end in white space: "\r" before its "\n".)
+				stmts = append(stmts, sqlStmt{text: strings.TrimRight(src[first:end], " \t\n\v\f\r"), line: line})
 			}
-			i++
-			start, first, nwords, last, trigger = i, -1, 0, "", false
-		case isWordByte(c):
-			token(i)
-			j := i
-			for j < len(src) && isWordByte(src[j]) {
-				j++
-			}
-			last = strings.ToUpper(src[i:j])
-			if nwords < len(words) {
-				words[nwords] = last
-				nwords++
-				trigger = words[0] == "CREATE" && (words[1] == "TRIGGER" ||
-					(nwords == 3 && (words[1] == "TEMP" || words[1] == "TEMPORARY") && words[2] == "TRIGGER"))
-			}
-			i = j
+			start, first = next, -1
 		default:
-			token(i)
-			last = ""
-			i++
+			if first < 0 {
+				first = i
+				line += strings.Count(src[lineAt:i], "\n")
+				lineAt = i
+			}
+			end = next
+			state = completeTrans[state][kind]
 		}
+		i = next
 	}
 	return stmts, src[start:], first < 0 && !open
 }
 
+// The states of sqlite3_complete's state machine (src/complete.c in SQLite's sources).
+const (
+	completeNothing = iota // no token yet
+	completeStart          // at the start of a statement, after a ';'
+	completeNormal         // in a statement that ends at a ';'
+	completeExplain        // after EXPLAIN at the start of a statement
+	completeCreate         // after CREATE (and TEMP) at the start of a statement
+	completeTrigger        // in a CREATE TRIGGER, which ends at "; END ;"
+	completeSemi           // after a ';' in a CREATE TRIGGER
+	completeEnd            // after "; END" in a CREATE TRIGGER
+)
+
+// The tokens of sqlite3_complete, and tkComment: white space to the state machine, but part
+// of a statement's text after its first token.
+const (
+	tkSemi = iota
+	tkWS
+	tkOther
+	tkExplain
+	tkCreate
+	tkTemp
+	tkTrigger
+	tkEnd
+	tkComment
+)
+
+// completeTrans is sqlite3_complete's transition table: the next state, by state and token.
+var completeTrans = [8][8]uint8{
+	//                SEMI WS OTHER EXPLAIN CREATE TEMP TRIGGER END
+	completeNothing: {1, 0, 2, 3, 4, 2, 2, 2},
+	completeStart:   {1, 1, 2, 3, 4, 2, 2, 2},
+	completeNormal:  {1, 2, 2, 2, 2, 2, 2, 2},
+	completeExplain: {1, 3, 3, 2, 4, 2, 2, 2},
+	completeCreate:  {1, 4, 2, 2, 2, 4, 5, 2},
+	completeTrigger: {6, 5, 5, 5, 5, 5, 5, 5},
+	completeSemi:    {6, 6, 5, 5, 5, 5, 5, 7},
+	completeEnd:     {1, 7, 5, 5, 5, 5, 5, 5},
+}
+
+// sqlToken reads the token at src[i]: its kind, where it ends, and whether it is a comment,
+// quote or variable that src ends inside of.
+func sqlToken(src string, i int) (kind uint8, next int, unterminated bool) {
+	// to ends a token at the first byte of stop in src[from:] (just after it, with incl); a
+	// token that src ends inside of runs to its end, unterminated.
+	to := func(from int, stop string, incl bool) (uint8, int, bool) {
+		j := strings.IndexAny(src[from:], stop)
+		switch {
+		case j < 0:
+			return tkOther, len(src), true
+		case incl:
+			return tkOther, from + j + 1, false
+		}
+		return tkOther, from + j, false
+	}
+	switch c := src[i]; {
+	case c == ';':
+		return tkSemi, i + 1, false
+	case isSQLSpace(c):
+		j := i + 1
+		for j < len(src) && isSQLSpace(src[j]) {
+			j++
+		}
+		return tkWS, j, false
+	case strings.HasPrefix(src[i:], "\xef\xbb\xbf"): // a byte order mark: white space to SQLite
+		return tkWS, i + 3, false
+	case strings.HasPrefix(src[i:], "--"):
+		_, next, open := to(i+2, "\n", false)
+		return tkComment, next, open
+	case strings.HasPrefix(src[i:], "/*"):
+		if j := strings.Index(src[i+2:], "*/"); j >= 0 {
+			return tkComment, i + 2 + j + 2, false
+		}
+		return tkComment, len(src), true
+	case c == '\'' || c == '"' || c == '`':
+		return to(i+1, string(c), true) // a doubled quote reads as two tokens: the same here
+	case c == '[':
+		return to(i+1, "]", true)
+	case c == '$' || c == '@' || c == ':' || c == '#':
+		// A variable, as SQLite's tokenizer reads it: a name (with "::"), and in TCL style
+		// an index in (…) that holds no space.
+		j, n := i+1, 0
+		for j < len(src) {
+			switch {
+			case isWordByte(src[j]):
+				j++
+				n++
+				continue
+			case src[j] == ':' && strings.HasPrefix(src[j:], "::"):
+				j += 2
+				continue
+			case src[j] == '(' && n > 0:
+				k := j + 1
+				for k < len(src) && src[k] != ')' && !isSQLSpace(src[k]) {
+					k++
+				}
+				if k < len(src) && src[k] == ')' {
+					k++
+				}
+				j = k
+			}
+			break
+		}
+		return tkOther, j, false
+	case isWordByte(c):
+		j := i + 1
+		for j < len(src) && isWordByte(src[j]) {
+			j++
+		}
+		switch w := src[i:j]; {
+		case strings.EqualFold(w, "create"):
+			return tkCreate, j, false
+		case strings.EqualFold(w, "trigger"):
+			return tkTrigger, j, false
+		case strings.EqualFold(w, "temp"), strings.EqualFold(w, "temporary"):
+			return tkTemp, j, false
+		case strings.EqualFold(w, "end"):
+			return tkEnd, j, false
+		case strings.EqualFold(w, "explain"):
+			return tkExplain, j, false
+		}
+		return tkOther, j, false
+	}
+	return tkOther, i + 1, false
+}
+
+// isSQLSpace reports whether c is white space to SQLite's tokenizer.
+func isSQLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// isWordByte reports whether c may be part of an identifier or keyword (SQLite's IdChar).
 func isWordByte(c byte) bool {
 	return c == '_' || c == '$' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
