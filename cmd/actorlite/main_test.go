@@ -368,7 +368,9 @@ func (g *lineGen) Read(p []byte) (int, error) {
 func TestIngestChunkBytes(t *testing.T) {
 	const lines, props = 48, actors.MaxEventProperties
 	ctx := context.Background()
-	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{DSN: filepath.Join(t.TempDir(), "big.db")}})
+	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{
+		DSN: filepath.Join(t.TempDir(), "big.db"), Options: []actors.Option{actors.WithSynchronous("OFF")}, // 48 MiB: no fsyncs
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
