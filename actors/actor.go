@@ -349,7 +349,13 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		reply = a.handle(actx, req)
 		a.sh.running.Store(0)
 		if a.db != nil { // Close sets it to nil
+			wasTx := a.sh.callerTx
 			a.sh.callerTx = a.db.InTransaction()
+			if a.sh.callerTx && !wasTx && a.sh.cfg.autocommitOnly {
+				if _, begin := req.(*messages.Begin); !begin {
+					reply = req.ErrorReply(a.refuseOpenTx(reply))
+				}
+			}
 			a.db.SetInterrupt(old)
 			a.db.FlushChanges()
 			// A callback's panic that no statement reported (a trace run when a cursor
@@ -372,6 +378,21 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	if _, ok := req.(*messages.Close); ok {
 		actx.Stop(actx.Self())
 	}
+}
+
+// refuseOpenTx undoes a request that left a transaction open on an autocommit-only
+// connection (WithAutocommitOnly: a pool's writer, shared by every caller, whose next writes
+// would otherwise run inside that transaction and be rolled back at close). It closes the
+// cursor the request's reply would have handed out, rolls back, and returns the request's
+// error.
+func (a *connActor) refuseOpenTx(reply messages.Reply) error {
+	if r, ok := reply.(*messages.Rows); ok && r.Cursor != 0 {
+		a.closeCursor(r.Cursor)
+	}
+	rerr := a.db.Rollback()
+	a.sh.callerTx = a.db.InTransaction()
+	return errors.Join(fmt.Errorf("%w: this connection is shared (a pool's writer), so a statement may not leave it inside a transaction; it was rolled back: use Pool.Tx (or Begin)",
+		messages.ErrInTransaction), rerr)
 }
 
 // releases reports whether req releases something the connection holds: such a request

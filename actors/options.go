@@ -12,9 +12,10 @@ import (
 type Option func(*config)
 
 type config struct {
-	db        sqlitewasm.Config
-	fetchSize int
-	fault     func(messages.Request)
+	db             sqlitewasm.Config
+	fetchSize      int
+	fault          func(messages.Request)
+	autocommitOnly bool // see WithAutocommitOnly
 
 	eventsFault func(batch int64, i int) // see WithEventsFault
 }
@@ -45,6 +46,13 @@ func WithReadOnly() Option { return func(c *config) { c.db.ReadOnly = true } }
 // pragma while it prepares it, so query_only alone could be turned off by PRAGMA
 // query_only=0.) Dump and ExecMany still run their own transactions.
 func WithQueryOnly() Option { return func(c *config) { c.db.QueryOnly = true } }
+
+// WithAutocommitOnly makes a connection that many callers share as their writer, as a pool's
+// writer is: a transaction opens only with a Begin request ([Conn.Begin], [Pool.Tx]). A
+// request that would leave a transaction open otherwise (BEGIN or SAVEPOINT in its SQL) is
+// rolled back and fails with an error wrapping [messages.ErrInTransaction]: the writes other
+// callers send next would run inside it, and be lost when it is rolled back at close.
+func WithAutocommitOnly() Option { return func(c *config) { c.autocommitOnly = true } }
 
 // WithBusyTimeout sets how long a statement waits for another connection's lock before it
 // fails with [messages.ErrBusy]. Default 5s; a negative d disables waiting.

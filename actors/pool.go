@@ -21,7 +21,9 @@ import (
 // waiting), unless SQLite reports the statement as not read-only (INSERT … RETURNING, a
 // PRAGMA that writes, …): then to the writer. The pool remembers that per SQL text. [Pool.Tx]
 // gives a function the writer alone for the duration of a transaction; writes outside Tx wait
-// until it ends. Reads never wait for writes.
+// until it ends. Reads never wait for writes. The writer is shared, so it is
+// [WithAutocommitOnly]: a statement sent through the pool that would leave it inside a
+// transaction (BEGIN or SAVEPOINT in SQL) is rolled back and fails; transactions go through Tx.
 //
 // Every member is a supervised connection: a crashed reader is restarted without failing
 // requests other than the one that crashed it. A reader that spent its restart budget is

@@ -38,8 +38,9 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 	if readers < 0 {
 		return nil, &messages.ArgError{Reason: fmt.Sprintf("a pool needs at least one reader, not %d", readers)}
 	}
-	// The writer first: it switches the database to WAL, which the readers then find.
-	writer, err := s.Open(ctx, dsn, opts...)
+	// The writer first: it switches the database to WAL, which the readers then find. It is
+	// shared by every caller: only Tx (a Begin request) may leave it inside a transaction.
+	writer, err := s.Open(ctx, dsn, append(slices.Clip(opts), actors.WithAutocommitOnly())...)
 	if err != nil {
 		return nil, err
 	}

@@ -647,3 +647,49 @@ func TestPoolSetAuthorizer(t *testing.T) {
 		}
 	}
 }
+
+// A pool's writer is shared: SQL that would leave it inside a transaction is refused, or the
+// writes of every caller after it would run in that transaction and be rolled back at Close.
+func TestPoolWriterNeverLeftInATransaction(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 1)
+	ctx := deadline(t)
+	for _, run := range []func() error{
+		func() error { _, err := p.Exec(ctx, "BEGIN"); return err },
+		func() error { _, err := p.Exec(ctx, "SAVEPOINT s"); return err },
+		func() error { return p.ExecScript(ctx, "BEGIN; INSERT INTO log (note) VALUES ('in the script')") },
+		func() error { _, err := p.Query(ctx, "BEGIN IMMEDIATE"); return err },
+		func() error { _, err := p.QueryRow(ctx, "SAVEPOINT s"); return err },
+	} {
+		if err := run(); !errors.Is(err, messages.ErrInTransaction) {
+			t.Fatalf("a statement leaving the writer in a transaction: %v, want ErrInTransaction", err)
+		}
+		if _, err := p.Exec(ctx, "INSERT INTO log (note) VALUES ('after')"); err != nil {
+			t.Fatal(err)
+		}
+		if in, err := p.Writer().InTransaction(ctx); err != nil || in {
+			t.Fatalf("writer in a transaction: %v, %v", in, err)
+		}
+	}
+	// Pool.Tx still opens its transaction, and savepoints inside it work.
+	err := p.Tx(ctx, func(w *actors.Conn) error {
+		if _, err := w.Exec(ctx, "SAVEPOINT s"); err != nil {
+			return err
+		}
+		if _, err := w.Exec(ctx, "INSERT INTO log (note) VALUES ('undone')"); err != nil {
+			return err
+		}
+		if _, err := w.Exec(ctx, "ROLLBACK TO s"); err != nil {
+			return err
+		}
+		_, err := w.Exec(ctx, "INSERT INTO log (note) VALUES ('tx')")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := p.QueryRow(ctx, "SELECT group_concat(note, ',') FROM log")
+	if err != nil || row.Index(0) != "after,after,after,after,after,tx" {
+		t.Fatalf("log %v, %v", row.Index(0), err)
+	}
+}
