@@ -73,7 +73,9 @@ func WithSynchronous(mode string) Option {
 }
 
 // WithFetchSize sets how many rows ride on a query's reply and each cursor fetch (default
-// 64). Values below 1 mean the default.
+// 64). Values below 1 mean the default. A chunk also ends once its values reach 4 MiB
+// (sqlitewasm.ChunkBytes): a cursor holds at most about that much besides one row, whatever
+// the size of its rows.
 func WithFetchSize(n int) Option {
 	return func(c *config) {
 		if n < 1 {

@@ -48,7 +48,9 @@ type ExecScript struct {
 }
 
 // Query runs a statement that returns rows and replies [*Rows] with the first chunk of at
-// most FetchSize rows (0 means the connection's default, 64; negative means all rows). When
+// most FetchSize rows (0 means the connection's default, 64; negative means all rows), fewer
+// when the rows are large: a chunk ends after the row that brings its text and blob values to
+// 4 MiB, so that a message's size is bounded in bytes too. When
 // the reply's Done is false, the statement stays open in the actor as the cursor named by
 // [Rows.Cursor]: fetch the rest with [Fetch] and close it early with [CloseCursor].
 type Query struct {
@@ -68,8 +70,9 @@ type Query struct {
 // connection, across restarts included.
 type CursorID uint64
 
-// Fetch asks an open cursor for at most N more rows (N <= 0: all remaining) and replies [*Rows].
-// The cursor is closed when its rows are exhausted (Done is true).
+// Fetch asks an open cursor for at most N more rows (N <= 0: all remaining) and replies [*Rows]:
+// fewer when they are large, as for [Query]. The cursor is closed when its rows are exhausted
+// (Done is true); a reply with fewer than N rows and Done false only means "fetch again".
 type Fetch struct {
 	Ctx     context.Context // the caller's context; may be nil
 	ReplyTo chan<- Reply    // set by handles; actors leave it nil

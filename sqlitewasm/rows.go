@@ -65,8 +65,15 @@ func (r *Rows) Columns() []messages.Column { return r.cols }
 // Done reports whether every row was read (the statement was given back).
 func (r *Rows) Done() bool { return r.done }
 
-// Next appends at most n rows (n <= 0: all remaining) to b, and reports whether the rows are
-// exhausted, in which case the statement is given back. An error closes r.
+// ChunkBytes bounds the text and blob bytes of a chunk of rows that Next reads for n > 0: it
+// stops after the row that reaches ChunkBytes, with fewer than n rows, so that a chunk of rows
+// holding large values (a cursor's fetch, a query's first reply) is bounded in bytes, not only
+// in rows. A single row larger than ChunkBytes still comes whole. (n <= 0 asks for every row.)
+const ChunkBytes = 4 << 20
+
+// Next appends at most n rows (n <= 0: all remaining) to b, and at most about ChunkBytes bytes
+// of values once n > 0, and reports whether the rows are exhausted, in which case the
+// statement is given back. An error closes r.
 func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	if r.done {
 		return true, nil
@@ -100,6 +107,9 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 			}
 		}
 		b.EndRow()
+		if n > 0 && b.BufLen()-start >= ChunkBytes && got+1 < n {
+			return false, nil // a chunk of large rows: the rest comes with the next one
+		}
 		if got == sampleRows-1 && (n <= 0 || n > sampleRows) {
 			// A chunk that goes on past its first rows: size its byte buffer from them, rather
 			// than let appends grow it by doubling and copying; beyond rowsReserved rows or

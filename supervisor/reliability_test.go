@@ -12,6 +12,7 @@ import (
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
 	"github.com/actorlite/actorlite/supervisor"
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -691,5 +692,41 @@ func TestPoolWriterNeverLeftInATransaction(t *testing.T) {
 	row, err := p.QueryRow(ctx, "SELECT group_concat(note, ',') FROM log")
 	if err != nil || row.Index(0) != "after,after,after,after,after,tx" {
 		t.Fatalf("log %v, %v", row.Index(0), err)
+	}
+}
+
+// A chunk of rows (a query's first reply, a cursor's fetch) is bounded in bytes, not only in
+// rows: 64 rows of 1 MiB would be 64 MiB in one message.
+func TestRowChunksBoundedByBytes(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s)
+	ctx := deadline(t)
+	const rows, size = 12, 1 << 20
+	for range rows {
+		if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (randomblob(?))", size); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit := sqlitewasm.ChunkBytes/size + 1
+	r := ask(t, s, c.PID(), &messages.Query{SQL: "SELECT v FROM t"}).(*messages.Rows)
+	if r.Err != nil || len(r.Rows) == 0 || len(r.Rows) > limit || r.Done {
+		t.Fatalf("first chunk: %d rows of 1 MiB (done %v), %v; want 1 to %d", len(r.Rows), r.Done, r.Err, limit)
+	}
+	f := ask(t, s, c.PID(), &messages.Fetch{Cursor: r.Cursor, N: 1000}).(*messages.Rows)
+	if f.Err != nil || len(f.Rows) == 0 || len(f.Rows) > limit {
+		t.Fatalf("fetch: %d rows of 1 MiB, %v; want 1 to %d", len(f.Rows), f.Err, limit)
+	}
+	ask(t, s, c.PID(), &messages.CloseCursor{Cursor: r.Cursor})
+	// The handles fetch as many chunks as they need.
+	cur, err := c.Query(ctx, "SELECT v FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := cur.FetchMany(ctx, rows)
+	if err != nil || len(all) != rows {
+		t.Fatalf("FetchMany(%d): %d rows, %v", rows, len(all), err)
+	}
+	if n, err := c.QueryAll(ctx, "SELECT v FROM t"); err != nil || len(n) != rows {
+		t.Fatalf("QueryAll: %d rows, %v", len(n), err)
 	}
 }
