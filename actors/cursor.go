@@ -119,6 +119,15 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 	return nil
 }
 
+// orBackground returns ctx, or context.Background when it is nil: every call accepts a nil
+// ctx, as it does no cancellation.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
+
 // fail makes every later fetch return err (instead of io.EOF or later rows, as if nothing was
 // missing). Callers hold mu.
 func (cur *Cursor) fail(err error) {
@@ -134,6 +143,7 @@ func (cur *Cursor) markDone() {
 
 // FetchOne returns the next row (aiosqlite's fetchone), or [io.EOF] when the rows are exhausted.
 func (cur *Cursor) FetchOne(ctx context.Context) (messages.Row, error) {
+	ctx = orBackground(ctx)
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
 	if err := cur.check(); err != nil {
@@ -155,6 +165,7 @@ func (cur *Cursor) FetchOne(ctx context.Context) (messages.Row, error) {
 // FetchMany returns at most n next rows (aiosqlite's fetchmany; n < 1 means the fetch size),
 // fetching as many chunks as it needs. It returns an empty slice when the rows are exhausted.
 func (cur *Cursor) FetchMany(ctx context.Context, n int) ([]messages.Row, error) {
+	ctx = orBackground(ctx)
 	if n < 1 {
 		n = cur.fetchSize
 	}
@@ -175,6 +186,7 @@ func (cur *Cursor) FetchMany(ctx context.Context, n int) ([]messages.Row, error)
 // FetchAll returns every remaining row (aiosqlite's fetchall) and closes the cursor. The rows
 // still in the actor come in one message.
 func (cur *Cursor) FetchAll(ctx context.Context) ([]messages.Row, error) {
+	ctx = orBackground(ctx)
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
 	if err := cur.check(); err != nil {
@@ -191,6 +203,7 @@ func (cur *Cursor) FetchAll(ctx context.Context) ([]messages.Row, error) {
 // All iterates over the remaining rows (aiosqlite's async for). An error is yielded once, as
 // the last pair. Breaking out of the loop closes the cursor.
 func (cur *Cursor) All(ctx context.Context) iter.Seq2[messages.Row, error] {
+	ctx = orBackground(ctx)
 	return func(yield func(messages.Row, error) bool) {
 		for {
 			rows, err := cur.FetchMany(ctx, cur.fetchSize)

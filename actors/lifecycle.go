@@ -41,6 +41,7 @@ func (l *lifecycle) markOpened(err error) (first bool) {
 // waitOpen waits for the first open attempt and returns its error; what names the operation
 // in a ctx error.
 func (l *lifecycle) waitOpen(ctx context.Context, what string) error {
+	ctx = orBackground(ctx)
 	select {
 	case <-l.opened:
 		return l.openErr

@@ -730,3 +730,96 @@ func TestRowChunksBoundedByBytes(t *testing.T) {
 		t.Fatalf("QueryAll: %d rows, %v", len(n), err)
 	}
 }
+
+// Every call accepts a nil ctx (as context.Background): none may panic in the caller.
+func TestNilCtxEverywhere(t *testing.T) {
+	var ctx context.Context // what a caller passing no ctx passes
+	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{DSN: t.TempDir() + "/events.db"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(ctx)
+	c, err := s.Open(ctx, t.TempDir()+"/nil.db", actors.WithFetchSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.OpenPool(ctx, t.TempDir()+"/nilpool.db", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ExecScript(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY, v); INSERT INTO t (v) VALUES (1), (2), (3), (zeroblob(4))"); err != nil {
+		t.Fatal(err)
+	}
+	query := func() *actors.Cursor {
+		cur, err := c.Query(ctx, "SELECT v FROM t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cur
+	}
+	for name, call := range map[string]func() error{
+		"Exec":      func() error { _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (5)"); return err },
+		"ExecMany":  func() error { _, err := c.ExecMany(ctx, "INSERT INTO t (v) VALUES (?)", [][]any{{6}}); return err },
+		"QueryRow":  func() error { _, err := c.QueryRow(ctx, "SELECT 1"); return err },
+		"QueryAll":  func() error { _, err := c.QueryAll(ctx, "SELECT 1"); return err },
+		"FetchOne":  func() error { cur := query(); cur.FetchOne(ctx); _, err := cur.FetchOne(ctx); return err },
+		"FetchMany": func() error { _, err := query().FetchMany(ctx, 3); return err },
+		"FetchAll":  func() error { _, err := query().FetchAll(ctx); return err },
+		"All": func() error {
+			for _, err := range query().All(ctx) {
+				return err
+			}
+			return nil
+		},
+		"Cursor.Close": func() error { return query().Close(ctx) },
+		"Tx": func() error {
+			if err := c.Begin(ctx); err != nil {
+				return err
+			}
+			if err := c.Rollback(ctx); err != nil {
+				return err
+			}
+			_, err := c.InTransaction(ctx)
+			return err
+		},
+		"Blob": func() error {
+			b, err := c.OpenBlob(ctx, "t", "v", 4, true)
+			if err != nil {
+				return err
+			}
+			if _, err := b.Write([]byte("abcd")); err != nil {
+				return err
+			}
+			return b.Close()
+		},
+		"Dump":        func() error { return c.Dump(ctx, io.Discard) },
+		"Backup":      func() error { return c.Backup(ctx, t.TempDir()+"/copy.db") },
+		"InsertEvent": func() error { return s.InsertEvent(ctx, messages.Event{UserID: "u", Name: "n"}) },
+		"Pool": func() error {
+			if _, err := p.Exec(ctx, "CREATE TABLE IF NOT EXISTS x (v)"); err != nil {
+				return err
+			}
+			if _, err := p.QueryRow(ctx, "SELECT count(*) FROM x"); err != nil {
+				return err
+			}
+			return p.Tx(ctx, func(w *actors.Conn) error { _, err := w.Exec(ctx, "INSERT INTO x VALUES (1)"); return err })
+		},
+	} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s with a nil ctx panicked: %v", name, p)
+				}
+			}()
+			if err := call(); err != nil {
+				t.Errorf("%s with a nil ctx: %v", name, err)
+			}
+		}()
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Error(err)
+	}
+}
