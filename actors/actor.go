@@ -53,8 +53,10 @@ type shared struct {
 	// callerTx: a transaction was open when the last request ended, so it is the callers'
 	// (opened by Begin, or by SQL they sent). A crash loses only such a transaction: one a
 	// request opened for itself (ExecMany's, Dump's savepoint) is rolled back with the
-	// crashed instance, and its caller is told by the crash error.
+	// crashed instance, and its caller is told by the crash error. So is one whose Commit or
+	// Rollback crashed (endingTx): that call's ErrCrashed tells it its transaction ended.
 	callerTx bool
+	endingTx bool
 }
 
 func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending int, logger *slog.Logger) *shared {
@@ -257,10 +259,10 @@ func (a *connActor) countCrash() {
 	a.counted = true
 	sh.gen.Add(1)
 	sh.crashedBefore = sh.nextCursor
-	if sh.callerTx && a.db != nil && a.inTransaction() {
+	if sh.callerTx && !sh.endingTx && a.db != nil && a.inTransaction() {
 		sh.txLost = true
 	}
-	sh.callerTx = false
+	sh.callerTx, sh.endingTx = false, false
 }
 
 // inTransaction asks SQLite, surviving an instance a panic left unusable.
@@ -335,6 +337,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		reply = req.ErrorReply(err)
 	} else {
 		defer a.recoverCrash()
+		a.sh.endingTx = endsTx(req)
 		if a.sh.cfg.fault != nil {
 			a.sh.cfg.fault(req)
 		}
@@ -393,6 +396,15 @@ func (a *connActor) refuseOpenTx(reply messages.Reply) error {
 	a.sh.callerTx = a.db.InTransaction()
 	return errors.Join(fmt.Errorf("%w: this connection is shared (a pool's writer), so a statement may not leave it inside a transaction; it was rolled back: use Pool.Tx (or Begin)",
 		messages.ErrInTransaction), rerr)
+}
+
+// endsTx reports whether req ends the callers' transaction.
+func endsTx(req messages.Request) bool {
+	switch req.(type) {
+	case *messages.Commit, *messages.Rollback:
+		return true
+	}
+	return false
 }
 
 // releases reports whether req releases something the connection holds: such a request

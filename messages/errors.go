@@ -21,7 +21,9 @@ var (
 	// (which returns ErrTransactionLost and ends the lost transaction). Only a transaction
 	// its callers opened (Begin, or a BEGIN they ran) and left open between requests can be
 	// lost: a request that crashes inside a transaction it opened for itself (ExecMany's,
-	// Dump's savepoint) fails with ErrCrashed alone, with nothing of it kept.
+	// Dump's savepoint) fails with ErrCrashed alone, with nothing of it kept, and so does a
+	// Commit or Rollback that crashes (the transaction ended with the crashed instance;
+	// nothing of it was committed unless the COMMIT itself had completed).
 	ErrTransactionLost = errors.New("actorlite: transaction lost in a crash; roll back")
 
 	// ErrCursorClosed is returned by a cursor that was closed, or invalidated by its

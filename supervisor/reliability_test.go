@@ -823,3 +823,70 @@ func TestNilCtxEverywhere(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A crash while serving Commit or Rollback ends the transaction with the crashed instance:
+// the call's own ErrCrashed says so, and no ErrTransactionLost follows (found by the crash
+// storm: a Pool.Tx whose Rollback crashed left every later pool write failing).
+func TestCrashWhileEndingATransaction(t *testing.T) {
+	for _, end := range []string{"commit", "rollback"} {
+		t.Run(end, func(t *testing.T) {
+			s := start(t, supervisor.Config{})
+			var armed atomic.Bool
+			c := open(t, s, actors.WithFaultHook(func(req messages.Request) {
+				switch req.(type) {
+				case *messages.Commit, *messages.Rollback:
+					if armed.CompareAndSwap(true, false) {
+						panic("crash while ending the transaction")
+					}
+				}
+			}))
+			ctx := deadline(t)
+			if err := c.Begin(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (1)"); err != nil {
+				t.Fatal(err)
+			}
+			armed.Store(true)
+			var err error
+			if end == "commit" {
+				err = c.Commit(ctx)
+			} else {
+				err = c.Rollback(ctx)
+			}
+			if !errors.Is(err, messages.ErrCrashed) {
+				t.Fatalf("%s: %v, want ErrCrashed", end, err)
+			}
+			if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (2)"); err != nil {
+				t.Fatalf("exec after a crash that ended the transaction: %v", err)
+			}
+			if n := count(t, c); n != 1 {
+				t.Fatalf("%d rows, want 1: nothing of the crashed transaction", n)
+			}
+		})
+	}
+	// Through a pool: Tx's rollback crashes, and the pool goes on.
+	s := start(t, supervisor.Config{})
+	var armed atomic.Bool
+	p, err := s.OpenPool(deadline(t), t.TempDir()+"/p.db", 1, actors.WithFaultHook(func(req messages.Request) {
+		if _, ok := req.(*messages.Rollback); ok && armed.CompareAndSwap(true, false) {
+			panic("crash in Tx's rollback")
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ctx := deadline(t)
+	if err := p.ExecScript(ctx, "CREATE TABLE t (v)"); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	errFn := errors.New("roll back")
+	if err := p.Tx(ctx, func(w *actors.Conn) error { w.Exec(ctx, "INSERT INTO t VALUES (1)"); return errFn }); !errors.Is(err, errFn) {
+		t.Fatalf("tx: %v", err)
+	}
+	if _, err := p.Exec(ctx, "INSERT INTO t VALUES (2)"); err != nil {
+		t.Fatalf("pool write after a Tx whose rollback crashed: %v", err)
+	}
+}
