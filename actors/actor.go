@@ -337,6 +337,9 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		reply = req.ErrorReply(err)
 	} else {
 		defer a.recoverCrash()
+		if _, ok := req.(*messages.Close); ok {
+			a.closed = true
+		}
 		a.sh.endingTx = endsTx(req)
 		if a.sh.cfg.fault != nil {
 			a.sh.cfg.fault(req)
@@ -444,6 +447,9 @@ func (a *connActor) recoverCrash() {
 	ce := &messages.CrashError{DSN: a.sh.dsn, Panic: p}
 	a.sh.crash.Store(ce)
 	a.countCrash()
+	if a.closed { // crashed while closing: its supervisor stops it, and calls get ErrClosed
+		a.sh.closing.Store(true)
+	}
 	panic(&Crash{Err: ce, Stack: debug.Stack()})
 }
 

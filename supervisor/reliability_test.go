@@ -890,3 +890,30 @@ func TestCrashWhileEndingATransaction(t *testing.T) {
 		t.Fatalf("pool write after a Tx whose rollback crashed: %v", err)
 	}
 }
+
+// A crash while serving Close still closes the connection: restarting it would leave Close
+// waiting for a stop that never comes (found by the crash storm).
+func TestCrashWhileClosing(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s, actors.WithFaultHook(func(req messages.Request) {
+		if _, ok := req.(*messages.Close); ok {
+			panic("crash in Close")
+		}
+	}))
+	ctx := deadline(t)
+	err := c.Close(ctx)
+	if !errors.Is(err, messages.ErrCrashed) {
+		t.Fatalf("close: %v, want the crash reported", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("close waited for its ctx to end")
+	}
+	<-c.Done()
+	if _, err := c.Exec(ctx, "SELECT 1"); !errors.Is(err, messages.ErrClosed) {
+		t.Fatalf("after close: %v, want ErrClosed", err)
+	}
+	waitFor(t, "the connection to be counted closed", func() bool { return s.Stats().OpenConns == 0 })
+	if st := s.Stats(); st.Crashes != 1 || st.Restarts != 0 {
+		t.Fatalf("stats %+v: want the crash counted, and no restart", st)
+	}
+}

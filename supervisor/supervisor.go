@@ -384,6 +384,14 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 	// Count, and decide, before answering: a caller that sees the crash sees it in Stats, and
 	// sees the connection closed if its budget is spent.
 	s.crashes.Add(1)
+	if _, msg, _ := actor.UnwrapEnvelope(message); isClose(msg) {
+		// It crashed while closing: stop it as Close asked (its Stopping closes what is
+		// left). A restart would leave Close waiting for a stop that never comes.
+		answerCrashed(sys, message, crashErr)
+		s.logger.Error("actorlite: connection crashed while closing; stopped", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
+		sup.StopChildren(child)
+		return
+	}
 	rs.Fail()
 	failures := rs.NumberOfFailures(s.cfg.RestartWindow)
 	spent := s.cfg.MaxRestarts < 0 || failures > s.cfg.MaxRestarts
@@ -405,6 +413,11 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 	}
 	s.logger.Warn("actorlite: restarting connection", "dsn", dsn, "failures_in_window", failures)
 	sup.RestartChildren(child)
+}
+
+func isClose(msg any) bool {
+	_, ok := msg.(*messages.Close)
+	return ok
 }
 
 // crashOf turns a failure's reason into the error callers get, and the stack to log.
