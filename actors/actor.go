@@ -178,7 +178,7 @@ type connActor struct {
 	db      *sqlitewasm.Conn
 	openErr error
 	cursors map[messages.CursorID]*sqlitewasm.Rows
-	blobs   map[messages.BlobID]*sqlitewasm.Blob
+	blobs   map[messages.BlobID]*blobRef
 	ictx    interruptCtx
 	rows    sqlitewasm.Rows // the result of the query being served, unless kept as a cursor
 	closed  bool
@@ -220,7 +220,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 func (a *connActor) open() {
 	sh := a.sh
 	a.cursors = make(map[messages.CursorID]*sqlitewasm.Rows)
-	a.blobs = make(map[messages.BlobID]*sqlitewasm.Blob)
+	a.blobs = make(map[messages.BlobID]*blobRef)
 	a.ictx.sh = sh
 	db := sh.preopened // opened by Child.Open: the first incarnation adopts it
 	sh.preopened = nil
@@ -289,8 +289,10 @@ func (a *connActor) closeDB() error {
 	}
 	db := a.db
 	a.db = nil
-	for id, b := range a.blobs {
-		errs = append(errs, guardClose("a blob", func() { errs = append(errs, db.CloseBlob(b)) }))
+	for id, ref := range a.blobs {
+		if ref.read != nil {
+			errs = append(errs, guardClose("a blob", func() { errs = append(errs, db.CloseBlob(ref.read)) }))
+		}
 		delete(a.blobs, id)
 	}
 	if db != nil {
@@ -587,32 +589,55 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 			return nil
 		})
 	case *messages.OpenBlob:
-		b, err := a.db.OpenBlob(m.Table, m.Column, m.RowID, m.Write)
-		if err != nil {
-			return &messages.BlobReply{Err: err}
+		ref := &blobRef{table: m.Table, column: m.Column, rowid: m.RowID, write: m.Write}
+		var size int64
+		if m.Write {
+			err := a.withBlob(ref, func(b *sqlitewasm.Blob) error { size = b.Size(); return nil })
+			if err != nil {
+				return &messages.BlobReply{Err: err}
+			}
+		} else {
+			b, err := a.db.OpenBlob(m.Table, m.Column, m.RowID, false)
+			if err != nil {
+				return &messages.BlobReply{Err: err}
+			}
+			ref.read, size = b, b.Size()
 		}
 		a.sh.nextBlob++
-		a.blobs[a.sh.nextBlob] = b
-		return &messages.BlobReply{Blob: a.sh.nextBlob, Size: b.Size()}
+		a.blobs[a.sh.nextBlob] = ref
+		return &messages.BlobReply{Blob: a.sh.nextBlob, Size: size}
 	case *messages.BlobRead:
-		b, ok := a.blobs[m.Blob]
+		ref, ok := a.blobs[m.Blob]
 		if !ok || m.N < 0 || m.Offset < 0 {
 			return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
 		}
-		buf := make([]byte, min(m.N, int(max(0, b.Size()-m.Offset))))
-		n, err := b.ReadAt(buf, m.Offset)
-		return &messages.BlobReply{Blob: m.Blob, Data: buf[:n], N: n, Size: b.Size(), Err: err}
+		reply := &messages.BlobReply{Blob: m.Blob}
+		err := a.withBlob(ref, func(b *sqlitewasm.Blob) error {
+			reply.Size = b.Size()
+			buf := make([]byte, min(m.N, int(max(0, reply.Size-m.Offset))))
+			n, err := b.ReadAt(buf, m.Offset)
+			reply.Data, reply.N = buf[:n], n
+			return err
+		})
+		reply.Err = err
+		return reply
 	case *messages.BlobWrite:
-		b, ok := a.blobs[m.Blob]
+		ref, ok := a.blobs[m.Blob]
 		if !ok || m.Offset < 0 {
 			return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
 		}
-		n, err := b.WriteAt(m.Data, m.Offset)
-		return &messages.BlobReply{Blob: m.Blob, N: n, Size: b.Size(), Err: err}
+		reply := &messages.BlobReply{Blob: m.Blob}
+		reply.Err = a.withBlob(ref, func(b *sqlitewasm.Blob) (err error) {
+			reply.Size = b.Size()
+			reply.N, err = b.WriteAt(m.Data, m.Offset)
+			return err
+		})
+		return reply
 	case *messages.CloseBlob:
-		if b, ok := a.blobs[m.Blob]; ok {
-			delete(a.blobs, m.Blob)
-			return &messages.Ack{Err: a.db.CloseBlob(b)}
+		ref, ok := a.blobs[m.Blob]
+		delete(a.blobs, m.Blob)
+		if ok && ref.read != nil {
+			return &messages.Ack{Err: a.db.CloseBlob(ref.read)}
 		}
 		return &messages.Ack{}
 	case *messages.Dump:
@@ -656,6 +681,35 @@ func checkFunc(name string, nargs int) error {
 	return nil
 }
 
+// blobRef is a blob a caller opened. A blob opened for reading stays open (read) until its
+// CloseBlob, as SQLite's blob handles do: a change to its row expires it, and it holds a read
+// snapshot meanwhile, as a cursor does. A blob opened for writing is held by no SQLite handle
+// between messages: an open write blob is an active write statement, which keeps the
+// connection's implicit transaction open, so SQLite would defer the commit of every other
+// caller's write until the blob closed (and it would hold the database's write lock). Each
+// message on it opens the blob, does its part and closes it, committing a write by itself
+// outside a transaction.
+type blobRef struct {
+	table, column string
+	rowid         int64
+	write         bool
+	read          *sqlitewasm.Blob // the open handle of a blob opened for reading
+}
+
+// withBlob runs fn on ref's blob: its open handle if it has one, else the blob opened for the
+// call (for writing if ref is) and closed after it, whose error it joins.
+func (a *connActor) withBlob(ref *blobRef, fn func(*sqlitewasm.Blob) error) error {
+	if ref.read != nil {
+		return fn(ref.read)
+	}
+	b, err := a.db.OpenBlob(ref.table, ref.column, ref.rowid, ref.write)
+	if err != nil {
+		return err
+	}
+	err = fn(b)
+	return errors.Join(err, a.db.CloseBlob(b))
+}
+
 // noBlob explains a blob request that cannot be served.
 func (a *connActor) noBlob(id messages.BlobID, open bool) error {
 	if open {
@@ -684,6 +738,11 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 	}
 	if m.OneRow {
 		n = 1
+	} else if !r.ReadOnly() {
+		// A statement that writes runs to its end within this request, all its rows in the
+		// reply: left open as a cursor it would keep the connection's implicit transaction
+		// open, and SQLite would defer the commit of every other caller's write until then.
+		n = -1
 	}
 	b := chunk(r, n)
 	done, err := r.Next(&b, n)

@@ -315,6 +315,15 @@ const blobChunk = 256 << 10
 // Read, Write and Seek use the ctx given to OpenBlob; ReadContext and WriteContext take
 // their own. A blob cannot grow: write past its end fails. Once its connection closed or
 // crashed it returns [messages.ErrBlobClosed]. Not safe for concurrent use.
+//
+// A blob opened for reading is held open in the actor until Close, as SQLite's blob handles
+// are: it reads one consistent row (a change to the row makes later reads fail) and holds a
+// read snapshot, as an open cursor does. A blob opened for writing is held by nothing between
+// messages: each Write message opens it, writes and closes it, so each Write commits by
+// itself outside a transaction (inside Begin/Commit it is part of the transaction). Held open,
+// it would hold the database's write lock, and SQLite would defer the commit of every other
+// write on the connection, other callers' included, until it closed. If the row changes
+// between two writes, the next write goes to the row as it is then.
 type Blob struct {
 	conn   *Conn
 	ctx    context.Context
@@ -432,11 +441,9 @@ func (b *Blob) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// Close closes the blob, committing what was written to it (outside a transaction). It is
-// idempotent. The close never depends on the ctx given to OpenBlob: with it done, the close
-// is still sent, and releases the blob (and the write lock of a blob opened for writing)
-// before anything sent after it runs; Close then returns an error wrapping ctx's, since it
-// could not wait to learn whether the commit succeeded.
+// Close closes the blob. It is idempotent. The close never depends on the ctx given to
+// OpenBlob: with it done, the close is still sent and frees the blob (a reading blob's
+// snapshot) before anything sent after it runs, and Close returns an error wrapping ctx's.
 func (b *Blob) Close() error {
 	if b.closed {
 		return nil

@@ -917,3 +917,66 @@ func TestCrashWhileClosing(t *testing.T) {
 		t.Fatalf("stats %+v: want the crash counted, and no restart", st)
 	}
 }
+
+// A statement that writes must not stay open between requests: SQLite defers the commit of
+// every autocommit statement on the connection while one write statement is active, so another
+// caller's acknowledged Exec would not be committed, and a later rollback (a failing ExecMany,
+// a crash) would take it away (found by the crash storm).
+func TestNoWriteStatementOutlivesItsRequest(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s, actors.WithFetchSize(1))
+	ctx := deadline(t)
+	other, err := s.Open(ctx, c.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible := func(t *testing.T, want int64) {
+		t.Helper()
+		if row, err := other.QueryRow(ctx, "SELECT count(*) FROM t"); err != nil || row.Index(0) != want {
+			t.Fatalf("another connection sees %v rows (%v), want %d: an acknowledged write is not committed", row.Index(0), err, want)
+		}
+	}
+	if _, err := c.Exec(ctx, "CREATE TABLE blobs (b BLOB); INSERT INTO blobs VALUES (zeroblob(8))"); err == nil {
+		t.Fatal("two statements accepted")
+	}
+	if err := c.ExecScript(ctx, "CREATE TABLE blobs (b BLOB); INSERT INTO blobs VALUES (zeroblob(8))"); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("write blob", func(t *testing.T) {
+		b, err := c.OpenBlob(ctx, "blobs", "b", 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if _, err := b.Write([]byte("written!")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (1)"); err != nil {
+			t.Fatal(err)
+		}
+		visible(t, 1)
+		// A failing ExecMany rolls back only itself.
+		if _, err := c.ExecMany(ctx, "INSERT INTO t (id, v) VALUES (?, 0)", [][]any{{100}, {100}}); !errors.Is(err, messages.ErrConstraint) {
+			t.Fatalf("exec many: %v", err)
+		}
+		visible(t, 1)
+		if row, err := other.QueryRow(ctx, "SELECT CAST(b AS TEXT) FROM blobs"); err != nil || row.Index(0) != "written!" {
+			t.Fatalf("a blob write acknowledged before its Close is not committed: %v, %v", row.Index(0), err)
+		}
+	})
+	t.Run("returning cursor", func(t *testing.T) {
+		cur, err := c.Query(ctx, "INSERT INTO t (v) VALUES (2), (3), (4) RETURNING id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cur.Close(ctx)
+		if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (5)"); err != nil {
+			t.Fatal(err)
+		}
+		visible(t, 5)
+		rows, err := cur.FetchAll(ctx)
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("RETURNING rows: %d, %v", len(rows), err)
+		}
+	})
+}
