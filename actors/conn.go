@@ -220,7 +220,10 @@ func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, e
 }
 
 // Begin opens a deferred transaction; an error wrapping [messages.ErrInTransaction] if one is
-// open. Until Commit or Rollback, Exec does not commit by itself.
+// open. Until Commit or Rollback, Exec does not commit by itself. The transaction belongs to
+// the connection, not to the goroutine that began it: requests other goroutines send on the
+// same Conn meanwhile run inside it. Give a transaction a connection of its own, or use a
+// [Pool], whose Tx keeps other callers' writes out until it ends.
 func (c *Conn) Begin(ctx context.Context) error { return c.begin(ctx, messages.Deferred) }
 
 // BeginImmediate opens a transaction that takes the write lock at once.
