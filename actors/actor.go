@@ -287,7 +287,11 @@ func (a *connActor) closeDB() error {
 		errs = append(errs, guardClose("a cursor", r.Close))
 		delete(a.cursors, id)
 	}
+	a.rows = sqlitewasm.Rows{} // nothing of this incarnation's database stays reachable
 	db := a.db
+	if db != nil { // a panic of the caller's code while cursors closed (an aggregate's Final)
+		errs = append(errs, db.TakeCallbackErr())
+	}
 	a.db = nil
 	for id, ref := range a.blobs {
 		if ref.read != nil {

@@ -52,6 +52,7 @@ type Conn struct {
 
 	queryOnly    bool                                           // Config.QueryOnly: the guard is installed
 	queryOnlyErr error                                          // the guard refused the statement being prepared
+	quiet        int                                            // closing statements: callbacks' panics are recorded, not raised (see recoverQuiet)
 	readPragma   string                                         // the bare "PRAGMA name" being prepared on a query-only connection
 	ownTx        bool                                           // ExecMany or Dump runs its own transaction
 	userAuth     func(messages.AuthRequest) messages.AuthResult // the caller's authorizer
@@ -286,9 +287,14 @@ func (c *Conn) Close() (err error) {
 	if c == nil || c.db == nil {
 		return nil
 	}
+	c.quiet++ // closing resets statements, which can call an aggregate's Final
 	defer func() {
+		c.quiet--
 		if p := recover(); p != nil {
 			err = fmt.Errorf("actorlite: closing %s: %v", c.dsn, p)
+			// Drop everything that reaches the instance, so that the collector frees it
+			// (and closes its files) even while this Conn lives on.
+			c.cache, c.blobs = stmtCache{}, nil
 		}
 		c.db = nil
 	}()
@@ -624,6 +630,9 @@ func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, 
 		return wrapErr(c.db.CreateFunction(name, nargs, 0, nil), "")
 	}
 	err := c.db.CreateFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func(ctx sqlite3.Context, arg ...sqlite3.Value) {
+		if c.quiet > 0 {
+			defer c.recoverQuiet("function "+name, &ctx)
+		}
 		res, err := fn(argValues(arg))
 		if err == nil {
 			err = setResult(ctx, res)

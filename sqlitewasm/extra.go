@@ -22,12 +22,16 @@ type WindowAggregate = messages.WindowAggregate
 
 // aggregateFunc adapts an Aggregate to go-sqlite3.
 type aggregateFunc struct {
+	c      *Conn
 	agg    Aggregate
 	window bool // registered as a window function: Value gives each result
 	err    error
 }
 
 func (a *aggregateFunc) Step(ctx sqlite3.Context, arg ...sqlite3.Value) {
+	if a.c.quiet > 0 {
+		defer a.c.recoverQuiet("aggregate", &ctx)
+	}
 	if a.err == nil {
 		a.err = a.agg.Step(argValues(arg))
 	}
@@ -36,12 +40,18 @@ func (a *aggregateFunc) Step(ctx sqlite3.Context, arg ...sqlite3.Value) {
 // Inverse is only a windowFunc's: go-sqlite3 tells a plain aggregate used over a sliding
 // frame by its lack of Inverse, and fails that statement ("may not be used as a window function").
 func (a *windowFunc) Inverse(ctx sqlite3.Context, arg ...sqlite3.Value) {
+	if a.c.quiet > 0 {
+		defer a.c.recoverQuiet("aggregate", &ctx)
+	}
 	if a.err == nil {
 		a.err = a.agg.(WindowAggregate).Inverse(argValues(arg))
 	}
 }
 
 func (a *aggregateFunc) Value(ctx sqlite3.Context) {
+	if a.c.quiet > 0 {
+		defer a.c.recoverQuiet("aggregate", &ctx)
+	}
 	if a.err != nil {
 		ctx.ResultError(a.err)
 		return
@@ -68,7 +78,7 @@ func (c *Conn) CreateAggregate(name string, nargs int, newAgg func() Aggregate, 
 		return wrapErr(c.db.CreateWindowFunction(name, nargs, 0, nil), "")
 	}
 	return wrapErr(c.db.CreateWindowFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func() sqlite3.AggregateFunction {
-		return &aggregateFunc{agg: newAgg()}
+		return &aggregateFunc{agg: newAgg(), c: c}
 	}), "")
 }
 
@@ -78,7 +88,7 @@ func (c *Conn) CreateWindowFunction(name string, nargs int, newAgg func() Window
 		return wrapErr(c.db.CreateWindowFunction(name, nargs, 0, nil), "")
 	}
 	return wrapErr(c.db.CreateWindowFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func() sqlite3.AggregateFunction {
-		return &windowFunc{aggregateFunc{agg: newAgg(), window: true}}
+		return &windowFunc{aggregateFunc{agg: newAgg(), window: true, c: c}}
 	}), "")
 }
 
@@ -95,7 +105,12 @@ func (c *Conn) CreateCollation(name string, cmp func(a, b string) int) error {
 	if cmp == nil {
 		return wrapErr(c.db.CreateCollation(name, nil), "")
 	}
-	return wrapErr(c.db.CreateCollation(name, func(a, b []byte) int { return cmp(string(a), string(b)) }), "")
+	return wrapErr(c.db.CreateCollation(name, func(a, b []byte) (r int) {
+		if c.quiet > 0 {
+			defer c.recoverQuiet("collation "+name, nil)
+		}
+		return cmp(string(a), string(b))
+	}), "")
 }
 
 // authActions names SQLite's authorizer action codes in SQLite's words.
@@ -141,6 +156,24 @@ func authRequest(code sqlite3.AuthorizerActionCode, arg1, arg2, db, trigger stri
 func (c *Conn) SetAuthorizer(fn func(messages.AuthRequest) messages.AuthResult) error {
 	c.userAuth = fn
 	return c.installAuthorizer()
+}
+
+// recoverQuiet, deferred by a callback of the caller's (a function, an aggregate, a
+// collation) while the connection closes statements (quiet), turns the callback's panic into
+// an error recorded for the request, and the callback's result into an error (ctx, if not
+// nil). A panic that unwinds through SQLite's translated code leaves its instance unusable;
+// closing a statement (its reset calls an aggregate's Final for a window left half computed)
+// must not, or closing the connection would fail, and leave its files and locks open.
+func (c *Conn) recoverQuiet(what string, ctx *sqlite3.Context) {
+	if p := recover(); p != nil {
+		err := fmt.Errorf("actorlite: %s panicked while its statement was closed: %v", what, p)
+		if c.cbErr == nil {
+			c.cbErr = err
+		}
+		if ctx != nil {
+			ctx.ResultError(err)
+		}
+	}
 }
 
 // guard runs a callback of the caller's, turning a panic into an error recorded for the

@@ -180,8 +180,12 @@ func convert(fn Converter, v any) (res any, err error) {
 }
 
 // Close gives the statement back. It is safe to call more than once, and after the Conn closed.
+// A panic of the caller's code that resetting the statement runs (an aggregate's Final, for a
+// window left half computed) is recorded for the request, not raised (see recoverQuiet).
 func (r *Rows) Close() {
 	if r.stmt != nil && r.c.db != nil {
+		r.c.quiet++
+		defer func() { r.c.quiet-- }()
 		if r.stepped {
 			r.c.traced(r.stmt, r.took)
 		}
