@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"weak"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -70,7 +71,7 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 	}
 	p := actors.NewPool(dsn, writer, members)
 	s.mu.Lock()
-	s.pools = append(s.pools, p)
+	s.pools = append(s.pools, weak.Make(p))
 	s.mu.Unlock()
 	return p, nil
 }
@@ -103,21 +104,29 @@ func readerCacheKiB(readers int) int {
 	return max(2048, min(8192, 32768/max(readers, 1)))
 }
 
-// poolStats returns the counters of the pools still open.
+// poolStats returns the counters of the pools still open. The supervisor holds its pools
+// weakly: a strong reference would reach the pool's Conn handles from the actor system, and a
+// handle reachable from what its cleanup holds is never collected (neither closed when dropped,
+// nor freed with its supervisor after Stop).
 func (s *Supervisor) poolStats() []actors.PoolStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []actors.PoolStats
 	live := s.pools[:0]
-	for _, p := range s.pools {
+	for _, w := range s.pools {
+		p := w.Value()
+		if p == nil {
+			continue
+		}
 		select {
 		case <-p.Writer().Done():
 			continue
 		default:
 		}
-		live = append(live, p)
+		live = append(live, w)
 		out = append(out, p.Stats())
 	}
+	clear(s.pools[len(live):])
 	s.pools = live
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -77,8 +78,8 @@ type Supervisor struct {
 	logger *slog.Logger
 
 	mu       sync.Mutex
-	children map[string]*actors.Child // by PID id
-	pools    []*actors.Pool
+	children map[string]*actors.Child    // by PID id
+	pools    []weak.Pointer[actors.Pool] // see poolStats
 	stopping bool
 
 	stopOnce sync.Once
