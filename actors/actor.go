@@ -2,9 +2,11 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"sync/atomic"
 
@@ -26,6 +28,7 @@ type shared struct {
 
 	mailbox *inlineMailbox // the actor's mailbox: handles post to it directly
 	sem     chan struct{}  // one token per request in flight from a handle (MaxPending)
+	large   quota          // bytes of large requests in flight from handles (MaxPendingBytes)
 	lifecycle
 
 	// preopened is the database Child.Open opened before the spawn, for the first incarnation
@@ -59,18 +62,84 @@ type shared struct {
 	endingTx bool
 }
 
-func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending int, logger *slog.Logger) *shared {
+func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending, maxPendingBytes int, logger *slog.Logger) *shared {
 	if maxPending <= 0 {
-		maxPending = 1024
+		maxPending = DefaultMaxPending
+	}
+	if maxPendingBytes <= 0 {
+		maxPendingBytes = DefaultMaxPendingBytes
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &shared{
+	sh := &shared{
 		dsn: dsn, cfg: cfg, logger: logger, sys: sys,
 		sem:       make(chan struct{}, maxPending),
 		lifecycle: newLifecycle(),
 	}
+	sh.large.maxN, sh.large.maxB = math.MaxInt64, int64(maxPendingBytes)
+	return sh
+}
+
+// Bounds of what a connection has in flight from its handles.
+const (
+	// DefaultMaxPending is how many requests may be in flight before callers wait.
+	DefaultMaxPending = 1024
+	// DefaultMaxPendingBytes is how many bytes of large requests may be in flight.
+	DefaultMaxPendingBytes = 64 << 20
+	// LargeRequest is the size (SQL text, and text and blob arguments) from which a request
+	// counts its bytes against MaxPendingBytes; smaller ones are bounded by MaxPending alone.
+	// With the defaults, a connection holds at most 64 MiB of large requests and 1,024 × 64
+	// KiB of small ones.
+	LargeRequest = 64 << 10
+)
+
+// largeWeight returns the bytes req counts against MaxPendingBytes: 0 for a small request, at
+// most the bound itself (a larger request waits until nothing else large is in flight).
+func (sh *shared) largeWeight(req messages.Request) int64 {
+	n := int64(payload(req))
+	if n < LargeRequest {
+		return 0
+	}
+	return min(n, sh.large.maxB)
+}
+
+// payload returns the bytes a request carries: its SQL text, text and blob arguments, data.
+func payload(req messages.Request) int {
+	switch m := req.(type) {
+	case *messages.Exec:
+		return len(m.SQL) + argBytes(m.Args)
+	case *messages.Query:
+		return len(m.SQL) + argBytes(m.Args)
+	case *messages.ExecMany:
+		n := len(m.SQL)
+		for _, args := range m.Args {
+			n += argBytes(args)
+		}
+		return n
+	case *messages.ExecScript:
+		return len(m.SQL)
+	case *messages.BlobWrite:
+		return len(m.Data)
+	case *messages.Deserialize:
+		return len(m.Data)
+	}
+	return 0
+}
+
+func argBytes(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			n += len(v)
+		case []byte:
+			n += len(v)
+		case json.RawMessage:
+			n += len(v)
+		}
+	}
+	return n
 }
 
 // closedErr returns the error for a call on a stopped (or stopping) connection, or nil.
@@ -84,10 +153,15 @@ func (sh *shared) closedErr() error {
 	return messages.ErrClosed
 }
 
-func (sh *shared) release() {
+// release gives back what a handle's request held while in flight: its slot, and the bytes
+// of a large one.
+func (sh *shared) release(req messages.Request) {
 	select {
 	case <-sh.sem:
 	default:
+	}
+	if w := sh.largeWeight(req); w > 0 {
+		sh.large.release(0, w)
 	}
 }
 
@@ -324,7 +398,7 @@ func guardClose(what string, fn func()) (err error) {
 // for the supervisor, which answers the request and restarts the actor.
 func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	if req.ReplyChan() != nil {
-		defer a.sh.release()
+		defer a.sh.release(req)
 	}
 	rctx := req.Context()
 	release := releases(req)

@@ -92,6 +92,15 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, setRep
 			return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
 		}
 	}
+	if w := sh.largeWeight(req); w > 0 {
+		if err := sh.large.acquire(ctx, 0, w, sh.done); err != nil {
+			<-sh.sem
+			if errors.Is(err, messages.ErrClosed) {
+				err = sh.closedErr()
+			}
+			return nil, fmt.Errorf("actorlite: %s: waiting for room for its %d bytes: %w", op, w, err)
+		}
+	}
 	ch := replyChans.Get().(chan messages.Reply)
 	setReply(ch)
 	// Through the mailbox itself: when the connection is idle, the request runs right here,
@@ -349,13 +358,16 @@ type Child struct {
 // ChildConfig is what a connection actor needs from its supervisor.
 type ChildConfig struct {
 	System     *actor.ActorSystem
-	MaxPending int          // requests in flight per connection before callers wait; 0: 1024
-	Logger     *slog.Logger // nil: discard
+	MaxPending int // requests in flight per connection before callers wait; 0: 1024
+	// MaxPendingBytes bounds the bytes of large requests in flight (see LargeRequest); 0:
+	// DefaultMaxPendingBytes.
+	MaxPendingBytes int
+	Logger          *slog.Logger // nil: discard
 }
 
 // NewChild prepares a connection actor for dsn.
 func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
-	sh := newShared(cc.System, dsn, newConfig(opts), cc.MaxPending, cc.Logger)
+	sh := newShared(cc.System, dsn, newConfig(opts), cc.MaxPending, cc.MaxPendingBytes, cc.Logger)
 	d := newLoopDispatcher()
 	sh.mailbox = &inlineMailbox{}
 	props := actor.PropsFromProducer(func() actor.Actor {

@@ -32,7 +32,7 @@ import (
 //     actor's incarnations) and calls still in the mailbox (which survives a restart) are
 //     written by the next incarnation, once each;
 //   - at most MaxQueued events and MaxQueuedBytes bytes are between a producer's send and
-//     their answer (eventSem), and as many again wait for room in the overflow of actors'
+//     their answer (quota), and as many again wait for room in the overflow of actors'
 //     calls, which never block their senders: memory stays bounded however fast producers
 //     are, in bytes as well as in events.
 //
@@ -384,7 +384,7 @@ type eventsShared struct {
 	schemaSQL, insertSQL string
 
 	counters EventCounters
-	sem      eventSem
+	sem      quota
 
 	sendMu   sync.RWMutex
 	closed   bool          // under sendMu: no more sends

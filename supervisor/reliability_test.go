@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -979,4 +980,50 @@ func TestNoWriteStatementOutlivesItsRequest(t *testing.T) {
 			t.Fatalf("RETURNING rows: %d, %v", len(rows), err)
 		}
 	})
+}
+
+// Requests in flight on a connection are bounded in bytes, not only in number: requests whose
+// callers gave up stay queued until the connection gets to them, and 1,024 of them holding
+// 1 MiB each would pin 1 GiB.
+func TestRequestsInFlightBoundedByBytes(t *testing.T) {
+	const limit, size, calls = 8 << 20, 1 << 20, 128
+	s := start(t, supervisor.Config{MaxPendingBytes: limit})
+	c := open(t, s)
+	ctx := deadline(t)
+	entered, release := gate(t, c)
+	held := make(chan error, 1)
+	go func() { _, err := c.QueryRow(ctx, "SELECT wait_gate()"); held <- err }()
+	<-entered
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Go(func() {
+			cctx, cancel := context.WithCancel(ctx)
+			sc := &sentCtx{Context: cctx, sent: make(chan struct{})}
+			go func() { <-sc.sent; cancel() }() // gives up once it waits: queued, or for room
+			c.Exec(sc, "INSERT INTO t (v) VALUES (?)", make([]byte, size))
+		})
+	}
+	wg.Wait()
+	pinned := int64(heap()) - int64(before)
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if pinned > limit+limit/2 {
+		t.Fatalf("%d MiB pinned by abandoned requests, more than MaxPendingBytes (%d MiB)", pinned>>20, limit>>20)
+	}
+	if n := count(t, c); n != 0 {
+		t.Fatalf("%d rows: an abandoned request ran", n)
+	}
+	// A request larger than the bound alone still runs, with nothing else in flight.
+	if _, err := c.Exec(ctx, "INSERT INTO t (v) VALUES (?)", make([]byte, 2*limit)); err != nil {
+		t.Fatalf("a request larger than MaxPendingBytes: %v", err)
+	}
 }

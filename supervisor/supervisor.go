@@ -29,6 +29,13 @@ type Config struct {
 	// MaxPending bounds the requests in flight per connection; further callers wait (honouring
 	// their ctx). 0 means 1024.
 	MaxPending int
+	// MaxPendingBytes bounds, per connection, the bytes in flight of large requests: those
+	// whose SQL text and text and blob arguments add up to actors.LargeRequest (64 KiB) or
+	// more; smaller ones are bounded by MaxPending alone. 0 means 64 MiB: a connection then
+	// holds at most 64 MiB of large requests and 64 MiB (1,024 × 64 KiB) of small ones, also
+	// when their callers gave up. A request larger than the bound runs once no other large one
+	// is in flight.
+	MaxPendingBytes int
 	// Logger receives crashes, restarts, and protoactor's own logs (when Start creates the
 	// system). nil: discard.
 	Logger *slog.Logger
@@ -183,7 +190,7 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 	if s.isStopping() {
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
-	child := actors.NewChild(actors.ChildConfig{System: s.sys, MaxPending: s.cfg.MaxPending, Logger: s.logger}, dsn, opts...)
+	child := actors.NewChild(actors.ChildConfig{System: s.sys, MaxPending: s.cfg.MaxPending, MaxPendingBytes: s.cfg.MaxPendingBytes, Logger: s.logger}, dsn, opts...)
 	// The open runs here, on the caller's goroutine, which would otherwise only wait for it;
 	// the actor adopts the connection when it starts.
 	if err := child.Open(ctx); err != nil {

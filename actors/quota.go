@@ -8,24 +8,26 @@ import (
 	"github.com/actorlite/actorlite/messages"
 )
 
-// eventSem bounds what is between a producer's send and its answer, by events and by bytes
-// together: a semaphore with two weights, first come first served. A goroutine
-// ([EventWriter.Insert]) waits for room on a channel, honouring its ctx and the writer
-// closing. An actor's call ([EventWriter.Submit]) must not block its caller, so it waits as a
-// callback, with no goroutine of its own, in an overflow bounded like the queue itself (as
-// many events and bytes again); beyond that it is refused at once with
+// quota bounds what is in flight, by count and by bytes together: a semaphore with two
+// weights, first come first served. The events writer's queue counts events and bytes; a
+// connection counts only the bytes of its large requests (its count bound is MaxPending).
+//
+// A goroutine (a handle's call, [EventWriter.Insert]) waits for room on a channel, honouring
+// its ctx and the closing of what it waits for. An actor's call ([EventWriter.Submit]) must not
+// block its caller, so it waits as a callback, with no goroutine of its own, in an overflow
+// bounded like the quota itself (as many again); beyond that it is refused at once with
 // [messages.ErrOverloaded].
-type eventSem struct {
+type quota struct {
 	mu           sync.Mutex
-	maxN, maxB   int64     // the queue's bounds: events and bytes
-	n, b         int64     // held by calls sent to the writer
+	maxN, maxB   int64     // the bounds: count and bytes
+	n, b         int64     // held
 	overN, overB int64     // held by callback waiters (the overflow)
-	waiters      list.List // of *semWaiter, in arrival order
+	waiters      list.List // of *quotaWaiter, in arrival order
 	closed       error     // once set, nothing more is granted
 }
 
-// semWaiter is one call waiting for room: a goroutine (ready) or a callback (grant).
-type semWaiter struct {
+// quotaWaiter is one call waiting for room: a goroutine (ready) or a callback (grant).
+type quotaWaiter struct {
 	n, b  int64
 	ready chan struct{} // closed when granted
 	// grant is called once, outside mu: with nil when the room is granted (and held), or with
@@ -36,12 +38,12 @@ type semWaiter struct {
 }
 
 // fits reports whether n events of b bytes fit now. Called with mu held.
-func (s *eventSem) fits(n, b int64) bool {
+func (s *quota) fits(n, b int64) bool {
 	return s.n+n <= s.maxN && s.b+b <= s.maxB && s.waiters.Len() == 0
 }
 
 // tryAcquire takes room for n events of b bytes if there is room and nobody waits.
-func (s *eventSem) tryAcquire(n, b int64) bool {
+func (s *quota) tryAcquire(n, b int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed != nil || !s.fits(n, b) {
@@ -52,7 +54,7 @@ func (s *eventSem) tryAcquire(n, b int64) bool {
 }
 
 // acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
-func (s *eventSem) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
+func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
 	s.mu.Lock()
 	if s.closed != nil {
 		s.mu.Unlock()
@@ -63,7 +65,7 @@ func (s *eventSem) acquire(ctx context.Context, n, b int64, closing <-chan struc
 		s.mu.Unlock()
 		return nil
 	}
-	w := &semWaiter{n: n, b: b, ready: make(chan struct{})}
+	w := &quotaWaiter{n: n, b: b, ready: make(chan struct{})}
 	w.elem = s.waiters.PushBack(w)
 	s.mu.Unlock()
 	var err error
@@ -91,7 +93,7 @@ func (s *eventSem) acquire(ctx context.Context, n, b int64, closing <-chan struc
 // wait queues grant to be called once room for n events of b bytes is held for it, or with
 // the reason it never will be: ctx ended, the writer closed. It never blocks. It returns
 // [messages.ErrOverloaded] at once when the overflow is full.
-func (s *eventSem) wait(ctx context.Context, n, b int64, grant func(error)) error {
+func (s *quota) wait(ctx context.Context, n, b int64, grant func(error)) error {
 	s.mu.Lock()
 	if s.closed != nil {
 		s.mu.Unlock()
@@ -107,7 +109,7 @@ func (s *eventSem) wait(ctx context.Context, n, b int64, grant func(error)) erro
 		s.mu.Unlock()
 		return messages.ErrOverloaded
 	}
-	w := &semWaiter{n: n, b: b, grant: grant}
+	w := &quotaWaiter{n: n, b: b, grant: grant}
 	s.overN, s.overB = s.overN+n, s.overB+b
 	w.elem = s.waiters.PushBack(w)
 	// Registered under mu, so that a grant (which stops it) cannot come first.
@@ -121,7 +123,7 @@ func (s *eventSem) wait(ctx context.Context, n, b int64, grant func(error)) erro
 }
 
 // drop removes a callback waiter that is still waiting, and reports whether it was.
-func (s *eventSem) drop(w *semWaiter) bool {
+func (s *quota) drop(w *quotaWaiter) bool {
 	s.mu.Lock()
 	if w.elem == nil { // granted or failed already
 		s.mu.Unlock()
@@ -137,7 +139,7 @@ func (s *eventSem) drop(w *semWaiter) bool {
 }
 
 // release gives back room for n events of b bytes.
-func (s *eventSem) release(n, b int64) {
+func (s *quota) release(n, b int64) {
 	s.mu.Lock()
 	s.n, s.b = s.n-n, s.b-b
 	granted := s.notify()
@@ -147,13 +149,13 @@ func (s *eventSem) release(n, b int64) {
 
 // close grants nothing more: goroutine waiters are woken by their closing channel, callback
 // waiters are answered with err.
-func (s *eventSem) close(err error) {
+func (s *quota) close(err error) {
 	s.mu.Lock()
 	s.closed = err
-	var failed []*semWaiter
+	var failed []*quotaWaiter
 	for e := s.waiters.Front(); e != nil; {
 		next := e.Next()
-		if w := e.Value.(*semWaiter); w.grant != nil {
+		if w := e.Value.(*quotaWaiter); w.grant != nil {
 			s.waiters.Remove(e)
 			w.elem = nil
 			s.overN, s.overB = s.overN-w.n, s.overB-w.b
@@ -170,14 +172,14 @@ func (s *eventSem) close(err error) {
 
 // notify grants room to the waiters at the front that now fit, in order. Goroutine waiters are
 // woken here; callback waiters are returned, to be run once mu is released. Called with mu held.
-func (s *eventSem) notify() []*semWaiter {
-	var granted []*semWaiter
+func (s *quota) notify() []*quotaWaiter {
+	var granted []*quotaWaiter
 	for s.closed == nil {
 		e := s.waiters.Front()
 		if e == nil {
 			break
 		}
-		w := e.Value.(*semWaiter)
+		w := e.Value.(*quotaWaiter)
 		if s.n+w.n > s.maxN || s.b+w.b > s.maxB {
 			break
 		}
@@ -195,7 +197,7 @@ func (s *eventSem) notify() []*semWaiter {
 }
 
 // run calls the grants of callback waiters granted room.
-func run(granted []*semWaiter) {
+func run(granted []*quotaWaiter) {
 	for _, w := range granted {
 		w.stop()
 		w.grant(nil)
