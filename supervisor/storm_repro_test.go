@@ -1,0 +1,185 @@
+package supervisor_test
+
+// Minimal reproductions of failures TestStorm found, one per invariant it broke. Each states
+// what the docs promise and checks it on one connection, without the storm's randomness.
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/supervisor"
+)
+
+// stormReproConn opens a file database with the storm's schema and maybe_boom.
+func stormReproConn(t *testing.T, s *supervisor.Supervisor, dsn string, opts ...actors.Option) *actors.Conn {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.Open(ctx, dsn, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stormRegister(ctx, c.CreateFunction); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The storm's "caller-panic" violations: a Cursor's fetches panic with a nil ctx, which every
+// call of a Conn accepts (as context.Background).
+func TestStormReproCursorNilCtx(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := stormReproConn(t, s, filepath.Join(t.TempDir(), "r.db"), actors.WithFetchSize(1))
+	var nilCtx context.Context // what a caller passing no ctx passes
+	if err := c.ExecScript(nilCtx, stormSchema+"INSERT INTO t VALUES (1, 1, 1), (2, 2, 1), (3, 3, 1);"); err != nil {
+		t.Fatal(err)
+	}
+	for _, fetch := range []struct {
+		name string
+		fn   func(*actors.Cursor) error
+	}{
+		{"FetchOne", func(cur *actors.Cursor) error { _, err := cur.FetchOne(nilCtx); return err }},
+		{"FetchMany", func(cur *actors.Cursor) error { _, err := cur.FetchMany(nilCtx, 2); return err }},
+		{"FetchAll", func(cur *actors.Cursor) error { _, err := cur.FetchAll(nilCtx); return err }},
+		{"All", func(cur *actors.Cursor) error {
+			for _, err := range cur.All(nilCtx) {
+				if err != nil {
+					return err
+				}
+				break // closes the cursor
+			}
+			return nil
+		}},
+	} {
+		t.Run(fetch.name, func(t *testing.T) {
+			cur, err := c.Query(nilCtx, "SELECT k FROM t ORDER BY k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cur.Close(context.Background())
+			// Past the first row (which rode on the query's reply), so that the cursor fetches.
+			if _, err := cur.FetchOne(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("%s with a nil ctx panicked: %v", fetch.name, p)
+				}
+			}()
+			if err := fetch.fn(cur); err != nil {
+				t.Fatalf("%s with a nil ctx: %v", fetch.name, err)
+			}
+		})
+	}
+}
+
+// The storm's "transaction-lost" violations on the pool: when Pool.Tx's own Rollback crashes
+// the writer (fn returned an error), the transaction dies with the crashed instance, but the
+// pool never acknowledges the loss, so every later write through the pool, by any caller, gets
+// ErrTransactionLost, and nothing they can do through the pool clears it.
+func TestStormReproPoolTxRollbackCrash(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	var fired atomic.Bool
+	crashFirstRollback := actors.WithFaultHook(func(req messages.Request) {
+		if _, ok := req.(*messages.Rollback); ok && fired.CompareAndSwap(false, true) {
+			panic("crash in Rollback")
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := s.OpenPool(ctx, filepath.Join(t.TempDir(), "r.db"), 1, crashFirstRollback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if err := p.ExecScript(ctx, stormSchema); err != nil {
+		t.Fatal(err)
+	}
+	errFn := errors.New("fn fails: roll back")
+	err = p.Tx(ctx, func(c *actors.Conn) error {
+		if _, err := c.Exec(ctx, "INSERT INTO t VALUES (1, 1, 1)"); err != nil {
+			return err
+		}
+		return errFn
+	})
+	if !errors.Is(err, errFn) {
+		t.Fatalf("Tx: %v, want fn's error", err)
+	}
+	if _, err := p.Exec(ctx, "INSERT INTO t VALUES (2, 2, 2)"); err != nil {
+		t.Fatalf("a pool write after Tx rolled back (its Rollback crashed): %v", err)
+	}
+	if err := p.Tx(ctx, func(c *actors.Conn) error { _, err := c.Exec(ctx, "INSERT INTO t VALUES (3, 3, 3)"); return err }); err != nil {
+		t.Fatalf("a later Tx: %v", err)
+	}
+}
+
+// The storm's "hang" and "close-leak" violations: a crash while the connection serves Close
+// (the fault hook panics on *messages.Close, as a panic anywhere in serving it would). The
+// supervisor restarts the connection as after any crash, and Close then waits for a stop that
+// never comes: with context.Background it never returns, with a deadline it returns only then,
+// and the connection stays open (Stats.OpenConns counts it) until Stop.
+func TestStormReproCrashInClose(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	var fired atomic.Bool
+	crashFirstClose := actors.WithFaultHook(func(req messages.Request) {
+		if _, ok := req.(*messages.Close); ok && fired.CompareAndSwap(false, true) {
+			panic("crash in Close")
+		}
+	})
+	c := stormReproConn(t, s, filepath.Join(t.TempDir(), "r.db"), crashFirstClose)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	begin := time.Now()
+	err := c.Close(ctx)
+	took := time.Since(begin)
+	t.Logf("Close: %v after %v", err, took)
+	if ctx.Err() != nil {
+		t.Errorf("Close waited for its ctx to end (%v): with context.Background it would never return", took)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(2 * time.Second):
+		t.Errorf("the connection did not stop after Close returned (Stats %+v)", s.Stats())
+	}
+}
+
+// The storm's "ledger" violations on shared connections (ACKED writes absent at the end): while
+// one caller holds a write blob open on a connection, SQLite defers the commit of every
+// autocommit statement run on that connection (an open write statement keeps the implicit
+// transaction open). Another caller's Exec returns nil, as committed, but is not: other
+// connections do not see it, and when a third caller's ExecMany then fails, its ROLLBACK
+// discards it along with the blob's writes.
+func TestStormReproWriteBlobDefersOthersCommits(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	dsn := filepath.Join(t.TempDir(), "r.db")
+	c := stormReproConn(t, s, dsn)
+	other := stormReproConn(t, s, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.ExecScript(ctx, stormSchema); err != nil {
+		t.Fatal(err)
+	}
+	blob, err := c.OpenBlob(ctx, "blobs", "b", 1, true) // caller 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, stormInsert, 1, 1, 0, 1); err != nil { // caller 2: acknowledged
+		t.Fatal(err)
+	}
+	if row, err := other.QueryRow(ctx, "SELECT count(*) FROM t"); err != nil || row.Index(0) != int64(1) {
+		t.Errorf("another connection sees %v rows (%v) right after an Exec returned nil", row, err)
+	}
+	// Caller 3: a failing ExecMany (a duplicate key), all or nothing.
+	if _, err := c.ExecMany(ctx, stormInsert, [][]any{{2, 2, 0, 2}, {2, 2, 0, 2}}); !errors.Is(err, messages.ErrConstraint) {
+		t.Fatalf("ExecMany: %v, want ErrConstraint", err)
+	}
+	blob.Close()
+	if row, err := other.QueryRow(ctx, "SELECT count(*) FROM t"); err != nil || row.Index(0) != int64(1) {
+		t.Fatalf("%v rows (%v): the acknowledged Exec's row is gone", row, err)
+	}
+}
