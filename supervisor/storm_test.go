@@ -362,7 +362,8 @@ type storm struct {
 	crashes   map[string]bool   // distinct crashes seen ("boom 12", "events 7", ...)
 	lastCrash map[string]string // connection name → the last crash seen on it
 	nviol     atomic.Int64
-	aborted   int // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
+	poolMu    sync.RWMutex // read: an op uses the pool; write: unwedging its writer
+	aborted   int          // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
 	late      []stormLate
 
 	closeFaults   atomic.Int64 // Close requests armed to crash
@@ -618,7 +619,7 @@ func (st *storm) run() {
 			switch {
 			case st.s.Stats().Crashes >= st.p.crashes:
 				reason = "crash target reached"
-			case st.nviol.Load() > 2000:
+			case st.nviol.Load() > 100000:
 				reason = "too many violations"
 			}
 		case <-limit.C:
@@ -721,6 +722,8 @@ type stormWorker struct {
 	cur   atomic.Pointer[stormCurrent]
 	// lastTook is how long the last call took; where names the connection of the current op.
 	lastTook     time.Duration
+	poolLocked   bool // the current op uses the pool (st.poolMu read-locked)
+	poolWedged   bool // and found its writer answering ErrTransactionLost
 	lastCtxEnded bool
 	where        string
 	// cleanups run if the current op panics (a call panicked in its caller), so that what it
@@ -1015,6 +1018,7 @@ func (w *stormWorker) loop() {
 func (w *stormWorker) guard(name string, fn func()) {
 	w.cleanups = w.cleanups[:0]
 	w.where = ""
+	defer w.unlockPool()
 	defer func() {
 		if r := recover(); r != nil {
 			for _, f := range w.cleanups {
@@ -1034,6 +1038,7 @@ func (w *stormWorker) pick(pool bool) stormTarget {
 	r := w.rng.IntN(10)
 	switch {
 	case pool && r < 3:
+		w.lockPool()
 		w.where = "pool"
 		return stormTarget{name: "pool", db: "p", r: w.st.pool}
 	case r < 6:
@@ -1048,15 +1053,46 @@ func (w *stormWorker) pick(pool bool) stormTarget {
 
 func (w *stormWorker) ownName() string { return fmt.Sprint("own", w.id) }
 
-// unwedge answers an ErrTransactionLost on a connection no storm transaction uses (a shared
-// one): Rollback, as the docs tell a caller to, so that the storm goes on.
+// unwedge answers an ErrTransactionLost (a violation already recorded) on a connection no storm
+// transaction uses: Rollback, as the docs tell a caller to, so that the storm goes on. On a
+// shared connection at once; on the pool's writer once the op is over (see guard).
 func (w *stormWorker) unwedge(tg stormTarget, cl stormClass) {
-	if cl != clLost || tg.c == nil {
+	if cl != clLost {
+		return
+	}
+	if tg.c == nil {
+		w.poolWedged = true
 		return
 	}
 	sc := w.bg()
 	tg.c.Rollback(sc.ctx)
 	w.end(sc, "Rollback")
+}
+
+// lockPool marks the current op as using the pool (until it ends): the pool's writer is
+// unwedged only while no op uses the pool, so that the Rollback ends no Tx of another worker's.
+func (w *stormWorker) lockPool() {
+	if !w.poolLocked {
+		w.st.poolMu.RLock()
+		w.poolLocked = true
+	}
+}
+
+// unlockPool ends the op's use of the pool, and unwedges the pool's writer if the op found it
+// answering ErrTransactionLost.
+func (w *stormWorker) unlockPool() {
+	if w.poolLocked {
+		w.st.poolMu.RUnlock()
+		w.poolLocked = false
+	}
+	if w.poolWedged {
+		w.poolWedged = false
+		w.st.poolMu.Lock()
+		sc := w.bg()
+		w.st.pool.Writer().Rollback(sc.ctx)
+		w.end(sc, "Rollback(pool writer)")
+		w.st.poolMu.Unlock()
+	}
 }
 
 func (w *stormWorker) opExec() {
@@ -1600,6 +1636,7 @@ type stormTxPanic struct{}
 // opPoolTx runs Pool.Tx: one to three inserts, then fn returns nil, an error or panics. Its
 // ctx may be nil or end during BEGIN.
 func (w *stormWorker) opPoolTx() {
+	w.lockPool()
 	w.where = "pool"
 	n := 1 + w.rng.IntN(3)
 	c := w.newCall("Pool.Tx", "p", n)
@@ -1656,6 +1693,7 @@ func (w *stormWorker) opPoolTx() {
 		c.out, c.why = outAcked, "nil"
 	case clExpected, clCrash, clLost:
 		c.out, c.why = outClean, "rolled back or crashed"
+		w.unwedge(stormTarget{name: "pool"}, cl)
 	case clCtx:
 		if sc.pre {
 			c.out, c.why = outClean, "ctx done before the call"
