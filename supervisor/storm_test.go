@@ -363,7 +363,9 @@ type storm struct {
 	lastCrash map[string]string // connection name → the last crash seen on it
 	nviol     atomic.Int64
 	poolMu    sync.RWMutex // read: an op uses the pool; write: unwedging its writer
-	aborted   int          // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
+	evGate    atomic.Pointer[stormGate]
+	floods    []string // what each flood left pinned, for the report
+	aborted   int      // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
 	late      []stormLate
 
 	closeFaults   atomic.Int64 // Close requests armed to crash
@@ -501,6 +503,14 @@ func (st *storm) setup() {
 	st.dsns["events"] = filepath.Join(st.dir, "events.db")
 	seed := st.p.seed
 	eventsFault := actors.WithEventsFault(func(batch int64, i int) {
+		if gate := st.evGate.Load(); gate != nil && i == 0 {
+			// The flood holds the writer inside a batch (see floodEvents).
+			select {
+			case gate.entered <- struct{}{}:
+			default:
+			}
+			<-gate.release
+		}
 		h := stormMix(seed ^ uint64(batch)*0x9e3779b97f4a7c15)
 		if h%6 == 0 && i == int(h>>8%2) {
 			panic(fmt.Sprintf("storm events fault batch=%d", batch))
@@ -608,6 +618,7 @@ func (st *storm) run() {
 	wg.Go(st.actorCaller)
 	wg.Go(st.doomed)
 	wg.Go(st.sampleHeap)
+	wg.Go(st.flood)
 
 	// Stop when enough crashes happened, when time is up, or when the storm finds too much.
 	tick := time.NewTicker(2 * time.Millisecond)
@@ -675,9 +686,186 @@ func (st *storm) run() {
 		time.Duration(st.pastNs.Load()).Round(time.Microsecond), time.Duration(st.bgNs.Load()).Round(time.Microsecond),
 		time.Duration(st.stallNs.Load()).Round(time.Microsecond), st.aborted, float64(st.peakHeap.Load())/(1<<20))
 	t.Logf("storm calls by kind:%s", b.String())
+	for _, f := range st.floods {
+		t.Logf("storm flood: %s", f)
+	}
 	for _, cat := range st.vorder {
 		v := st.viol[cat]
 		t.Errorf("storm seed=%d: %d %q violations; first ones:\n\t%s", st.p.seed, v.n, cat, strings.Join(v.first, "\n\t"))
+	}
+}
+
+// stormGate holds a goroutine (a connection's, the events writer's) until release is closed.
+type stormGate struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func newStormGate() *stormGate {
+	return &stormGate{entered: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+const (
+	// stormFloodMiB is what a flood offers: requests (or events) of callers who give up
+	// (their ctx ends after 1 ms) while the connection (or the events writer) is held, each
+	// with its own 1 MiB (64 KiB per event) of arguments.
+	stormFloodMiB = 128
+	// stormFloodPinMiB is how much of a flood the library may keep in memory while the
+	// connection or writer is held. The docs promise that memory stays bounded however fast
+	// callers are (MaxPending, MaxQueued); counts of requests or events alone bound nothing
+	// in bytes: 1024 requests of 1 MiB pin 1 GiB. The bound assumed here is the storm's, in
+	// the absence of a documented one in bytes.
+	stormFloodPinMiB = 48
+)
+
+// flood runs, once the storm is a third of the way to its crash target (and again every
+// 10,000 crashes), the two floods: callers who give up on requests with large arguments
+// while a connection is busy, and on large events while the events writer is busy. What
+// they pin in memory must stay under stormFloodPinMiB.
+func (st *storm) flood() {
+	w := st.extraWorker("flood", 4000)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	next := st.p.crashes / 3
+	for {
+		select {
+		case <-st.done:
+			w.cur.Store(nil)
+			return
+		case <-tick.C:
+		}
+		if st.s.Stats().Crashes < next {
+			continue
+		}
+		next += 10000
+		w.doing("flood of a connection")
+		st.floodConn(w)
+		w.doing("flood of the events writer")
+		st.floodEvents(w)
+		w.doing("waiting for the next flood")
+	}
+}
+
+// floodHeap is the live heap after a collection.
+func floodHeap() int64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+func (st *storm) floodConn(w *stormWorker) {
+	ctx := context.Background()
+	w.where = "flood"
+	c, err := st.s.Open(ctx, st.dsn("a"))
+	if err != nil {
+		st.violate("flood", "open: %v", err)
+		return
+	}
+	defer func() {
+		sc := w.bg()
+		if err := c.Close(sc.ctx); err != nil {
+			st.violate("flood", "close: %v", err)
+		}
+		w.end(sc, "Close(flood)")
+	}()
+	gate := newStormGate()
+	err = c.CreateFunction(ctx, "hold", 0, func([]any) (any, error) {
+		gate.entered <- struct{}{}
+		<-gate.release
+		return int64(1), nil
+	})
+	if err != nil {
+		st.violate("flood", "create function: %v", err)
+		return
+	}
+	held := make(chan error, 1)
+	go func() { _, err := c.QueryRow(ctx, "SELECT hold()"); held <- err }()
+	<-gate.entered
+	before := floodHeap()
+	for range stormFloodMiB {
+		arg := bytes.Repeat([]byte{byte(w.rng.IntN(256))}, 1<<20)
+		sc := w.ctx(nil)
+		sc.ctx, sc.cancel = context.WithTimeout(context.Background(), time.Millisecond)
+		sc.end = sc.start.Add(time.Millisecond)
+		_, err := c.Exec(sc.ctx, "SELECT length(?)", arg)
+		w.end(sc, "Exec(flood)")
+		if err == nil {
+			st.violate("flood", "an Exec behind a held connection returned nil before its ctx ended")
+		} else {
+			w.classify("flood", "Exec(flood)", 0, err)
+		}
+	}
+	pinned := floodHeap() - before
+	close(gate.release)
+	if err := <-held; err != nil {
+		st.violate("flood", "the held query: %v", err)
+	}
+	st.floodReport("connection", pinned)
+}
+
+func (st *storm) floodEvents(w *stormWorker) {
+	w.where = "events"
+	gate := newStormGate()
+	st.evGate.Store(gate)
+	// An event to hold the writer with (its batch waits at the gate).
+	c0 := w.newCall("InsertEvents(flood gate)", "events", 1)
+	c0.out, c0.why = outUnknown, "its batch may crash"
+	held := make(chan error, 1)
+	go func() {
+		held <- st.s.InsertEvent(context.Background(), messages.Event{UserID: "flood", Name: "gate",
+			Properties: json.RawMessage(fmt.Sprintf(`{"k":%d,"call":%d}`, c0.keys[0], c0.id))})
+	}()
+	select {
+	case <-gate.entered:
+	case <-time.After(stormBackground):
+		st.violate("flood", "the events writer never reached the gate")
+	}
+	before := floodHeap()
+	const perCall, evSize = 16, 64 << 10
+	pad := strings.Repeat("x", evSize-64)
+	for range stormFloodMiB << 20 / (perCall * evSize) {
+		c := w.newCall("InsertEvents(flood)", "events", perCall)
+		c.out, c.why = outUnknown, "ctx"
+		evs := make([]messages.Event, perCall)
+		for i, k := range c.keys {
+			// The bulk is in Name, which is not parsed as JSON (Properties would cost the
+			// validation of every byte, which -race makes slow).
+			evs[i] = messages.Event{UserID: "flood", Name: "flood " + strconv.FormatInt(k, 10) + pad,
+				Properties: json.RawMessage(fmt.Sprintf(`{"k":%d,"call":%d}`, k, c.id))}
+		}
+		sc := w.ctx(nil)
+		sc.ctx, sc.cancel = context.WithTimeout(context.Background(), time.Millisecond)
+		sc.end = sc.start.Add(time.Millisecond)
+		err := st.s.InsertEvents(sc.ctx, evs)
+		w.end(sc, "InsertEvents(flood)")
+		if err == nil {
+			st.violate("flood", "InsertEvents behind a held writer returned nil before its ctx ended")
+		} else if cl := w.classify("events", "InsertEvents(flood)", c.id, err); cl != clCtx {
+			c.out = outClean
+		}
+	}
+	pinned := floodHeap() - before
+	st.evGate.Store(nil)
+	close(gate.release)
+	select {
+	case err := <-held:
+		if err == nil {
+			c0.out, c0.why = outAcked, "nil"
+		}
+	case <-time.After(stormBackground):
+		st.violate("flood", "the event holding the writer was not answered %v after its release", stormBackground)
+	}
+	st.floodReport("events writer", pinned)
+}
+
+func (st *storm) floodReport(what string, pinned int64) {
+	msg := fmt.Sprintf("a flood of %d MiB given up on while the %s was held pinned %.1f MiB", stormFloodMiB, what, float64(pinned)/(1<<20))
+	st.mu.Lock()
+	st.floods = append(st.floods, msg)
+	st.mu.Unlock()
+	if pinned > stormFloodPinMiB<<20 {
+		st.violate("memory", "%s (bound %d MiB): memory is bounded by counts, not bytes", msg, stormFloodPinMiB)
 	}
 }
 
