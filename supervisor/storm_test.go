@@ -132,13 +132,28 @@ func TestStorm(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	heap0 := stormHeap()
 
-	stormRun(t, p)
+	collected := stormRun(t, p)
+
+	// Once stopped and unreachable, each supervisor (and with it its actor system, connections'
+	// state and queues) is garbage collected.
+	limit := time.Now().Add(3 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	for !collected.all() && time.Now().Before(limit) {
+		runtime.GC()
+		<-tick.C // the cleanups run on a goroutine of their own
+	}
+	tick.Stop()
+	for i, name := range collected.names {
+		if !collected.done[i].Load() {
+			t.Errorf("supervisor %s still reachable 3 s after Stop and the end of the storm: never freed (see TestStormReproPoolKeepsSupervisor)", name)
+		}
+	}
 
 	// Goroutines return to their baseline once everything stopped. protoactor's dead-letter
 	// throttle outlives its system for a second (see actors' main_test), and this package's
 	// TestMain does not ignore it: wait for it too, up to 5 s.
-	limit := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
+	limit = time.Now().Add(5 * time.Second)
+	tick = time.NewTicker(10 * time.Millisecond)
 	for goleak.Find(leaks) != nil && time.Now().Before(limit) {
 		<-tick.C
 	}
@@ -148,6 +163,11 @@ func TestStorm(t *testing.T) {
 	t.Logf("heap: %.1f MiB before the storm, %.1f MiB after (slack %d MiB)", float64(heap0)/(1<<20), float64(heap1)/(1<<20), stormHeapSlack>>20)
 	if heap1 > heap0+stormHeapSlack {
 		t.Errorf("heap after the storm %d bytes, baseline %d: more than %d bytes kept", heap1, heap0, stormHeapSlack)
+		if f, err := os.CreateTemp("", "storm-heap-*.pprof"); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+			t.Logf("heap profile (go tool pprof -sample_index=inuse_space -top %s)", f.Name())
+		}
 	}
 }
 
@@ -171,12 +191,49 @@ func stormWarmUp(t *testing.T) {
 	}
 }
 
-// stormRun runs a storm; once it returns, nothing of it is reachable.
-func stormRun(t *testing.T, p stormParams) {
+// stormCollected reports which supervisors of a storm were garbage collected.
+type stormCollected struct {
+	names []string
+	done  []*atomic.Bool
+}
+
+func (c *stormCollected) all() bool {
+	for _, d := range c.done {
+		if !d.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// stormRun runs a storm; once it returns, nothing of it is reachable (the storm keeps no
+// global state, and nothing the library holds references the storm).
+func stormRun(t *testing.T, p stormParams) *stormCollected {
 	st := newStorm(t, p)
-	dog := time.AfterFunc(p.watchdog, st.dogBark)
-	defer dog.Stop()
+	collected := &stormCollected{}
+	defer func() {
+		for name, s := range map[string]*supervisor.Supervisor{"s (events, a pool, connections)": st.s, "s2 (small budget, pools)": st.s2} {
+			if s != nil {
+				d := &atomic.Bool{}
+				runtime.AddCleanup(s, func(d *atomic.Bool) { d.Store(true) }, d)
+				collected.names, collected.done = append(collected.names, name), append(collected.done, d)
+			}
+		}
+	}()
+	// The watchdog is a goroutine on a channel timer, not a time.AfterFunc: a stopped
+	// AfterFunc stays in the runtime's timer heap until it would have fired, and its func
+	// (st.dogBark) would keep the whole storm reachable past the heap check.
+	dog, quiet := time.NewTimer(p.watchdog), make(chan struct{})
+	go func() {
+		select {
+		case <-dog.C:
+			st.dogBark()
+		case <-quiet:
+		}
+	}()
+	defer close(quiet)
 	st.run()
+	return collected
 }
 
 func stormHeap() uint64 {
@@ -353,6 +410,7 @@ type storm struct {
 	keys    atomic.Int64 // row and event keys
 	done    chan struct{}
 	stopped atomic.Bool
+	stops   []*supervisor.Supervisor
 	workers []*stormWorker // the storm's workers
 	extra   []*stormWorker // the other goroutines that call (an actor's driver, the doomed cycles)
 
@@ -363,7 +421,7 @@ type storm struct {
 	lastCrash map[string]string // connection name → the last crash seen on it
 	nviol     atomic.Int64
 	poolMu    sync.RWMutex // read: an op uses the pool; write: unwedging its writer
-	evGate    atomic.Pointer[stormGate]
+	evGate    *atomic.Pointer[stormGate]
 	floods    []string // what each flood left pinned, for the report
 	aborted   int      // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
 	late      []stormLate
@@ -383,7 +441,8 @@ type storm struct {
 
 func newStorm(t *testing.T, p stormParams) *storm {
 	return &storm{t: t, p: p, dir: t.TempDir(), done: make(chan struct{}), viol: map[string]*stormViolations{},
-		crashes: map[string]bool{}, lastCrash: map[string]string{}, shared: map[string]*actors.Conn{}, dsns: map[string]string{}}
+		crashes: map[string]bool{}, lastCrash: map[string]string{}, shared: map[string]*actors.Conn{}, dsns: map[string]string{},
+		evGate: &atomic.Pointer[stormGate]{}}
 }
 
 func (st *storm) violate(cat, format string, args ...any) {
@@ -502,8 +561,9 @@ func (st *storm) setup() {
 	}
 	st.dsns["events"] = filepath.Join(st.dir, "events.db")
 	seed := st.p.seed
+	evGate := st.evGate // not st: the writer's config must not keep the storm reachable
 	eventsFault := actors.WithEventsFault(func(batch int64, i int) {
-		if gate := st.evGate.Load(); gate != nil && i == 0 {
+		if gate := evGate.Load(); gate != nil && i == 0 {
 			// The flood holds the writer inside a batch (see floodEvents).
 			select {
 			case gate.entered <- struct{}{}:
@@ -516,10 +576,10 @@ func (st *storm) setup() {
 			panic(fmt.Sprintf("storm events fault batch=%d", batch))
 		}
 	})
-	st.s = start(t, supervisor.Config{MaxRestarts: 1 << 30, RestartWindow: time.Hour,
+	st.s = st.startSupervisor(supervisor.Config{MaxRestarts: 1 << 30, RestartWindow: time.Hour,
 		Events: supervisor.EventsConfig{DSN: st.dsns["events"], MaxBatch: 64, MaxQueuedBytes: stormQueuedMiB << 20, Options: []actors.Option{eventsFault}}})
 	// A supervisor with a small budget: its connections get stopped for good.
-	st.s2 = start(t, supervisor.Config{MaxRestarts: 2, RestartWindow: time.Hour})
+	st.s2 = st.startSupervisor(supervisor.Config{MaxRestarts: 2, RestartWindow: time.Hour})
 
 	for _, db := range append(stormNames(st.dbs), "p", "d", "dp") {
 		sv := st.s
@@ -572,6 +632,18 @@ func (st *storm) setup() {
 	st.openConns0 = st.s.Stats().OpenConns
 }
 
+// startSupervisor starts a supervisor that run stops before it returns, even if the test
+// fails: not with t.Cleanup, which would keep it (and, through the events fault, the storm)
+// reachable until the end of the test, past the heap check.
+func (st *storm) startSupervisor(cfg supervisor.Config) *supervisor.Supervisor {
+	s, err := supervisor.Start(context.Background(), cfg)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	st.stops = append(st.stops, s)
+	return s
+}
+
 func stormNames(s []string) []string { return append([]string(nil), s...) }
 
 // waitFor polls cond every millisecond for up to stormBackground.
@@ -609,6 +681,13 @@ func (st *storm) dogBark() {
 
 func (st *storm) run() {
 	t := st.t
+	defer func() {
+		for _, s := range st.stops {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			s.Stop(ctx) // idempotent: a no-op after the Stop below
+			cancel()
+		}
+	}()
 	st.setup()
 	st.start = time.Now()
 	var wg sync.WaitGroup
