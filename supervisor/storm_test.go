@@ -663,6 +663,16 @@ func (st *storm) waitFor(what string, cond func() bool) bool {
 	return true
 }
 
+// settle polls cond every millisecond for up to stormSlack, for counters that lag a moment
+// behind what they count; what is still off afterwards is for the caller to judge.
+func (st *storm) settle(cond func() bool) {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for limit := time.Now().Add(stormSlack); !cond() && time.Now().Before(limit); {
+		<-tick.C
+	}
+}
+
 // dogBark is the watchdog: something hung. Print what each worker is doing and every
 // goroutine's stack, then panic.
 func (st *storm) dogBark() {
@@ -725,6 +735,8 @@ func (st *storm) run() {
 	t.Logf("storm stopped after %v: %s", elapsed.Round(time.Millisecond), reason)
 
 	st.checkIdle()
+	// A connection's actor stops (Done) a moment before its supervisor counts it closed.
+	st.settle(func() bool { return st.s.Stats().OpenConns == st.openConns0 })
 	stats, stats2 := st.s.Stats(), st.s2.Stats()
 	st.checkStats(stats, stats2)
 
