@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -240,5 +241,67 @@ func TestStormReproPoolKeepsSupervisor(t *testing.T) {
 		if !stormReproCollected(done) {
 			t.Errorf("pool %v: the Supervisor was not garbage collected after Stop", pool)
 		}
+	}
+}
+
+// The storm's "checkpoint" violations (and calls on other connections stalled for tens of
+// seconds) once its workers closed, or crashed, connections with a cursor half-way through a
+// window whose aggregate's Final panics: the panic, now guarded, leaves the closed instance's
+// locks on the database. Its read lock keeps PRAGMA wal_checkpoint(TRUNCATE) from any other
+// connection busy for as long as the process lives (the WAL can never be reset); if it was
+// inside a write transaction, every other connection's writes fail with ErrBusy forever.
+func TestStormReproFinalPanicWhileClosingKeepsLock(t *testing.T) {
+	for _, how := range []string{"close", "close in a transaction", "crash", "crash in a transaction", "crash in Close in a transaction"} {
+		t.Run(how, func(t *testing.T) {
+			s := start(t, supervisor.Config{})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			dsn := filepath.Join(t.TempDir(), "r.db")
+			var crashClose atomic.Bool // a crash while serving Close, as the storm's fault hook does
+			c := stormReproConn(t, s, dsn, actors.WithFetchSize(1), actors.WithFaultHook(func(req messages.Request) {
+				if _, ok := req.(*messages.Close); ok && crashClose.CompareAndSwap(true, false) {
+					panic("crash in Close")
+				}
+			}))
+			other := stormReproConn(t, s, dsn, actors.WithBusyTimeout(time.Second))
+			if err := c.ExecScript(ctx, stormSchema+"INSERT INTO t VALUES (1, 1, 1), (2, 2, 2), (3, 3, 3);"); err != nil {
+				t.Fatal(err)
+			}
+			var armed atomic.Bool
+			if err := c.CreateAggregate(ctx, "storm_total", 1, func() actors.Aggregate { return &stormFinal{armed: &armed} }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Query(ctx, "SELECT k, storm_total(k) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) FROM t ORDER BY k"); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(how, "in a transaction") {
+				if err := c.BeginImmediate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.Exec(ctx, "INSERT INTO t VALUES (4, 4, 4)"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			armed.Store(true) // closing the cursor now panics in Final
+			var err error
+			switch how {
+			case "close", "close in a transaction":
+				err = c.Close(ctx)
+			case "crash in Close in a transaction":
+				crashClose.Store(true)
+				err = c.Close(ctx)
+			case "crash", "crash in a transaction": // the restart closes the cursor
+				_, err = c.QueryRow(ctx, "SELECT maybe_boom(1, 7)")
+			}
+			t.Logf("%s: %v", how, err)
+			armed.Store(false)
+			if _, err := other.Exec(ctx, "INSERT INTO t VALUES (5, 5, 5)"); err != nil {
+				t.Errorf("a write from another connection: %v", err)
+			}
+			row, err := other.QueryRow(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+			if err != nil || row.Index(0) != int64(0) {
+				t.Errorf("wal_checkpoint(TRUNCATE) from another connection: %v, %v; want busy = 0", row, err)
+			}
+		})
 	}
 }

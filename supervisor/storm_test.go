@@ -116,7 +116,8 @@ func stormConfig(t *testing.T) stormParams {
 //     snapshot or lock), and no connection is left inside a transaction;
 //   - after Stop, and a reopen by a fresh supervisor: every ACKED write present, no CLEAN
 //     write present, UNKNOWN writes all-or-nothing (or a prefix, for scripts), no row nobody
-//     wrote, PRAGMA integrity_check "ok", user_version 0 (no refused statement applied), blobs
+//     wrote, PRAGMA integrity_check "ok", user_version 0 (no refused statement applied; the
+//     pragmas applied while preparing are checked right after each refusal), blobs
 //     whole;
 //   - Stats agree with what the storm caused and saw;
 //   - goroutines return to their baseline and the heap to within stormHeapSlack of it.
@@ -326,6 +327,8 @@ func stormCrashOf(err error) (src string, id int64, ok bool) {
 	case strings.HasPrefix(s, "storm fault "):
 		_, err = fmt.Sscanf(s, "storm fault %d %s", &id, &kind)
 		src = "fault"
+	case s == "storm final":
+		src = "final"
 	case strings.HasPrefix(s, "storm events fault batch="):
 		_, err = fmt.Sscanf(s, "storm events fault batch=%d", &id)
 		src = "events"
@@ -1022,6 +1025,7 @@ type stormWorker struct {
 		fetch int
 		c     *actors.Conn
 		arm   *atomic.Int64 // a call id: its Close crashes the connection
+		final *atomic.Bool  // storm_total's Final panics
 		old   []*actors.Conn
 	}
 }
@@ -1198,6 +1202,9 @@ func (w *stormWorker) classify(conn, kind string, id int64, err error, expected 
 		if ok && (src == "boom" || src == "fault") && cid == id {
 			return clCrash
 		}
+		if ok && src == "final" && strings.HasSuffix(kind, "(window)") {
+			return clCrash // storm_total's Final, armed by the caller, panicked
+		}
 		st.violate("crash-misattributed", "%s (call %d) on %s got a crash it did not cause: %v", kind, id, conn, err)
 		return clOther
 	}
@@ -1274,6 +1281,7 @@ func (w *stormWorker) loop() {
 		{8, "pooltx", w.opPoolTx},
 		{10, "events", w.opEvents},
 		{2, "reopen", w.opCloseReopen},
+		{1, "window crash", w.opWindowCrash},
 	}
 	total := 0
 	for _, op := range ops {
@@ -1534,15 +1542,28 @@ func (w *stormWorker) settle() (rolledBack bool) {
 	return false
 }
 
+// stormPragmas are what opMultiStatement appends to an INSERT: a pragma that would show if it
+// ran, the query that shows it, the value it must keep (the defaults the docs state), and the
+// statement that restores it. user_version is applied when the statement runs (checked at the
+// end: it stays 0); the others while it is prepared.
+var stormPragmas = []struct{ set, get, want, restore string }{
+	{"PRAGMA user_version = 7", "", "", ""},
+	{"PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys", "1", "PRAGMA foreign_keys = ON"},
+	{"PRAGMA query_only = ON", "PRAGMA query_only", "0", "PRAGMA query_only = OFF"},
+	{"PRAGMA synchronous = OFF", "PRAGMA synchronous", "1", "PRAGMA synchronous = NORMAL"},
+}
+
 // opMultiStatement sends Exec and Query more than one statement, the last a PRAGMA that would
-// show if it ran: they must refuse the whole (user_version stays 0, the INSERT never lands).
+// show if it ran: they must refuse the whole (the pragma keeps its value, the INSERT never
+// lands).
 func (w *stormWorker) opMultiStatement() {
 	tg := w.pick(true)
 	c := w.newCall("Exec(multi)", tg.db, 1)
+	pragma := stormPragmas[w.rng.IntN(len(stormPragmas))]
 	sc := w.ctx(nil)
-	sql := fmt.Sprintf("INSERT INTO t (k, v, call) VALUES (%d, %d, %d); PRAGMA user_version = %d", c.keys[0], c.keys[0], c.id, c.id)
+	sql := fmt.Sprintf("INSERT INTO t (k, v, call) VALUES (%d, %d, %d); %s", c.keys[0], c.keys[0], c.id, pragma.set)
 	var err error
-	if w.rng.IntN(2) == 0 {
+	if w.rng.IntN(2) == 0 || tg.c == nil { // on the pool, only Exec: it goes to the writer, which the check below reads
 		_, err = tg.r.Exec(sc.ctx, sql)
 		w.end(sc, "Exec(multi)")
 	} else {
@@ -1553,6 +1574,7 @@ func (w *stormWorker) opMultiStatement() {
 			cur.Close(context.Background())
 		}
 	}
+	refused := err
 	cl := w.classify(tg.name, "multi-statement", c.id, err, messages.ErrMultipleStatements)
 	switch cl {
 	case clOK:
@@ -1564,6 +1586,35 @@ func (w *stormWorker) opMultiStatement() {
 		c.out, c.why = outClean, "refused"
 	}
 	w.unwedge(tg, cl)
+	if pragma.get == "" {
+		return
+	}
+	// The connection still has the pragma's value (unless a crash restarted it meanwhile, which
+	// sets it again: a miss, never a false alarm). The pool's writer is read inside a Tx: a
+	// call through Pool.Writer would land in another worker's Tx.
+	check := func(conn *actors.Conn) {
+		bc := w.bg()
+		row, err := conn.QueryRow(bc.ctx, pragma.get)
+		w.end(bc, "QueryRow(pragma)")
+		if w.classify(tg.name, "QueryRow(pragma)", c.id, err) != clOK || fmt.Sprint(row.Index(0)) == pragma.want {
+			return
+		}
+		w.st.violate("multi-statement", "%s: %s is %v after %q was refused (%v)", tg.name, pragma.get, row.Index(0), sql, refused)
+		bc = w.bg()
+		_, err = conn.Exec(bc.ctx, pragma.restore)
+		w.end(bc, "Exec(pragma)")
+		w.classify(tg.name, "Exec(pragma)", c.id, err)
+	}
+	if tg.c != nil {
+		check(tg.c)
+		return
+	}
+	bc := w.bg()
+	err = w.st.pool.Tx(bc.ctx, func(tx *actors.Conn) error { check(tx); return nil })
+	w.end(bc, "Pool.Tx(pragma)")
+	if cl := w.classify("pool", "Pool.Tx(pragma)", c.id, err); cl == clLost {
+		w.unwedge(tg, cl)
+	}
 }
 
 // checkRows checks rows of (k, v) read in key order from lo: v = k, keys rising.
@@ -2081,6 +2132,11 @@ func (w *stormWorker) opCloseReopen() {
 		w.own.arm.Store(id)
 		w.st.closeFaults.Add(1)
 	}
+	var window *actors.Cursor // kept until Close: the cursor whose closing panics
+	if w.rng.IntN(4) == 0 {
+		window = w.windowCursor()
+	}
+	defer w.own.final.Store(false)
 	sc := w.ctx(nil)
 	err, returned := w.leashed(name, "Close", sc, func() error { return old.Close(sc.ctx) })
 	if !returned {
@@ -2101,9 +2157,12 @@ func (w *stormWorker) opCloseReopen() {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 	case armed && errors.Is(err, messages.ErrCrashed):
 		w.st.sawCrash(name, fmt.Sprint("fault ", id))
+	case window != nil && strings.Contains(err.Error(), "storm final"):
+		// Close reports the panic of the caller's Final while closing the cursor.
 	default:
 		w.st.violate("close", "Close on %s: %v", name, err)
 	}
+	_ = window
 	if err != nil && w.rng.IntN(3) == 0 {
 		// Close again, and wait: it is idempotent.
 		sc := w.bg()
@@ -2143,6 +2202,62 @@ func (w *stormWorker) leashed(conn, kind string, sc *stormCtx, fn func() error) 
 	}
 }
 
+// stormFinal is storm_total: a count whose Final panics once armed.
+type stormFinal struct {
+	n     int64
+	armed *atomic.Bool
+}
+
+func (a *stormFinal) Step([]any) error { a.n++; return nil }
+func (a *stormFinal) Final() (any, error) {
+	if a.armed.Load() {
+		panic("storm final")
+	}
+	return a.n, nil
+}
+
+// windowCursor leaves a cursor half-way through a window of storm_total on the worker's own
+// connection and arms its Final: whatever closes the cursor next runs a panicking Final. It
+// returns the cursor (nil if the query left none open), to be kept until then.
+func (w *stormWorker) windowCursor() *actors.Cursor {
+	sc := w.bg()
+	cur, err := w.own.c.Query(sc.ctx, "SELECT k, storm_total(k) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) FROM t ORDER BY k LIMIT 64")
+	w.end(sc, "Query(window)")
+	if w.classify(w.ownName(), "Query(window)", 0, err) != clOK {
+		return nil
+	}
+	w.own.final.Store(true)
+	return cur
+}
+
+// opWindowCrash crashes the worker's own connection while a cursor on it is half-way through
+// a window whose Final panics: the restart closes the cursor, and must survive the panic
+// (neither crash again nor stop the connection).
+func (w *stormWorker) opWindowCrash() {
+	name := w.ownName()
+	w.where = name
+	cur := w.windowCursor()
+	defer w.own.final.Store(false)
+	// A read that crashes: a write could not upgrade the cursor's snapshot once another
+	// connection committed (SQLITE_BUSY_SNAPSHOT, SQLite's rule, not a fault).
+	id := w.st.ids.Add(1)
+	sc := w.bg()
+	_, err := w.own.c.QueryRow(sc.ctx, "SELECT maybe_boom(1, ?)", id)
+	w.end(sc, "QueryRow(crash)")
+	w.classify(name, "QueryRow(crash)", id, err)
+	c := w.newCall("Exec(after a crash, window)", w.own.db, 1)
+	sc = w.bg()
+	_, err = w.own.c.Exec(sc.ctx, stormInsert, c.keys[0], c.keys[0], 0, c.id)
+	w.end(sc, "Exec")
+	writeOutcome(c, sc, w.classify(name, "Exec", c.id, err))
+	if cur != nil {
+		sc := w.bg()
+		err := cur.Close(sc.ctx)
+		w.end(sc, "Cursor.Close(window)")
+		w.classify(name, "Cursor.Close(window)", 0, err, messages.ErrCursorClosed)
+	}
+}
+
 // reopen opens the worker's own connection.
 func (w *stormWorker) reopen() {
 	ctx := context.Background()
@@ -2164,7 +2279,16 @@ func (w *stormWorker) reopen() {
 		w.st.violate("open", "worker %d: reopening %s: %v", w.id, w.own.db, err)
 		panic(err)
 	}
-	w.own.c, w.own.arm = c, arm
+	// storm_total(k) is an aggregate whose Final panics once armed: SQLite calls Final when
+	// it resets a statement left half-way through a window, so closing such a cursor (by
+	// Close, or after a crash) runs the caller's code, which panics.
+	final := &atomic.Bool{}
+	err = c.CreateAggregate(ctx, "storm_total", 1, func() actors.Aggregate { return &stormFinal{armed: final} })
+	if err != nil {
+		w.st.violate("open", "worker %d: registering storm_total: %v", w.id, err)
+		panic(err)
+	}
+	w.own.c, w.own.arm, w.own.final = c, arm, final
 }
 
 // ---- an actor as a caller ----
