@@ -8,11 +8,21 @@ package supervisor_test
 //
 // Workers drive every request kind at once on shared connections, connections of their own
 // (closed and reopened), a pool and the events writer, with contexts that end at random
-// moments, while crashes are injected three ways: a user function that panics on the calls
-// the seeded RNG picks, a fault hook that panics on a chosen request kind of a chosen call (so
-// that requests that run no SQL function crash too), and an events-writer fault. A seed fixes
-// every decision a worker makes; the interleaving of the workers is the scheduler's, so a
-// replay reproduces the storm's mix, not its exact schedule.
+// moments (nil, never, 0-3 ms, cancelled 0-3 ms in, already cancelled, 20-300 ms), while
+// crashes are injected three ways: a user function that panics on the calls the seeded RNG
+// picks, a fault hook that panics on a chosen request kind of a chosen call (so that requests
+// that run no SQL function crash too: Begin, Commit, Fetch, blob I/O, Dump, CloseCursor,
+// Close) and an events-writer fault; and an aggregate whose Final panics while a connection
+// closes a half-computed window. Meanwhile an actor messages connections through
+// RequestFuture, a second supervisor with a budget of 2 restarts has connections and pool
+// readers crashed to death under use, and floods of abandoned requests and events test that
+// memory is bounded in bytes. A seed fixes every decision a worker makes; the interleaving of
+// the workers is the scheduler's, so a replay reproduces the storm's mix, not its exact
+// schedule.
+//
+// ACTORLITE_STORM_WATCHDOG (a duration) overrides the watchdog's delay. Violations name the
+// connection, the ctx and the worker's last calls; when the heap check fails, a heap profile
+// is written and its path logged.
 //
 // Every write gets unique keys and a ledger entry: ACKED (nil error: must be present at the
 // end), CLEAN (an error that guarantees nothing was applied, by the docs) or UNKNOWN (its
@@ -120,7 +130,14 @@ func stormConfig(t *testing.T) stormParams {
 //     pragmas applied while preparing are checked right after each refusal), blobs
 //     whole;
 //   - Stats agree with what the storm caused and saw;
-//   - goroutines return to their baseline and the heap to within stormHeapSlack of it.
+//   - a connection crashed past its budget refuses every call with ErrClosed and ErrCrashed,
+//     at once; a pool whose reader was stopped for good goes on reading;
+//   - every request an actor sends gets its reply (a crash's counts) before its timeout;
+//   - abandoned requests and events pin no more than stormFloodPinMiB, resp.
+//     EventsConfig.MaxQueuedBytes plus stormFloodSlackMiB, while their connection or the
+//     events writer is held;
+//   - once stopped and unreachable, the storm's supervisors are garbage collected; goroutines
+//     return to their baseline and the heap to within stormHeapSlack of it.
 func TestStorm(t *testing.T) {
 	p := stormConfig(t)
 	t.Logf("storm seed=%d crashes=%d (replay: ACTORLITE_STORM_SEED=%d ACTORLITE_STORM_CRASHES=%d)", p.seed, p.crashes, p.seed, p.crashes)
