@@ -133,8 +133,8 @@ func stormConfig(t *testing.T) stormParams {
 //   - a connection crashed past its budget refuses every call with ErrClosed and ErrCrashed,
 //     at once; a pool whose reader was stopped for good goes on reading;
 //   - every request an actor sends gets its reply (a crash's counts) before its timeout;
-//   - abandoned requests and events pin no more than stormFloodPinMiB, resp.
-//     EventsConfig.MaxQueuedBytes plus stormFloodSlackMiB, while their connection or the
+//   - abandoned requests and events pin no more than Config.MaxPendingBytes, resp.
+//     EventsConfig.MaxQueuedBytes, plus stormFloodSlackMiB, while their connection or the
 //     events writer is held;
 //   - once stopped and unreachable, the storm's supervisors are garbage collected; goroutines
 //     return to their baseline and the heap to within stormHeapSlack of it.
@@ -596,7 +596,7 @@ func (st *storm) setup() {
 			panic(fmt.Sprintf("storm events fault batch=%d", batch))
 		}
 	})
-	st.s = st.startSupervisor(supervisor.Config{MaxRestarts: 1 << 30, RestartWindow: time.Hour,
+	st.s = st.startSupervisor(supervisor.Config{MaxRestarts: 1 << 30, RestartWindow: time.Hour, MaxPendingBytes: stormPendingMiB << 20,
 		Events: supervisor.EventsConfig{DSN: st.dsns["events"], MaxBatch: 64, MaxQueuedBytes: stormQueuedMiB << 20, Options: []actors.Option{eventsFault}}})
 	// A supervisor with a small budget: its connections get stopped for good.
 	st.s2 = st.startSupervisor(supervisor.Config{MaxRestarts: 2, RestartWindow: time.Hour})
@@ -821,11 +821,9 @@ const (
 	// (their ctx ends after 1 ms) while the connection (or the events writer) is held, each
 	// with its own 1 MiB (64 KiB per event) of arguments.
 	stormFloodMiB = 128
-	// stormFloodPinMiB is how much of a flood the library may keep in memory while a
-	// connection is held. The docs promise that memory stays bounded however fast callers are,
-	// but MaxPending counts requests, which bounds nothing in bytes (1024 requests of 1 MiB
-	// pin 1 GiB): the bound assumed here is the storm's, in the absence of a documented one.
-	stormFloodPinMiB = 48
+	// stormPendingMiB is the storm's Config.MaxPendingBytes: while a connection is held, a
+	// flood of large requests may pin that much, plus stormFloodSlackMiB.
+	stormPendingMiB = 16
 	// stormQueuedMiB is the storm's EventsConfig.MaxQueuedBytes; while the writer is held, a
 	// flood of events may pin that much, plus stormFloodSlackMiB (copies, the rest of the
 	// storm's heap moving meanwhile).
@@ -836,7 +834,8 @@ const (
 // flood runs, once the storm is a third of the way to its crash target (and again every
 // 10,000 crashes), the two floods: callers who give up on requests with large arguments
 // while a connection is busy, and on large events while the events writer is busy. What
-// they pin in memory must stay under stormFloodPinMiB.
+// they pin in memory must stay under the bounds the storm configures (MaxPendingBytes,
+// MaxQueuedBytes), plus stormFloodSlackMiB.
 func (st *storm) flood() {
 	w := st.extraWorker("flood", 4000)
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -916,7 +915,7 @@ func (st *storm) floodConn(w *stormWorker) {
 	if err := <-held; err != nil {
 		st.violate("flood", "the held query: %v", err)
 	}
-	st.floodReport("connection", pinned, stormFloodPinMiB, "memory is bounded by counts of requests (MaxPending), not bytes")
+	st.floodReport("connection", pinned, stormPendingMiB+stormFloodSlackMiB, "more than Config.MaxPendingBytes")
 }
 
 func (st *storm) floodEvents(w *stormWorker) {
