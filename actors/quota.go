@@ -42,17 +42,6 @@ func (s *quota) fits(n, b int64) bool {
 	return s.n+n <= s.maxN && s.b+b <= s.maxB && s.waiters.Len() == 0
 }
 
-// tryAcquire takes room for n events of b bytes if there is room and nobody waits.
-func (s *quota) tryAcquire(n, b int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed != nil || !s.fits(n, b) {
-		return false
-	}
-	s.n, s.b = s.n+n, s.b+b
-	return true
-}
-
 // acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
 func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
 	s.mu.Lock()
