@@ -49,6 +49,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -134,7 +135,7 @@ func stormConfig(t *testing.T) stormParams {
 //     at once; a pool whose reader was stopped for good goes on reading;
 //   - every request an actor sends gets its reply (a crash's counts) before its timeout;
 //   - abandoned requests and events pin no more than Config.MaxPendingBytes, resp.
-//     EventsConfig.MaxQueuedBytes, plus stormFloodSlackMiB, while their connection or the
+//     EventsConfig.MaxQueuedBytes, while their connection or the
 //     events writer is held;
 //   - once stopped and unreachable, the storm's supervisors are garbage collected; goroutines
 //     return to their baseline and the heap to within stormHeapSlack of it.
@@ -441,9 +442,9 @@ type storm struct {
 	lastCrash map[string]string // connection name → the last crash seen on it
 	nviol     atomic.Int64
 	poolMu    sync.RWMutex // read: an op uses the pool; write: unwedging its writer
-	evGate    *atomic.Pointer[stormGate]
-	floods    []string // what each flood left pinned, for the report
-	aborted   int      // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
+	floods    []string     // what each flood left pinned, for the report
+	nflood    int          // events floods run, naming their databases
+	aborted   int          // blob or cursor reads aborted by another caller's rollback (SQLITE_ABORT)
 	late      []stormLate
 
 	closeFaults   atomic.Int64 // Close requests armed to crash
@@ -461,8 +462,7 @@ type storm struct {
 
 func newStorm(t *testing.T, p stormParams) *storm {
 	return &storm{t: t, p: p, dir: t.TempDir(), done: make(chan struct{}), viol: map[string]*stormViolations{},
-		crashes: map[string]bool{}, lastCrash: map[string]string{}, shared: map[string]*actors.Conn{}, dsns: map[string]string{},
-		evGate: &atomic.Pointer[stormGate]{}}
+		crashes: map[string]bool{}, lastCrash: map[string]string{}, shared: map[string]*actors.Conn{}, dsns: map[string]string{}}
 }
 
 func (st *storm) violate(cat, format string, args ...any) {
@@ -581,16 +581,7 @@ func (st *storm) setup() {
 	}
 	st.dsns["events"] = filepath.Join(st.dir, "events.db")
 	seed := st.p.seed
-	evGate := st.evGate // not st: the writer's config must not keep the storm reachable
 	eventsFault := actors.WithEventsFault(func(batch int64, i int) {
-		if gate := evGate.Load(); gate != nil && i == 0 {
-			// The flood holds the writer inside a batch (see floodEvents).
-			select {
-			case gate.entered <- struct{}{}:
-			default:
-			}
-			<-gate.release
-		}
 		h := stormMix(seed ^ uint64(batch)*0x9e3779b97f4a7c15)
 		if h%6 == 0 && i == int(h>>8%2) {
 			panic(fmt.Sprintf("storm events fault batch=%d", batch))
@@ -822,20 +813,18 @@ const (
 	// with its own 1 MiB (64 KiB per event) of arguments.
 	stormFloodMiB = 128
 	// stormPendingMiB is the storm's Config.MaxPendingBytes: while a connection is held, a
-	// flood of large requests may pin that much, plus stormFloodSlackMiB.
+	// flood of large requests may pin that much (counted exactly, with weak pointers).
 	stormPendingMiB = 16
 	// stormQueuedMiB is the storm's EventsConfig.MaxQueuedBytes; while the writer is held, a
-	// flood of events may pin that much, plus stormFloodSlackMiB (copies, the rest of the
-	// storm's heap moving meanwhile).
-	stormQueuedMiB     = 16
-	stormFloodSlackMiB = 16
+	// flood of events may pin that much.
+	stormQueuedMiB = 16
 )
 
 // flood runs, once the storm is a third of the way to its crash target (and again every
 // 10,000 crashes), the two floods: callers who give up on requests with large arguments
 // while a connection is busy, and on large events while the events writer is busy. What
 // they pin in memory must stay under the bounds the storm configures (MaxPendingBytes,
-// MaxQueuedBytes), plus stormFloodSlackMiB.
+// MaxQueuedBytes).
 func (st *storm) flood() {
 	w := st.extraWorker("flood", 4000)
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -858,14 +847,6 @@ func (st *storm) flood() {
 		st.floodEvents(w)
 		w.doing("waiting for the next flood")
 	}
-}
-
-// floodHeap is the live heap after a collection.
-func floodHeap() int64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
 }
 
 func (st *storm) floodConn(w *stormWorker) {
@@ -896,9 +877,13 @@ func (st *storm) floodConn(w *stormWorker) {
 	held := make(chan error, 1)
 	go func() { _, err := c.QueryRow(ctx, "SELECT hold()"); held <- err }()
 	<-gate.entered
-	before := floodHeap()
+	// What the library keeps of the flood is measured exactly, whatever the rest of the storm
+	// allocates meanwhile: after a collection, a weak pointer to an argument it no longer
+	// holds is nil.
+	var args []weak.Pointer[byte]
 	for range stormFloodMiB {
 		arg := bytes.Repeat([]byte{byte(w.rng.IntN(256))}, 1<<20)
+		args = append(args, weak.Make(&arg[0]))
 		sc := w.ctx(nil)
 		sc.ctx, sc.cancel = context.WithTimeout(context.Background(), time.Millisecond)
 		sc.end = sc.start.Add(time.Millisecond)
@@ -910,67 +895,88 @@ func (st *storm) floodConn(w *stormWorker) {
 			w.classify("flood", "Exec(flood)", 0, err)
 		}
 	}
-	pinned := floodHeap() - before
+	runtime.GC()
+	var pinned int64
+	for _, p := range args {
+		if p.Value() != nil {
+			pinned += 1 << 20
+		}
+	}
 	close(gate.release)
 	if err := <-held; err != nil {
 		st.violate("flood", "the held query: %v", err)
 	}
-	st.floodReport("connection", pinned, stormPendingMiB+stormFloodSlackMiB, "more than Config.MaxPendingBytes")
+	st.floodReport("connection", pinned, stormPendingMiB, "more than Config.MaxPendingBytes")
 }
 
 func (st *storm) floodEvents(w *stormWorker) {
 	w.where = "events"
+	// A supervisor of its own, whose events writer sees only the flood: what it holds is then
+	// exactly Stats' EventsQueued (the heap would also count what the rest of the storm
+	// allocates meanwhile, and the storm's own writer queues the other workers' events).
 	gate := newStormGate()
-	st.evGate.Store(gate)
-	// An event to hold the writer with (its batch waits at the gate).
-	c0 := w.newCall("InsertEvents(flood gate)", "events", 1)
-	c0.out, c0.why = outUnknown, "its batch may crash"
+	hold := actors.WithEventsFault(func(batch int64, i int) {
+		if batch == 1 && i == 0 {
+			gate.entered <- struct{}{}
+			<-gate.release
+		}
+	})
+	st.mu.Lock()
+	st.nflood++
+	dsn := filepath.Join(st.dir, fmt.Sprintf("flood-events-%d.db", st.nflood))
+	st.mu.Unlock()
+	fs, err := supervisor.Start(context.Background(), supervisor.Config{Events: supervisor.EventsConfig{
+		DSN: dsn, MaxQueuedBytes: stormQueuedMiB << 20, Options: []actors.Option{hold}}})
+	if err != nil {
+		st.violate("flood", "start: %v", err)
+		return
+	}
 	held := make(chan error, 1)
-	go func() {
-		held <- st.s.InsertEvent(context.Background(), messages.Event{UserID: "flood", Name: "gate",
-			Properties: json.RawMessage(fmt.Sprintf(`{"k":%d,"call":%d}`, c0.keys[0], c0.id))})
-	}()
+	go func() { held <- fs.InsertEvent(context.Background(), messages.Event{UserID: "flood", Name: "gate"}) }()
 	select {
 	case <-gate.entered:
 	case <-time.After(stormBackground):
 		st.violate("flood", "the events writer never reached the gate")
 	}
-	before := floodHeap()
+	var peak int64
 	const perCall, evSize = 16, 64 << 10
 	pad := strings.Repeat("x", evSize-64)
-	for range stormFloodMiB << 20 / (perCall * evSize) {
-		c := w.newCall("InsertEvents(flood)", "events", perCall)
-		c.out, c.why = outUnknown, "ctx"
+	for call := range stormFloodMiB << 20 / (perCall * evSize) {
 		evs := make([]messages.Event, perCall)
-		for i, k := range c.keys {
+		for i := range evs {
 			// The bulk is in Name, which is not parsed as JSON (Properties would cost the
 			// validation of every byte, which -race makes slow).
-			evs[i] = messages.Event{UserID: "flood", Name: "flood " + strconv.FormatInt(k, 10) + pad,
-				Properties: json.RawMessage(fmt.Sprintf(`{"k":%d,"call":%d}`, k, c.id))}
+			evs[i] = messages.Event{UserID: "flood", Name: fmt.Sprintf("flood %d/%d %s", call, i, pad)}
 		}
 		sc := w.ctx(nil)
 		sc.ctx, sc.cancel = context.WithTimeout(context.Background(), time.Millisecond)
 		sc.end = sc.start.Add(time.Millisecond)
-		err := st.s.InsertEvents(sc.ctx, evs)
+		err := fs.InsertEvents(sc.ctx, evs)
 		w.end(sc, "InsertEvents(flood)")
 		if err == nil {
 			st.violate("flood", "InsertEvents behind a held writer returned nil before its ctx ended")
-		} else if cl := w.classify("events", "InsertEvents(flood)", c.id, err); cl != clCtx {
-			c.out = outClean
+		} else if !errors.Is(err, context.DeadlineExceeded) {
+			st.violate("flood", "InsertEvents behind a held writer: %v, want its ctx's error", err)
+		}
+		if q := fs.Stats().EventsQueued; q > peak {
+			peak = q
 		}
 	}
-	pinned := floodHeap() - before
-	st.evGate.Store(nil)
 	close(gate.release)
 	select {
 	case err := <-held:
-		if err == nil {
-			c0.out, c0.why = outAcked, "nil"
+		if err != nil {
+			st.violate("flood", "the event holding the writer: %v", err)
 		}
 	case <-time.After(stormBackground):
 		st.violate("flood", "the event holding the writer was not answered %v after its release", stormBackground)
 	}
-	st.floodReport("events writer", pinned, stormQueuedMiB+stormFloodSlackMiB, fmt.Sprintf("EventsConfig.MaxQueuedBytes is %d MiB", stormQueuedMiB))
+	sc := w.bg()
+	if err := fs.Stop(sc.ctx); err != nil {
+		st.violate("flood", "stop: %v", err)
+	}
+	w.end(sc, "Stop(flood)")
+	st.floodReport("events writer", peak*evSize, stormQueuedMiB, fmt.Sprintf("EventsConfig.MaxQueuedBytes is %d MiB", stormQueuedMiB))
 }
 
 func (st *storm) floodReport(what string, pinned int64, boundMiB int64, why string) {
