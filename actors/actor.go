@@ -451,11 +451,13 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			}
 		}
 		a.ictx.Context = nil
-		if err := reply.ReplyErr(); err != nil && errors.Is(err, messages.ErrInterrupted) {
+		if err := reply.ReplyErr(); err != nil {
 			switch {
-			case rctx.Err() != nil:
+			case rctx.Err() != nil && (errors.Is(err, messages.ErrInterrupted) || errors.Is(err, messages.ErrBusy)):
+				// Interrupted by its ctx, or cut short by it while waiting for another
+				// connection's lock (SQLite then reports BUSY): the caller gets ctx's error.
 				reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
-			case a.ictx.aborted:
+			case a.ictx.aborted && errors.Is(err, messages.ErrInterrupted):
 				reply = req.ErrorReply(fmt.Errorf("%w: %w", errAborted, err))
 			}
 		}

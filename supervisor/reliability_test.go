@@ -1027,3 +1027,25 @@ func TestRequestsInFlightBoundedByBytes(t *testing.T) {
 		t.Fatalf("a request larger than MaxPendingBytes: %v", err)
 	}
 }
+
+// A ctx that ends while a statement waits for another connection's lock makes the call return
+// its error, as everywhere else, not only "database is locked" (found by the crash storm).
+func TestCtxEndingDuringALockWait(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s)
+	ctx := deadline(t)
+	other, err := s.Open(ctx, c.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.BeginImmediate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Rollback(ctx)
+	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err = other.Exec(wctx, "INSERT INTO t (v) VALUES (1)")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, messages.ErrBusy) {
+		t.Fatalf("a write waiting for the lock when its ctx ended: %v, want DeadlineExceeded and ErrBusy", err)
+	}
+}
