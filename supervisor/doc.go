@@ -33,11 +33,15 @@
 //   - Committed rows are never lost. A database opened as ":memory:" is lost, though (the new
 //     connection gets a new, empty one): use "file:/name?vfs=memdb" for an in-memory database
 //     that survives restarts.
-//   - If a transaction was open, its uncommitted work is gone. Every call on the connection
-//     then fails with [messages.ErrTransactionLost], so nothing you meant to run inside the
-//     transaction runs by accident in autocommit mode. Call Rollback (it succeeds and clears
-//     the state), then redo the transaction from its start. Commit also clears the state but
-//     returns ErrTransactionLost, since nothing was committed.
+//   - If a transaction you opened (Begin, or a BEGIN you ran) was open between requests, its
+//     uncommitted work is gone. Every call on the connection then fails with
+//     [messages.ErrTransactionLost], so nothing you meant to run inside the transaction runs
+//     by accident in autocommit mode. Call Rollback (it succeeds and clears the state), then
+//     redo the transaction from its start. Commit also clears the state but returns
+//     ErrTransactionLost, since nothing was committed. A request that crashes inside a
+//     transaction of its own (ExecMany's, Dump's) or while it commits or rolls back keeps
+//     nothing of it and leaves nothing to clear: its ErrCrashed says it all.
+//   - A connection that crashes while closing is closed all the same.
 //   - A connection that crashes more than Config.MaxRestarts times within
 //     Config.RestartWindow is stopped for good: every call then returns an error wrapping both
 //     [messages.ErrClosed] and ErrCrashed. Other connections are never affected.
@@ -53,9 +57,14 @@
 // measured on a 2-core machine, BenchmarkCancelLatency: the caller of a running query returns
 // about 17 µs after cancel, and the connection answers its next request about 18 µs after).
 // A user function that blocks without returning is the one thing that can hold a cancelled
-// call: SQLite is only interrupted between its instructions. At most MaxPending requests per
-// connection are in flight; further callers wait, honouring their ctx, so memory stays bounded
-// however fast callers are.
+// call: SQLite is only interrupted between its instructions. Releasing never depends on the
+// ctx: Close, Cursor.Close, Blob.Close and Rollback with a done ctx still happen.
+//
+// At most Config.MaxPending requests per connection are in flight, and Config.MaxPendingBytes
+// bytes of large ones; further callers wait, honouring their ctx, so memory stays bounded, in
+// bytes, however fast callers are. The events queue is bounded the same way
+// (EventsConfig.MaxQueued, MaxQueuedBytes). The README's "Reliability" section lists every
+// bound, and how the promises above are tested (a crash storm, fuzzing, kill -9).
 //
 // # Stopping
 //
