@@ -42,17 +42,26 @@ func (s *quota) fits(n, b int64) bool {
 	return s.n+n <= s.maxN && s.b+b <= s.maxB && s.waiters.Len() == 0
 }
 
-// acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
-func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
-	s.mu.Lock()
+// take, called with mu held, takes room for n events of b bytes at once if there is room and
+// nobody waits, and reports whether the caller's request is settled: taken (err nil) or
+// refused for good (the quota is closed).
+func (s *quota) take(n, b int64) (settled bool, err error) {
 	if s.closed != nil {
-		s.mu.Unlock()
-		return s.closed
+		return true, s.closed
 	}
 	if s.fits(n, b) {
 		s.n, s.b = s.n+n, s.b+b
+		return true, nil
+	}
+	return false, nil
+}
+
+// acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
+func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
+	s.mu.Lock()
+	if settled, err := s.take(n, b); settled {
 		s.mu.Unlock()
-		return nil
+		return err
 	}
 	w := &quotaWaiter{n: n, b: b, ready: make(chan struct{})}
 	w.elem = s.waiters.PushBack(w)
@@ -84,15 +93,12 @@ func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}
 // [messages.ErrOverloaded] at once when the overflow is full.
 func (s *quota) wait(ctx context.Context, n, b int64, grant func(error)) error {
 	s.mu.Lock()
-	if s.closed != nil {
+	if settled, err := s.take(n, b); settled {
 		s.mu.Unlock()
-		return s.closed
-	}
-	if s.fits(n, b) {
-		s.n, s.b = s.n+n, s.b+b
-		s.mu.Unlock()
-		grant(nil)
-		return nil
+		if err == nil {
+			grant(nil)
+		}
+		return err
 	}
 	if s.overN+n > s.maxN || s.overB+b > s.maxB {
 		s.mu.Unlock()
