@@ -1271,13 +1271,19 @@ func writeOutcome(c *stormCall, sc *stormCtx, cl stormClass) {
 	case clCrash, clExpected, clLost:
 		c.out, c.why = outClean, "refused or crashed"
 	case clCtx:
-		if sc.pre {
-			c.out, c.why = outClean, "ctx done before the call"
-		} else {
-			c.out, c.why = outUnknown, "ctx ended during the call"
-		}
+		ctxOutcome(c, sc)
 	default:
 		c.out, c.why = outUnknown, "unexpected error"
+	}
+}
+
+// ctxOutcome is the outcome of a call that returned its ctx's error: clean if the ctx was done
+// before the call, unknown if it ended during it (the request may have run).
+func ctxOutcome(c *stormCall, sc *stormCtx) {
+	if sc.pre {
+		c.out, c.why = outClean, "ctx done before the call"
+	} else {
+		c.out, c.why = outUnknown, "ctx ended during the call"
 	}
 }
 
@@ -1537,11 +1543,7 @@ func (w *stormWorker) opScript() {
 	case clLost:
 		c.out, c.why = outClean, "refused"
 	case clCtx:
-		if sc.pre {
-			c.out, c.why = outClean, "ctx done before the call"
-		} else {
-			c.out, c.why = outUnknown, "ctx ended during the call"
-		}
+		ctxOutcome(c, sc)
 	default:
 		c.out, c.why = outUnknown, "unexpected error"
 	}
@@ -2051,11 +2053,7 @@ func (w *stormWorker) opPoolTx() {
 		c.out, c.why = outClean, "rolled back or crashed"
 		w.unwedge(stormTarget{name: "pool"}, cl)
 	case clCtx:
-		if sc.pre {
-			c.out, c.why = outClean, "ctx done before the call"
-		} else {
-			c.out, c.why = outUnknown, "ctx ended during the call"
-		}
+		ctxOutcome(c, sc)
 	default:
 		c.out, c.why = outUnknown, "unexpected error"
 	}
