@@ -87,7 +87,7 @@ func (p *Pool) Stats() PoolStats {
 	}
 	stopped := 0
 	for _, r := range p.readers {
-		if r.sh.closedErr() != nil {
+		if r.sh.closing.Load() {
 			stopped++
 		}
 	}
@@ -114,9 +114,7 @@ func (p *Pool) Writer() *Conn { return p.writer }
 
 // lockWriter takes the writer for a write or a Tx, honouring ctx.
 func (p *Pool) lockWriter(ctx context.Context, op string) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	select {
 	case p.wlock <- struct{}{}:
 		return nil
@@ -231,7 +229,7 @@ func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOn
 	if !p.isWrite(sql) {
 		for i := p.reader(); i >= 0; i = p.reader() {
 			err := fn(p.readers[i], true)
-			if errors.Is(err, messages.ErrClosed) && p.readers[i].sh.closing.Load() && !p.closed.Load() {
+			if p.lost(p.readers[i], err) {
 				continue // that reader stopped meanwhile: it no longer counts as live
 			}
 			if !errors.Is(err, messages.ErrNotReadOnly) {
@@ -279,12 +277,18 @@ func (p *Pool) SetAuthorizer(ctx context.Context, fn func(messages.AuthRequest) 
 	return p.each(func(c *Conn) error { return c.SetAuthorizer(ctx, fn) })
 }
 
+// lost reports whether err, a reader's answer, says the reader stopped for good (its restart
+// budget spent) while the pool is open: the pool then goes on without it.
+func (p *Pool) lost(r *Conn, err error) bool {
+	return errors.Is(err, messages.ErrClosed) && r.sh.closing.Load() && !p.closed.Load()
+}
+
 // each runs fn on the writer and every reader that has not stopped for good, and joins their
 // errors.
 func (p *Pool) each(fn func(*Conn) error) error {
 	errs := []error{fn(p.writer)}
 	for _, r := range p.readers {
-		if err := fn(r); err != nil && !(errors.Is(err, messages.ErrClosed) && r.sh.closing.Load() && !p.closed.Load()) {
+		if err := fn(r); err != nil && !p.lost(r, err) {
 			errs = append(errs, err)
 		}
 	}
@@ -314,9 +318,7 @@ func (p *Pool) Tx(ctx context.Context, fn func(c *Conn) error) (err error) {
 	if fn == nil {
 		return &messages.ArgError{Reason: "nil transaction function"}
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	if err := p.lockWriter(ctx, "tx"); err != nil {
 		return err
 	}
