@@ -282,12 +282,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 		}
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 	default:
-		if ctx.Sender() != nil {
-			ctx.Respond(&messages.Ack{Err: fmt.Errorf("%w: %T", messages.ErrUnknownRequest, m)})
-			return
-		}
-		a.sh.logger.Warn("actorlite: connection actor ignored a message of unknown type",
-			"dsn", a.sh.dsn, "type", fmt.Sprintf("%T", m))
+		AnswerUnknown(ctx, a.sh.logger.With("dsn", a.sh.dsn), "connection actor")
 	}
 }
 
@@ -501,6 +496,19 @@ func releases(req messages.Request) bool {
 		return true
 	}
 	return false
+}
+
+// AnswerUnknown answers the message ctx holds, which the actor (named by who) does not
+// understand: an Ack with [messages.ErrUnknownRequest] when it was asked (a sender waits for
+// a reply, and must never wait for its timeout), else a warning on logger. The connection actor
+// and the supervisor use it.
+func AnswerUnknown(ctx actor.Context, logger *slog.Logger, who string) {
+	m := ctx.Message()
+	if ctx.Sender() != nil {
+		ctx.Respond(&messages.Ack{Err: fmt.Errorf("%w: %T", messages.ErrUnknownRequest, m)})
+		return
+	}
+	logger.Warn("actorlite: "+who+" ignored a message of unknown type", "type", fmt.Sprintf("%T", m))
 }
 
 // Deliver gives reply to the caller of req: through req's ReplyTo channel when a handle sent

@@ -91,9 +91,6 @@ func (q *queue) resize(size int) {
 	q.buf, q.head = buf, 0
 }
 
-func (q *queue) len() int      { return q.n }
-func (q *queue) capacity() int { return len(q.buf) }
-
 // PostUserMessage queues a user message and schedules the mailbox on its dispatcher.
 func (m *inlineMailbox) PostUserMessage(msg any) {
 	m.pushUser(msg)

@@ -21,21 +21,21 @@ func TestQueueMemoryFollowsItsLength(t *testing.T) {
 		}
 		want++
 	}
-	if c := q.capacity(); c > 1024 {
-		t.Fatalf("a queue holding %d messages has room for %d", q.len(), c)
+	if c := len(q.buf); c > 1024 {
+		t.Fatalf("a queue holding %d messages has room for %d", q.n, c)
 	}
 	// A burst grows it; once drained, it shrinks back.
 	for range 100_000 {
 		q.push(next)
 		next++
 	}
-	for q.len() > 0 {
+	for q.n > 0 {
 		if got := q.pop(); got != want {
 			t.Fatalf("pop = %v, want %d: out of order", got, want)
 		}
 		want++
 	}
-	if c := q.capacity(); c > 1024 {
+	if c := len(q.buf); c > 1024 {
 		t.Fatalf("a drained queue keeps room for %d messages", c)
 	}
 	if q.pop() != nil {

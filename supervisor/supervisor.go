@@ -365,11 +365,7 @@ func (a *supActor) Receive(ctx actor.Context) {
 			messages.ErrUnknownRequest, m)))
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 	default:
-		if ctx.Sender() != nil { // never leave an asker waiting for its timeout
-			ctx.Respond(&messages.Ack{Err: fmt.Errorf("%w: %T", messages.ErrUnknownRequest, m)})
-			return
-		}
-		s.logger.Warn("actorlite: the supervisor ignored a message of unknown type", "type", fmt.Sprintf("%T", m))
+		actors.AnswerUnknown(ctx, s.logger, "the supervisor")
 	}
 }
 
