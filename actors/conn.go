@@ -34,6 +34,15 @@ type Conn struct {
 
 var replyChans = sync.Pool{New: func() any { return make(chan messages.Reply, 1) }}
 
+// orBackground returns ctx, or context.Background when it is nil: every call accepts a nil
+// ctx, which then cancels nothing.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
+
 // call sends req (whose ReplyTo it sets) and waits for the reply.
 func (c *Conn) call(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply)) (messages.Reply, error) {
 	return c.send(ctx, op, req, setReply, false)
@@ -65,9 +74,7 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, setRep
 	if c == nil {
 		return nil, fmt.Errorf("actorlite: %s: nil Conn: %w", op, messages.ErrClosed)
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	sh := c.sh
 	if err := sh.closedErr(); err != nil {
 		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
@@ -322,9 +329,7 @@ func (c *Conn) Close(ctx context.Context) error {
 }
 
 func (c *Conn) waitStopped(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	select {
 	case <-c.sh.done:
 		return nil
@@ -401,9 +406,7 @@ func (ch *Child) Discard() {
 // it can, or a stop). The actor owns the connection from its spawn on; a restart after a crash
 // opens a new one itself.
 func (ch *Child) Open(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -119,15 +119,6 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 	return nil
 }
 
-// orBackground returns ctx, or context.Background when it is nil: every call accepts a nil
-// ctx, as it does no cancellation.
-func orBackground(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
-}
-
 // fail makes every later fetch return err (instead of io.EOF or later rows, as if nothing was
 // missing). Callers hold mu.
 func (cur *Cursor) fail(err error) {
@@ -245,7 +236,7 @@ func (cur *Cursor) Close(ctx context.Context) error {
 	}
 	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}
 	err := cur.conn.release(ctx, "close cursor", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
-	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) || (err != nil && ctx != nil && ctx.Err() != nil) {
+	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) || (err != nil && orBackground(ctx).Err() != nil) {
 		return nil // closed already, or sure to be before anything sent after it
 	}
 	return err

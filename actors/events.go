@@ -201,9 +201,7 @@ func (w *EventWriter) Abandon(err error) { w.sh.stopErr.Store(&err) }
 // events are committed together, in one transaction. When ctx is done first, Insert returns its
 // error at once; the events may still be written.
 func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	sh := w.sh
 	if err := sh.closedErr(); err != nil {
 		return fmt.Errorf("actorlite: insert events: %w", err)
@@ -324,9 +322,7 @@ func (w *EventWriter) send(r *eventsReq) error {
 // actor itself is left for its parent to stop (which closes its connection): stopping it here
 // would race with the parent's own stop of its children (a dead letter). Close is idempotent.
 func (w *EventWriter) Close(ctx context.Context) (notWritten int64, err error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	sh := w.sh
 	sh.sendMu.Lock()
 	again := sh.closed

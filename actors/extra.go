@@ -245,9 +245,7 @@ func (c *Conn) Dump(ctx context.Context, w io.Writer) error {
 	if w == nil {
 		return &messages.ArgError{Reason: "nil writer"}
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	dctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	pw := &chunkWriter{ctx: dctx, chunks: make(chan []byte, 4)}
@@ -345,9 +343,7 @@ func (c *Conn) OpenBlob(ctx context.Context, table, column string, rowid int64, 
 	if rep.Err != nil {
 		return nil, rep.Err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	return &Blob{conn: c, ctx: ctx, id: rep.Blob, size: rep.Size, gen: c.sh.gen.Load()}, nil
 }
 
