@@ -99,10 +99,12 @@ var (
 	// ErrBadEvent is wrapped by an [*EventError]: an event failed validation.
 	ErrBadEvent = errors.New("actorlite: bad event")
 
-	// ErrOverloaded answers an actor's InsertEvents when the events queue is full and so is
-	// the overflow where actors' calls wait for room (as many events and bytes as the queue):
-	// nothing of the call was stored; send it again later.
-	ErrOverloaded = errors.New("actorlite: events queue and its overflow are full")
+	// ErrOverloaded answers an actor's request that found no room and cannot wait for it, as
+	// a goroutine's call does: a connection's request past its MaxPending requests (or
+	// MaxPendingBytes) in flight, or an InsertEvents when the events queue is full and so is
+	// the overflow where actors' calls wait for room. Nothing of the request ran; send it
+	// again later.
+	ErrOverloaded = errors.New("actorlite: overloaded")
 )
 
 // Primary SQLite result codes that [Error.Is] classifies.

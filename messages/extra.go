@@ -78,121 +78,149 @@ type BlobID uint64
 // function and replies [*Ack]. New makes the state of one group; for a window function it
 // must return a [WindowAggregate].
 type CreateAggregate struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Name    string
-	NArgs   int
-	New     func() Aggregate
-	Window  bool
-	Flags   FuncFlags
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Name     string
+	NArgs    int
+	New      func() Aggregate
+	Window   bool
+	Flags    FuncFlags
 }
 
 // CreateCollation registers a collating sequence and replies [*Ack]; nil Cmp removes it.
 type CreateCollation struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Name    string
-	Cmp     func(a, b string) int
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Name     string
+	Cmp      func(a, b string) int
 }
 
 // SetAuthorizer installs (nil Fn: removes) the statement authorizer and replies [*Ack].
 type SetAuthorizer struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Fn      func(AuthRequest) AuthResult
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Fn       func(AuthRequest) AuthResult
 }
 
 // SetTrace installs (nil Fn: removes) the statement trace and replies [*Ack].
 type SetTrace struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Fn      func(sql string, d time.Duration)
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Fn       func(sql string, d time.Duration)
 }
 
 // SetProgressHandler installs (nil Fn: removes) a progress handler called about every Steps
 // virtual-machine instructions (rounded to SQLite's check interval of 1,000) while a statement
 // runs; returning true aborts the statement with [ErrInterrupted]. It replies [*Ack].
 type SetProgressHandler struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Steps   int
-	Fn      func() (abort bool)
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Steps    int
+	Fn       func() (abort bool)
 }
 
 // SetUpdateHook installs (nil Fn: removes) a change feed and replies [*Ack]: after each
 // commit, Fn is called on the connection's goroutine with the rows it changed. It must not
 // block (send them to an actor). Changes of a rolled-back transaction are never given.
 type SetUpdateHook struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Fn      func([]RowChange)
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Fn       func([]RowChange)
 }
 
 // OpenBlob opens the blob in Table.Column of row RowID for incremental I/O and replies
 // [*BlobReply].
 type OpenBlob struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Table   string
-	Column  string
-	RowID   int64
-	Write   bool
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Table    string
+	Column   string
+	RowID    int64
+	Write    bool
 }
 
 // BlobRead reads at most N bytes at Offset of an open blob and replies [*BlobReply] with
 // them in Data (fewer at the end; none past it).
 type BlobRead struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Blob    BlobID
-	Offset  int64
-	N       int
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Blob     BlobID
+	Offset   int64
+	N        int
 }
 
 // BlobWrite writes Data at Offset of a blob opened for writing and replies [*BlobReply].
 // A blob cannot grow.
 type BlobWrite struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Blob    BlobID
-	Offset  int64
-	Data    []byte
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Blob     BlobID
+	Offset   int64
+	Data     []byte
 }
 
 // CloseBlob closes a blob and replies [*Ack].
 type CloseBlob struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Blob    BlobID
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Blob     BlobID
 }
 
 // Dump writes SQL text that recreates the database (sqlite3's .dump, Python's iterdump) to W,
 // from one consistent snapshot, and replies [*Ack]. The connection is busy while it writes.
 type Dump struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	W       io.Writer
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	W        io.Writer
 }
 
 // Serialize replies [*BlobReply] with the bytes of the main database in Data.
 type Serialize struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
 }
 
 // Deserialize replaces the main database with Data (the bytes of a database file) and
 // replies [*Ack].
 type Deserialize struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
-	Data    []byte
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Data     []byte
 }
 
 // TotalChanges replies [*ExecReply] with the rows changed since the connection opened in
 // Result.RowsAffected. https://sqlite.org/c3ref/total_changes.html
 type TotalChanges struct {
-	Ctx     context.Context
-	ReplyTo chan<- Reply
+	Ctx      context.Context
+	ReplyTo  chan<- Reply
+	ID       uint64    // echoed in the reply's ID
+	Deadline time.Time // when set, the request ends then, as if Ctx ended
 }
 
 // BlobReply answers [OpenBlob], [BlobRead], [BlobWrite] and [Serialize].
@@ -202,6 +230,7 @@ type BlobReply struct {
 	Data []byte
 	N    int
 	Err  error
+	ID   uint64 // the ID of the request it answers
 }
 
 // ReplyErr returns r.Err.
@@ -255,7 +284,7 @@ func (m *CreateAggregate) Context() context.Context { return orBackground(m.Ctx)
 // ReplyChan returns m.ReplyTo.
 func (m *CreateAggregate) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*CreateAggregate) isRequest() {}
+func (m *CreateAggregate) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *CreateCollation) Context() context.Context { return orBackground(m.Ctx) }
@@ -263,7 +292,7 @@ func (m *CreateCollation) Context() context.Context { return orBackground(m.Ctx)
 // ReplyChan returns m.ReplyTo.
 func (m *CreateCollation) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*CreateCollation) isRequest() {}
+func (m *CreateCollation) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *SetAuthorizer) Context() context.Context { return orBackground(m.Ctx) }
@@ -271,7 +300,7 @@ func (m *SetAuthorizer) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *SetAuthorizer) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*SetAuthorizer) isRequest() {}
+func (m *SetAuthorizer) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *SetTrace) Context() context.Context { return orBackground(m.Ctx) }
@@ -279,7 +308,7 @@ func (m *SetTrace) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *SetTrace) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*SetTrace) isRequest() {}
+func (m *SetTrace) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *SetProgressHandler) Context() context.Context { return orBackground(m.Ctx) }
@@ -287,7 +316,7 @@ func (m *SetProgressHandler) Context() context.Context { return orBackground(m.C
 // ReplyChan returns m.ReplyTo.
 func (m *SetProgressHandler) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*SetProgressHandler) isRequest() {}
+func (m *SetProgressHandler) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *SetUpdateHook) Context() context.Context { return orBackground(m.Ctx) }
@@ -295,7 +324,7 @@ func (m *SetUpdateHook) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *SetUpdateHook) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*SetUpdateHook) isRequest() {}
+func (m *SetUpdateHook) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *OpenBlob) Context() context.Context { return orBackground(m.Ctx) }
@@ -303,7 +332,7 @@ func (m *OpenBlob) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *OpenBlob) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*OpenBlob) isRequest() {}
+func (m *OpenBlob) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *BlobRead) Context() context.Context { return orBackground(m.Ctx) }
@@ -311,7 +340,7 @@ func (m *BlobRead) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *BlobRead) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*BlobRead) isRequest() {}
+func (m *BlobRead) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *BlobWrite) Context() context.Context { return orBackground(m.Ctx) }
@@ -319,7 +348,7 @@ func (m *BlobWrite) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *BlobWrite) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*BlobWrite) isRequest() {}
+func (m *BlobWrite) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *CloseBlob) Context() context.Context { return orBackground(m.Ctx) }
@@ -327,7 +356,7 @@ func (m *CloseBlob) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *CloseBlob) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*CloseBlob) isRequest() {}
+func (m *CloseBlob) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Dump) Context() context.Context { return orBackground(m.Ctx) }
@@ -335,7 +364,7 @@ func (m *Dump) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Dump) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Dump) isRequest() {}
+func (m *Dump) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Serialize) Context() context.Context { return orBackground(m.Ctx) }
@@ -343,7 +372,7 @@ func (m *Serialize) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Serialize) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Serialize) isRequest() {}
+func (m *Serialize) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Deserialize) Context() context.Context { return orBackground(m.Ctx) }
@@ -351,7 +380,7 @@ func (m *Deserialize) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Deserialize) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Deserialize) isRequest() {}
+func (m *Deserialize) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *TotalChanges) Context() context.Context { return orBackground(m.Ctx) }
@@ -359,7 +388,7 @@ func (m *TotalChanges) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *TotalChanges) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*TotalChanges) isRequest() {}
+func (m *TotalChanges) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Ensure these implement Request.
 var (

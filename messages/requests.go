@@ -1,6 +1,9 @@
 package messages
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Request is implemented by every message a connection actor (or, for [InsertEvents], the
 // supervisor) accepts. The set is sealed: only this package defines requests.
@@ -11,7 +14,8 @@ type Request interface {
 	ErrorReply(err error) Reply
 	// ReplyChan returns the channel a handle set in ReplyTo, or nil.
 	ReplyChan() chan<- Reply
-	isRequest()
+	// head returns the fields every request has beside Ctx and ReplyTo: ID and Deadline.
+	head() (id *uint64, deadline *time.Time)
 }
 
 // Reply is implemented by every reply. ReplyErr returns its Err field.
@@ -22,10 +26,12 @@ type Reply interface {
 // Exec runs one statement and replies [*ExecReply]. Args bind its parameters in order
 // (named parameters by position too). Rows the statement returns are discarded.
 type Exec struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	SQL     string
-	Args    []any
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	SQL      string
+	Args     []any
 }
 
 // ExecMany runs one statement once per element of Args, with one prepared statement, in one
@@ -33,18 +39,22 @@ type Exec struct {
 // is the sum, LastInsertID the last. If one execution fails, none of them is kept (unless a
 // transaction of the caller's is open: then the caller decides).
 type ExecMany struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	SQL     string
-	Args    [][]any
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	SQL      string
+	Args     [][]any
 }
 
 // ExecScript runs a script of statements separated by semicolons, without arguments, and
 // replies [*ExecReply].
 type ExecScript struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	SQL     string
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	SQL      string
 }
 
 // Query runs a statement that returns rows and replies [*Rows] with the first chunk of at
@@ -56,6 +66,8 @@ type ExecScript struct {
 type Query struct {
 	Ctx       context.Context // the caller's context; may be nil
 	ReplyTo   chan<- Reply    // set by handles; actors leave it nil
+	ID        uint64          // echoed in the reply's ID
+	Deadline  time.Time       // when set, the request ends then, as if Ctx ended
 	SQL       string
 	Args      []any
 	FetchSize int
@@ -74,18 +86,22 @@ type CursorID uint64
 // fewer when they are large, as for [Query]. The cursor is closed when its rows are exhausted
 // (Done is true); a reply with fewer than N rows and Done false only means "fetch again".
 type Fetch struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	Cursor  CursorID
-	N       int
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	Cursor   CursorID
+	N        int
 }
 
 // CloseCursor closes a cursor and replies [*Ack]. Closing a closed or exhausted cursor is not
 // an error; an id the connection never issued is ([ErrUnknownCursor]).
 type CloseCursor struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	Cursor  CursorID
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	Cursor   CursorID
 }
 
 // Transaction modes for [Begin]. https://sqlite.org/lang_transaction.html
@@ -98,35 +114,45 @@ const (
 // Begin opens a transaction ("" means [Deferred]) and replies [*Ack];
 // [ErrInTransaction] if one is open.
 type Begin struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	Mode    string
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	Mode     string
 }
 
 // Commit commits the open transaction and replies [*Ack]; [ErrNoTransaction] if none is open.
 type Commit struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 }
 
 // Rollback rolls back the open transaction and replies [*Ack]; [ErrNoTransaction] if none is open.
 type Rollback struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 }
 
 // TxStatus asks whether a transaction is open and replies [*TxStatusReply].
 type TxStatus struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 }
 
 // Backup copies the database, consistently and while it is in use, to the file Dest
 // (created or overwritten), and replies [*Ack].
 type Backup struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	Dest    string
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	Dest     string
 }
 
 // CreateFunction registers a scalar SQL function and replies [*Ack]. Fn receives the
@@ -134,33 +160,40 @@ type Backup struct {
 // (see package actors). NArgs -1 accepts any count. The function runs on the connection's
 // goroutine; a panic in it crashes the connection (it is restarted, and the function with it).
 type CreateFunction struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	Name    string
-	NArgs   int
-	Fn      func(args []any) (any, error)
-	Flags   FuncFlags
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	Name     string
+	NArgs    int
+	Fn       func(args []any) (any, error)
+	Flags    FuncFlags
 }
 
 // Close closes the connection and replies [*Ack]: open cursors are closed, an open transaction
 // is rolled back, and the actor stops. Later requests get [ErrClosed].
 type Close struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 }
 
 // InsertEvents is sent to the supervisor's PID. It validates Events (one bad event rejects the
 // call) and replies [*EventsAck] only after the batch holding the last of them committed.
 type InsertEvents struct {
-	Ctx     context.Context // the caller's context; may be nil
-	ReplyTo chan<- Reply    // set by handles; actors leave it nil
-	Events  []Event
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
+	Events   []Event
 }
 
 // ExecReply answers [Exec], [ExecMany] and [ExecScript].
 type ExecReply struct {
 	Result Result
 	Err    error
+	ID     uint64 // the ID of the request it answers
 }
 
 // Rows answers [Query] and [Fetch] with a chunk of rows.
@@ -170,21 +203,27 @@ type Rows struct {
 	Rows    []Row
 	Done    bool // no rows remain; the cursor is closed
 	Err     error
+	ID      uint64 // the ID of the request it answers
 }
 
 // Ack answers requests that return nothing but an error.
-type Ack struct{ Err error }
+type Ack struct {
+	Err error
+	ID  uint64 // the ID of the request it answers
+}
 
 // TxStatusReply answers [TxStatus].
 type TxStatusReply struct {
 	InTransaction bool
 	Err           error
+	ID            uint64 // the ID of the request it answers
 }
 
 // EventsAck answers [InsertEvents]: Count events were committed.
 type EventsAck struct {
 	Count int
 	Err   error
+	ID    uint64 // the ID of the request it answers
 }
 
 // ReplyErr returns r.Err.
@@ -252,6 +291,60 @@ func (*InsertEvents) ErrorReply(err error) Reply { return &EventsAck{Err: err} }
 // ReplyTo, when not nil, receives the reply instead of the sender. The handles of package
 // actors use it (a channel with a buffer of at least 1: the actor never blocks on it). An
 // actor leaves it nil and sends the request with Request or RequestFuture.
+//
+// ID is the caller's: the reply carries it back in its own ID field, so that an actor with
+// several requests in flight can tell their replies apart. actorlite never reads it.
+//
+// Deadline, when not zero, is honoured exactly as Ctx is: a request still queued at its
+// deadline is answered with an error wrapping [context.DeadlineExceeded] and has no effect,
+// and one running then is interrupted. An actor, whose RequestFuture times out without telling
+// the connection, sets it to the same time, so that the work it gave up on stops too (the
+// ask helper of package actors does).
+
+// RequestID returns req's ID.
+func RequestID(req Request) uint64 {
+	id, _ := req.head()
+	return *id
+}
+
+// RequestDeadline returns req's Deadline (zero: none).
+func RequestDeadline(req Request) time.Time {
+	_, dl := req.head()
+	return *dl
+}
+
+// SetDeadline sets req's Deadline to t, unless it has an earlier one. Call it before sending
+// req: a request belongs to its receiver once sent.
+func SetDeadline(req Request, t time.Time) {
+	_, dl := req.head()
+	if dl.IsZero() || t.Before(*dl) {
+		*dl = t
+	}
+}
+
+// Stamp sets the ID of r, the reply to req, to req's ID, and returns r. Whatever answers a
+// request (the connection actor, the events writer, the supervisor) stamps its reply.
+func Stamp(r Reply, req Request) Reply {
+	id := RequestID(req)
+	if id == 0 {
+		return r
+	}
+	switch r := r.(type) {
+	case *ExecReply:
+		r.ID = id
+	case *Rows:
+		r.ID = id
+	case *Ack:
+		r.ID = id
+	case *TxStatusReply:
+		r.ID = id
+	case *EventsAck:
+		r.ID = id
+	case *BlobReply:
+		r.ID = id
+	}
+	return r
+}
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Exec) Context() context.Context { return orBackground(m.Ctx) }
@@ -259,7 +352,7 @@ func (m *Exec) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Exec) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Exec) isRequest() {}
+func (m *Exec) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *ExecMany) Context() context.Context { return orBackground(m.Ctx) }
@@ -267,7 +360,7 @@ func (m *ExecMany) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *ExecMany) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*ExecMany) isRequest() {}
+func (m *ExecMany) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *ExecScript) Context() context.Context { return orBackground(m.Ctx) }
@@ -275,7 +368,7 @@ func (m *ExecScript) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *ExecScript) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*ExecScript) isRequest() {}
+func (m *ExecScript) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Query) Context() context.Context { return orBackground(m.Ctx) }
@@ -283,7 +376,7 @@ func (m *Query) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Query) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Query) isRequest() {}
+func (m *Query) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Fetch) Context() context.Context { return orBackground(m.Ctx) }
@@ -291,7 +384,7 @@ func (m *Fetch) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Fetch) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Fetch) isRequest() {}
+func (m *Fetch) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *CloseCursor) Context() context.Context { return orBackground(m.Ctx) }
@@ -299,7 +392,7 @@ func (m *CloseCursor) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *CloseCursor) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*CloseCursor) isRequest() {}
+func (m *CloseCursor) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Begin) Context() context.Context { return orBackground(m.Ctx) }
@@ -307,7 +400,7 @@ func (m *Begin) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Begin) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Begin) isRequest() {}
+func (m *Begin) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Commit) Context() context.Context { return orBackground(m.Ctx) }
@@ -315,7 +408,7 @@ func (m *Commit) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Commit) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Commit) isRequest() {}
+func (m *Commit) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Rollback) Context() context.Context { return orBackground(m.Ctx) }
@@ -323,7 +416,7 @@ func (m *Rollback) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Rollback) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Rollback) isRequest() {}
+func (m *Rollback) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *TxStatus) Context() context.Context { return orBackground(m.Ctx) }
@@ -331,7 +424,7 @@ func (m *TxStatus) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *TxStatus) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*TxStatus) isRequest() {}
+func (m *TxStatus) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Backup) Context() context.Context { return orBackground(m.Ctx) }
@@ -339,7 +432,7 @@ func (m *Backup) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Backup) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Backup) isRequest() {}
+func (m *Backup) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *CreateFunction) Context() context.Context { return orBackground(m.Ctx) }
@@ -347,7 +440,7 @@ func (m *CreateFunction) Context() context.Context { return orBackground(m.Ctx) 
 // ReplyChan returns m.ReplyTo.
 func (m *CreateFunction) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*CreateFunction) isRequest() {}
+func (m *CreateFunction) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Close) Context() context.Context { return orBackground(m.Ctx) }
@@ -355,7 +448,7 @@ func (m *Close) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *Close) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*Close) isRequest() {}
+func (m *Close) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *InsertEvents) Context() context.Context { return orBackground(m.Ctx) }
@@ -363,7 +456,7 @@ func (m *InsertEvents) Context() context.Context { return orBackground(m.Ctx) }
 // ReplyChan returns m.ReplyTo.
 func (m *InsertEvents) ReplyChan() chan<- Reply { return m.ReplyTo }
 
-func (*InsertEvents) isRequest() {}
+func (m *InsertEvents) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 func orBackground(ctx context.Context) context.Context {
 	if ctx == nil {
