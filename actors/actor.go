@@ -35,14 +35,24 @@ type shared struct {
 	// to adopt; the spawn orders its write before the actor's read, which clears it.
 	preopened *sqlitewasm.Conn
 
-	closing atomic.Bool                         // Close was called or the actor is stopping
-	stopErr atomic.Pointer[error]               // what calls get once stopped; nil: ErrClosed
-	gen     atomic.Int64                        // crashes so far: a cursor of an older gen is invalid
-	crash   atomic.Pointer[messages.CrashError] // the most recent crash
-	kill    atomic.Bool                         // interrupt everything: the connection is being stopped
+	closing atomic.Bool // Close was served or the actor is stopping
+	// closeSent: a Close was posted. Requests actors post after it can only be refused (they
+	// queue behind it): admit answers them at once instead of after what runs now.
+	closeSent atomic.Bool
+	stopErr   atomic.Pointer[error]               // what calls get once stopped; nil: ErrClosed
+	gen       atomic.Int64                        // crashes so far: a cursor of an older gen is invalid
+	crash     atomic.Pointer[messages.CrashError] // the most recent crash
+	kill      atomic.Bool                         // interrupt everything: the connection is being stopped
 
 	running     atomic.Uint64 // sequence number of the request running now; 0: idle
 	interrupted atomic.Uint64 // Interrupt was called while this request ran
+
+	// restarts counts the crashes its parent is told of, across incarnations (protoactor
+	// keeps its own per actor context; the actor escalates its crashes itself, with these).
+	restarts *actor.RestartStatistics
+	// onCrash, when set, hears of a crash before its request is answered (ChildConfig.OnCrash).
+	onCrash func(*Crash)
+	tomb    atomic.Pointer[tombstone] // registered in the stopped actor's place, if any
 
 	// actor only
 	regs          []registration // replayed on restart, in order
@@ -60,6 +70,9 @@ type shared struct {
 	// Rollback crashed (endingTx): that call's ErrCrashed tells it its transaction ended.
 	callerTx bool
 	endingTx bool
+	// crashPending: the last request crashed the actor, and its parent has not restarted it
+	// yet. A parent that stops it instead leaves calls an error wrapping ErrCrashed too.
+	crashPending bool
 }
 
 func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending, maxPendingBytes int, logger *slog.Logger) *shared {
@@ -76,6 +89,7 @@ func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending, maxPe
 		dsn: dsn, cfg: cfg, logger: logger, sys: sys,
 		sem:       make(chan struct{}, maxPending),
 		lifecycle: newLifecycle(),
+		restarts:  actor.NewRestartStatistics(),
 	}
 	sh.large.maxN, sh.large.maxB = math.MaxInt64, int64(maxPendingBytes)
 	return sh
@@ -153,8 +167,86 @@ func (sh *shared) closedErr() error {
 	return messages.ErrClosed
 }
 
-// release gives back what a handle's request held while in flight: its slot, and the bytes
-// of a large one.
+// holdsSlot reports whether req holds one of the connection's MaxPending slots while in
+// flight: every request does (a handle's takes it before sending, an actor's when it is posted:
+// see admit), except a release posted without a reply to wait for (a handle's whose ctx had
+// ended, a collected handle's, an actor's): releasing never waits for room.
+func holdsSlot(req messages.Request) bool {
+	return req.ReplyChan() != nil || !releases(req)
+}
+
+// admit runs when an actor posts msg to the connection's mailbox, on the actor's goroutine.
+// A request takes one of the MaxPending slots, and room for its bytes when it is large, as a
+// handle's call does; but an actor must never block, so when there is no room now it is
+// answered at once with an error wrapping [messages.ErrOverloaded], and admit returns false.
+// The connection's memory is thus bounded for actors as for goroutines.
+func (sh *shared) admit(msg any) bool {
+	_, m, sender := actor.UnwrapEnvelope(msg)
+	req, ok := m.(messages.Request)
+	if !ok || req.ReplyChan() != nil {
+		return true // not a request, or a handle's (its slot is held)
+	}
+	if isClose(req) {
+		sh.closeSent.Store(true)
+	}
+	if !holdsSlot(req) {
+		return true // a release: never refused, never waits
+	}
+	if sh.closeSent.Load() {
+		sh.refuse(msg, false) // behind a Close: it would be refused when its turn came
+		return false
+	}
+	var why string
+	select {
+	case sh.sem <- struct{}{}:
+		w := sh.largeWeight(req)
+		if w == 0 || sh.large.tryTake(0, w) {
+			return true
+		}
+		<-sh.sem
+		why = fmt.Sprintf("no room for its %d bytes (MaxPendingBytes %d)", w, sh.large.maxB)
+	default:
+		why = fmt.Sprintf("%d requests in flight (MaxPending)", cap(sh.sem))
+	}
+	Deliver(sh.sys.Root, req, sender, req.ErrorReply(fmt.Errorf("%w: connection %s: %s", messages.ErrOverloaded, sh.dsn, why)))
+	return false
+}
+
+// refuse answers msg, which the connection will never serve: it was left queued when the
+// actor stopped, posted after, or posted by an actor behind a Close. A request gets the error calls get on a closed connection
+// (wrapping ErrCrashed too when a crash stopped it); anything else asked, an Ack with it. A
+// Close, which asks for what happened already, succeeds. admitted: msg went through admit
+// (or is a handle's), so it holds what a request holds in flight, which refuse gives back.
+func (sh *shared) refuse(msg any, admitted bool) {
+	if _, m, _ := actor.UnwrapEnvelope(msg); admitted {
+		if req, ok := m.(messages.Request); ok && holdsSlot(req) {
+			sh.release(req)
+		}
+	}
+	err := sh.closedErr()
+	if err == nil {
+		err = messages.ErrClosed
+	}
+	answerClosed(sh.sys.Root, msg, err)
+}
+
+// answerClosed answers msg, sent to a connection that is closed, with err.
+func answerClosed(root *actor.RootContext, msg any, err error) {
+	_, m, sender := actor.UnwrapEnvelope(msg)
+	req, ok := m.(messages.Request)
+	switch {
+	case !ok && sender != nil:
+		root.Send(sender, &messages.Ack{Err: err})
+	case !ok:
+	case isClose(req):
+		Deliver(root, req, sender, &messages.Ack{})
+	default:
+		Deliver(root, req, sender, req.ErrorReply(err))
+	}
+}
+
+// release gives back what a request held while in flight: its slot, and the bytes of a
+// large one.
 func (sh *shared) release(req messages.Request) {
 	select {
 	case <-sh.sem:
@@ -165,11 +257,13 @@ func (sh *shared) release(req messages.Request) {
 	}
 }
 
-// Crash is the panic value a connection actor re-panics with after recovering a crash, so
-// that its supervisor can answer the request and log the stack.
+// Crash is the failure a connection actor hands its parent when a request crashed it (the
+// Reason of the *actor.Failure, and so of the parent's supervisor strategy), after answering
+// that request itself with Err: whichever supervisor runs, the caller is never left waiting.
 type Crash struct {
-	Err   *messages.CrashError // what the crashed request's caller gets
-	Stack []byte               // the stack at the panic
+	Err     *messages.CrashError // what the crashed request's caller got
+	Stack   []byte               // the stack at the panic
+	Closing bool                 // it crashed serving Close: it stops, and is not escalated
 }
 
 func (c *Crash) Error() string { return c.Err.Error() }
@@ -272,14 +366,16 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Restarting:
 		a.crashed()
 	case *actor.Stopping:
+		if a.sh.crashPending && a.sh.stopErr.Load() == nil {
+			// Stopped by its parent after a crash (a program's own supervisor strategy):
+			// calls say so, as after actorlite's own supervisor spent the restart budget.
+			err := fmt.Errorf("%w: %w: stopped by its supervisor after a crash: %w", messages.ErrClosed, messages.ErrCrashed, a.crashErr())
+			a.sh.stopErr.Store(&err)
+		}
 		a.sh.closing.Store(true)
 		a.closeDB()
 	case *actor.Stopped:
-		a.sh.closing.Store(true)
-		a.sh.markStopped()
-		if a.onStop != nil {
-			a.onStop()
-		}
+		a.stopped(ctx)
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 	default:
 		AnswerUnknown(ctx, a.sh.logger.With("dsn", a.sh.dsn), "connection actor")
@@ -291,6 +387,7 @@ func (a *connActor) open() {
 	a.cursors = make(map[messages.CursorID]*sqlitewasm.Rows)
 	a.blobs = make(map[messages.BlobID]*blobRef)
 	a.ictx.sh = sh
+	sh.crashPending = false
 	db := sh.preopened // opened by Child.Open: the first incarnation adopts it
 	sh.preopened = nil
 	var err error
@@ -311,6 +408,87 @@ func (a *connActor) open() {
 	if !sh.markOpened(err) && err != nil {
 		sh.logger.Error("actorlite: reopen after crash failed", "dsn", sh.dsn, "err", err)
 	}
+}
+
+// stopped runs last, when the actor has stopped (its PID already gone from the registry):
+// whatever is left in its mailbox, or posted to it from now on, is answered, never dropped.
+// When a crash stopped it, a tombstone takes its PID, so that actors messaging it later get
+// the same error as its handles, rather than a dead letter.
+func (a *connActor) stopped(ctx actor.Context) {
+	sh := a.sh
+	sh.closing.Store(true)
+	for _, msg := range sh.mailbox.close() {
+		sh.refuse(msg, true)
+	}
+	if p := sh.stopErr.Load(); p != nil {
+		t := &tombstone{sys: ctx.ActorSystem(), pid: ctx.Self(), err: *p}
+		if _, added := ctx.ActorSystem().ProcessRegistry.Add(t, t.pid.Id); added {
+			sh.tomb.Store(t)
+		}
+	}
+	sh.markStopped() // last: whoever sees it done sees all the above
+	if a.onStop != nil {
+		a.onStop()
+	}
+}
+
+// tombstone holds the PID of a connection actor that a crash stopped (its restart budget
+// spent, or its parent's strategy): it answers every request sent to that PID with the error
+// the connection's handles get, wrapping ErrClosed and ErrCrashed, where protoactor would
+// answer a dead letter. It holds nothing else. A Close is answered with success and removes it
+// (bury); so do closing or dropping the Conn handle, and the supervisor's Stop. Once buried it
+// hands what still reaches it (through a PID that cached it) to the dead letters.
+type tombstone struct {
+	sys    *actor.ActorSystem
+	pid    *actor.PID
+	err    error
+	buried atomic.Bool
+}
+
+var _ actor.Process = (*tombstone)(nil)
+
+// SendUserMessage answers msg.
+func (t *tombstone) SendUserMessage(pid *actor.PID, msg any) {
+	if t.buried.Load() {
+		t.sys.DeadLetter.SendUserMessage(pid, msg)
+		return
+	}
+	answerClosed(t.sys.Root, msg, t.err)
+	if _, m, _ := actor.UnwrapEnvelope(msg); isClose(m) {
+		t.bury()
+	}
+}
+
+// SendSystemMessage answers a Watch with Terminated, as protoactor does for a PID that is
+// gone; it ignores the rest.
+func (t *tombstone) SendSystemMessage(pid *actor.PID, msg any) {
+	if w, ok := msg.(*actor.Watch); ok && w.Watcher != nil {
+		p, _ := t.sys.ProcessRegistry.Get(w.Watcher)
+		p.SendSystemMessage(w.Watcher, &actor.Terminated{Who: pid, Why: actor.TerminatedReason_Stopped})
+	}
+}
+
+// Stop does nothing: the actor has stopped.
+func (t *tombstone) Stop(*actor.PID) {}
+
+// bury removes the connection's tombstone, if any: the PID is then gone, as for any stopped
+// actor.
+func (sh *shared) bury() {
+	if t := sh.tomb.Swap(nil); t != nil {
+		t.bury()
+	}
+}
+
+func (t *tombstone) bury() {
+	t.buried.Store(true)
+	if p, ok := t.sys.ProcessRegistry.GetLocal(t.pid.Id); ok && p == actor.Process(t) {
+		t.sys.ProcessRegistry.Remove(t.pid)
+	}
+}
+
+func isClose(m any) bool {
+	_, ok := m.(*messages.Close)
+	return ok
 }
 
 // crashed runs in the old incarnation when the supervisor restarts it.
@@ -392,13 +570,18 @@ func guardClose(what string, fn func()) (err error) {
 // serve answers one request. A panic while serving is a crash: it is re-raised as a *Crash
 // for the supervisor, which answers the request and restarts the actor.
 func (a *connActor) serve(actx actor.Context, req messages.Request) {
-	if req.ReplyChan() != nil {
+	if holdsSlot(req) {
 		defer a.sh.release(req)
 	}
+	a.sh.crashPending = false
 	rctx := req.Context()
-	release := releases(req)
-	if release {
+	if releases(req) {
 		rctx = context.Background() // never skipped, never interrupted by its caller's ctx
+	} else if dl := messages.RequestDeadline(req); !dl.IsZero() {
+		// An actor's deadline: honoured as its ctx would be.
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithDeadline(rctx, dl)
+		defer cancel()
 	}
 	var reply messages.Reply
 	if err := rctx.Err(); err != nil {
@@ -411,7 +594,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	} else if err := a.gate(req); err != nil {
 		reply = req.ErrorReply(err)
 	} else {
-		defer a.recoverCrash()
+		defer a.recoverCrash(actx, req)
 		if _, ok := req.(*messages.Close); ok {
 			a.closed = true
 		}
@@ -516,6 +699,7 @@ func AnswerUnknown(ctx actor.Context, logger *slog.Logger, who string) {
 // RequestFuture), sent from s. With neither, nobody waits for it. The connection actor, the
 // events writer and the supervisor (answering a request that crashed its child) all use it.
 func Deliver(s actor.SenderContext, req messages.Request, sender *actor.PID, reply messages.Reply) {
+	messages.Stamp(reply, req)
 	if ch := req.ReplyChan(); ch != nil {
 		select {
 		case ch <- reply:
@@ -528,7 +712,13 @@ func Deliver(s actor.SenderContext, req messages.Request, sender *actor.PID, rep
 	}
 }
 
-func (a *connActor) recoverCrash() {
+// recoverCrash, deferred by serve, turns a panic while serving req into a crash: it counts
+// it, tells onCrash (the supervisor, which decides whether the connection is restarted or
+// stopped for good), answers req with the crash error, and only then hands the failure to the
+// actor's parent. The caller is answered by the actor that holds the request and its sender,
+// whichever supervisor strategy runs above it. A crash while closing stops the actor, as
+// Close asked.
+func (a *connActor) recoverCrash(actx actor.Context, req messages.Request) {
 	p := recover()
 	if p == nil {
 		return
@@ -537,10 +727,40 @@ func (a *connActor) recoverCrash() {
 	ce := &messages.CrashError{DSN: a.sh.dsn, Panic: p}
 	a.sh.crash.Store(ce)
 	a.countCrash()
-	if a.closed { // crashed while closing: its supervisor stops it, and calls get ErrClosed
-		a.sh.closing.Store(true)
+	c := &Crash{Err: ce, Stack: debug.Stack(), Closing: a.closed}
+	if a.closed {
+		a.sh.closing.Store(true) // calls get ErrClosed from now on
 	}
-	panic(&Crash{Err: ce, Stack: debug.Stack()})
+	if a.sh.onCrash != nil {
+		a.sh.onCrash(c)
+	}
+	Deliver(actx, req, actx.Sender(), req.ErrorReply(ce))
+	if a.closed {
+		// A restart would leave Close waiting for a stop that never comes; its Stopping
+		// closes what is left.
+		actx.Stop(actx.Self())
+		return
+	}
+	a.sh.crashPending = true
+	escalate(actx, c, a.sh.restarts, req)
+}
+
+// escalate hands c, a crash already answered, to the actor's parent as protoactor's mailbox
+// hands it a panic: the mailbox is suspended until the parent's directive (a restart resumes
+// it), and the parent gets an *actor.Failure with c as its Reason and rs, the actor's crash
+// history, as its RestartStats. Unlike the mailbox it logs nothing: the supervisor logs each
+// crash once, with its stack and what it decided. An actor spawned at the root has no parent
+// to tell: it panics with c, for protoactor's root strategy.
+func escalate(actx actor.Context, c *Crash, rs *actor.RestartStatistics, msg any) {
+	parent := actx.Parent()
+	if parent == nil {
+		panic(c)
+	}
+	sys, self := actx.ActorSystem(), actx.Self()
+	p, _ := sys.ProcessRegistry.Get(self)
+	p.SendSystemMessage(self, &actor.SuspendMailbox{})
+	p, _ = sys.ProcessRegistry.Get(parent)
+	p.SendSystemMessage(parent, &actor.Failure{Who: self, Reason: c, RestartStats: rs, Message: msg})
 }
 
 // gate returns the error a request gets without running: the connection is closed, failed to

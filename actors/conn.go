@@ -312,9 +312,14 @@ func (c *Conn) Close(ctx context.Context) error {
 		return nil
 	}
 	if c.sh.closing.Load() {
-		return c.waitStopped(ctx)
+		err := c.waitStopped(ctx)
+		if err == nil {
+			c.sh.bury() // a crash stopped it: its PID answered for it until now
+		}
+		return err
 	}
 	m := &messages.Close{Ctx: ctx}
+	c.sh.closeSent.Store(true)
 	err := c.release(ctx, "close", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 	if errors.Is(err, messages.ErrClosed) {
 		err = nil
@@ -367,14 +372,26 @@ type ChildConfig struct {
 	// MaxPendingBytes bounds the bytes of large requests in flight (see LargeRequest); 0:
 	// DefaultMaxPendingBytes.
 	MaxPendingBytes int
-	Logger          *slog.Logger // nil: discard
+	Logger          *slog.Logger // nil: the system's logger
+	// OnCrash, when set, is called when a request crashed the connection, on the connection's
+	// goroutine, before that request is answered and the failure goes to the parent: a
+	// supervisor counts the crash there and, when its restart budget is spent, calls
+	// [Child.Abandon], so that the caller already finds both in place when its error comes.
+	// It must not block. Without it, the crash is answered all the same and the parent's
+	// strategy decides alone (see [Crash]).
+	OnCrash func(*Crash)
 }
 
 // NewChild prepares a connection actor for dsn.
 func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
-	sh := newShared(cc.System, dsn, newConfig(opts), cc.MaxPending, cc.MaxPendingBytes, cc.Logger)
+	logger := cc.Logger
+	if logger == nil && cc.System != nil {
+		logger = cc.System.Logger()
+	}
+	sh := newShared(cc.System, dsn, newConfig(opts), cc.MaxPending, cc.MaxPendingBytes, logger)
+	sh.onCrash = cc.OnCrash
 	d := newLoopDispatcher()
-	sh.mailbox = &inlineMailbox{}
+	sh.mailbox = &inlineMailbox{admit: sh.admit, refuse: func(msg any) { sh.refuse(msg, true) }}
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &connActor{sh: sh, onStop: d.Close}
 	}, actor.WithDispatcher(d), actor.WithMailbox(func() actor.Mailbox { return sh.mailbox }))
@@ -429,6 +446,7 @@ func (ch *Child) NewHandle() *Conn {
 	c := ch.handle()
 	runtime.AddCleanup(c, func(r collectedConn) {
 		if r.sh.closing.Load() {
+			r.sh.bury()
 			return
 		}
 		r.sh.logger.Warn("actorlite: a Conn was garbage collected without Close; closing its connection", "dsn", r.sh.dsn)
@@ -456,12 +474,25 @@ func (ch *Child) DSN() string { return ch.sh.dsn }
 func (ch *Child) WaitOpen(ctx context.Context) error { return ch.sh.waitOpen(ctx, "open") }
 
 // Abandon ends a connection whose restart budget is spent: from now on every call returns
-// err (which should wrap [messages.ErrClosed] and [messages.ErrCrashed]). The supervisor then
-// stops the actor.
+// err (which should wrap [messages.ErrClosed] and [messages.ErrCrashed]), from its handles and
+// to actors, also once the actor has stopped (its PID keeps answering until [Child.Bury]). The
+// supervisor then stops the actor.
 func (ch *Child) Abandon(err error) {
 	ch.sh.stopErr.Store(&err)
 	ch.sh.closing.Store(true)
 }
+
+// Abandoned reports whether [Child.Abandon] was called.
+func (ch *Child) Abandoned() bool { return ch.sh.stopErr.Load() != nil }
+
+// Bury frees the PID of a connection that a crash stopped, which answered requests in its
+// place until now: later messages to it are dead letters, as for any stopped actor. Closing
+// or dropping its Conn does it too.
+func (ch *Child) Bury() { ch.sh.bury() }
+
+// RestartStats returns the connection's crash history across its incarnations, the one its
+// failures carry: a supervisor counts its restart budget on it.
+func (ch *Child) RestartStats() *actor.RestartStatistics { return ch.sh.restarts }
 
 // Interrupt interrupts whatever the connection runs now and anything it runs until it stops.
 // Used when a stop cannot wait.

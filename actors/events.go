@@ -157,6 +157,7 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 		insertSQL: `INSERT INTO ` + q + ` (user_id, name, properties, timestamp) VALUES (?1, ?2, ?3, ?4)`,
 		closing:   make(chan struct{}),
 		lifecycle: newLifecycle(),
+		restarts:  actor.NewRestartStatistics(),
 	}
 	sh.sem.maxN, sh.sem.maxB = int64(cfg.MaxQueued), int64(cfg.MaxQueuedBytes)
 	d := newLoopDispatcher()
@@ -375,6 +376,7 @@ type eventsShared struct {
 	fault                func(batch int64, i int)
 	logger               *slog.Logger
 	sys                  *actor.ActorSystem
+	restarts             *actor.RestartStatistics // its crash history, across incarnations
 	maxBatch             int
 	maxDelay             time.Duration
 	schemaSQL, insertSQL string
@@ -922,7 +924,7 @@ func (a *eventsActor) rollback() {
 // recoverCrash turns a panic into a crash: it answers the calls of the batch in flight (with
 // ErrCrashed, or with their ack if their transaction had committed) and cur if it was not yet
 // queued, posts again (behind the queue) a message the writer still owes an answer to, and
-// re-panics with a *Crash for the supervisor, which restarts the writer.
+// hands a *Crash to the supervisor (escalate), which restarts the writer.
 func (a *eventsActor) recoverCrash(actx actor.Context, cur *eventsReq, again any) {
 	p := recover()
 	if p == nil {
@@ -947,7 +949,7 @@ func (a *eventsActor) recoverCrash(actx actor.Context, cur *eventsReq, again any
 	if again != nil {
 		actx.Send(actx.Self(), again)
 	}
-	panic(&Crash{Err: ce, Stack: stack})
+	escalate(actx, &Crash{Err: ce, Stack: stack}, sh.restarts, nil)
 }
 
 // closeDB rolls back what a crash left open and closes the connection.

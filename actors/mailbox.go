@@ -33,6 +33,14 @@ type inlineMailbox struct {
 	lazyStart atomic.Bool
 	invoker   actor.MessageInvoker
 	dispatch  actor.Dispatcher
+
+	// admit, when set, is asked about every message posted by PostUserMessage (an actor's,
+	// not a handle's inline call) before it queues: it answers and refuses one past the
+	// connection's bounds. refuse answers a message that can no longer be served: posted
+	// after close, or left queued when the actor stopped. closed is set, under mu, by close.
+	admit  func(msg any) bool
+	refuse func(msg any)
+	closed bool
 }
 
 const (
@@ -91,9 +99,16 @@ func (q *queue) resize(size int) {
 	q.buf, q.head = buf, 0
 }
 
-// PostUserMessage queues a user message and schedules the mailbox on its dispatcher.
+// PostUserMessage queues a user message and schedules the mailbox on its dispatcher: unless
+// admit refuses it (and answers it), or the mailbox is closed (refuse answers it).
 func (m *inlineMailbox) PostUserMessage(msg any) {
-	m.pushUser(msg)
+	if m.admit != nil && !m.admit(msg) {
+		return
+	}
+	if !m.pushUser(msg) {
+		m.refuse(msg)
+		return
+	}
 	m.schedule()
 }
 
@@ -102,7 +117,10 @@ func (m *inlineMailbox) PostUserMessage(msg any) {
 // the dispatcher, so a caller never runs other callers' requests after its own. Only handles
 // call it.
 func (m *inlineMailbox) postInline(msg any, answered func() bool) {
-	m.pushUser(msg)
+	if !m.pushUser(msg) {
+		m.refuse(msg)
+		return
+	}
 	if !m.status.CompareAndSwap(mailboxIdle, mailboxRunning) {
 		return // the goroutine running the mailbox will serve it
 	}
@@ -117,11 +135,31 @@ func (m *inlineMailbox) postInline(msg any, answered func() bool) {
 	}
 }
 
-func (m *inlineMailbox) pushUser(msg any) {
+// pushUser queues msg, unless the mailbox is closed.
+func (m *inlineMailbox) pushUser(msg any) bool {
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return false
+	}
 	m.user.push(msg)
 	m.mu.Unlock()
 	m.userN.Add(1)
+	return true
+}
+
+// close closes the mailbox for user messages and returns what was left queued: the actor
+// stopped, and they will never be served. Whatever is posted afterwards goes to refuse.
+func (m *inlineMailbox) close() []any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	left := make([]any, 0, m.user.n)
+	for msg := m.user.pop(); msg != nil; msg = m.user.pop() {
+		left = append(left, msg)
+	}
+	m.userN.Add(-int32(len(left))) // not Store(0): a push may not have counted itself yet
+	return left
 }
 
 // PostSystemMessage queues a system message and schedules the mailbox (except a lazy start).

@@ -3,6 +3,7 @@ package actors
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/actorlite/actorlite/messages"
@@ -56,6 +57,14 @@ func (s *quota) take(n, b int64) (settled bool, err error) {
 	return false, nil
 }
 
+// tryTake takes room for n events of b bytes if it fits now, without waiting.
+func (s *quota) tryTake(n, b int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	settled, err := s.take(n, b)
+	return settled && err == nil
+}
+
 // acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
 func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
 	s.mu.Lock()
@@ -102,7 +111,7 @@ func (s *quota) wait(ctx context.Context, n, b int64, grant func(error)) error {
 	}
 	if s.overN+n > s.maxN || s.overB+b > s.maxB {
 		s.mu.Unlock()
-		return messages.ErrOverloaded
+		return fmt.Errorf("%w: the events queue and its overflow are full", messages.ErrOverloaded)
 	}
 	w := &quotaWaiter{n: n, b: b, grant: grant}
 	s.overN, s.overB = s.overN+n, s.overB+b

@@ -118,17 +118,19 @@ func (e *eventsRouter) handleFailure(sys *actor.ActorSystem, sup actor.Superviso
 	dsn := e.w.DSN()
 	crashErr, stack := crashOf(dsn, reason)
 	e.crashes.Add(1)
-	logger.Error("actorlite: events writer crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
 	rs.Fail()
-	if cfg.MaxRestarts < 0 || rs.NumberOfFailures(cfg.RestartWindow) > cfg.MaxRestarts {
+	failures := rs.NumberOfFailures(cfg.RestartWindow)
+	if cfg.MaxRestarts < 0 || failures > cfg.MaxRestarts {
 		e.w.Abandon(fmt.Errorf("%w: %w: events writer restart budget spent (%d restarts within %s): %w",
 			messages.ErrClosed, messages.ErrCrashed, max(cfg.MaxRestarts, 0), cfg.RestartWindow, crashErr))
-		logger.Error("actorlite: events writer abandoned: restart budget spent", "dsn", dsn, "restarts", cfg.MaxRestarts, "window", cfg.RestartWindow)
-		sup.RestartChildren(child)
-		return
+		logger.Error("actorlite: events writer crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic),
+			"then", "abandoned: restart budget spent", "restarts", cfg.MaxRestarts, "window", cfg.RestartWindow, "stack", string(stack))
+	} else {
+		e.restarts.Add(1)
+		logger.Error("actorlite: events writer crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic),
+			"then", "restarting", "failures_in_window", failures, "stack", string(stack))
 	}
-	e.restarts.Add(1)
-	logger.Warn("actorlite: restarting events writer", "dsn", dsn, "failures_in_window", rs.NumberOfFailures(cfg.RestartWindow))
+	e.s.decided(child, reason, actor.RestartDirective)
 	sup.RestartChildren(child)
 }
 

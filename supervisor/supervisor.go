@@ -36,8 +36,9 @@ type Config struct {
 	// when their callers gave up. A request larger than the bound runs once no other large one
 	// is in flight.
 	MaxPendingBytes int
-	// Logger receives crashes, restarts, and protoactor's own logs (when Start creates the
-	// system). nil: discard.
+	// Logger receives crashes (one record each, with its stack and what followed: a restart
+	// or a stop), and protoactor's own logs when Start creates the system. nil: the logger of
+	// System when one is given, else discard.
 	Logger *slog.Logger
 	// Events configures the analytics events store. Zero: events disabled.
 	Events EventsConfig
@@ -86,6 +87,7 @@ type Supervisor struct {
 
 	mu       sync.Mutex
 	children map[string]*actors.Child    // by PID id
+	tombs    []*actors.Child             // stopped after a crash: their PIDs answer until Stop
 	pools    []weak.Pointer[actors.Pool] // see poolStats
 	stopping bool
 
@@ -120,7 +122,11 @@ func Start(ctx context.Context, cfg Config) (*Supervisor, error) {
 	}
 	logger := cfg.Logger
 	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+		if cfg.System != nil {
+			logger = cfg.System.Logger()
+		} else {
+			logger = slog.New(slog.DiscardHandler)
+		}
 	}
 	s := &Supervisor{
 		cfg: cfg, sys: cfg.System, logger: logger,
@@ -190,7 +196,11 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 	if s.isStopping() {
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
-	child := actors.NewChild(actors.ChildConfig{System: s.sys, MaxPending: s.cfg.MaxPending, MaxPendingBytes: s.cfg.MaxPendingBytes, Logger: s.logger}, dsn, opts...)
+	var child *actors.Child
+	child = actors.NewChild(actors.ChildConfig{
+		System: s.sys, MaxPending: s.cfg.MaxPending, MaxPendingBytes: s.cfg.MaxPendingBytes, Logger: s.logger,
+		OnCrash: func(c *actors.Crash) { s.childCrashed(child, c) },
+	}, dsn, opts...)
 	// The open runs here, on the caller's goroutine, which would otherwise only wait for it;
 	// the actor adopts the connection when it starts.
 	if err := child.Open(ctx); err != nil {
@@ -289,6 +299,13 @@ func (s *Supervisor) stop(ctx context.Context) error {
 		s.orphan.Do(func() { close(s.orphaned) })
 	}
 	<-s.orphaned
+	s.mu.Lock()
+	tombs := s.tombs
+	s.tombs = nil
+	s.mu.Unlock()
+	for _, ch := range tombs {
+		ch.Bury()
+	}
 	if err := s.sys.Root.StopFuture(s.pid).Wait(); err != nil {
 		errs = append(errs, fmt.Errorf("actorlite: stopping the supervisor actor: %w", err))
 	}
@@ -369,9 +386,12 @@ func (a *supActor) Receive(ctx actor.Context) {
 	}
 }
 
-// HandleFailure answers the request that crashed a child, logs the crash with its stack, and
-// restarts the child, or stops it for good once it crashed more than MaxRestarts times within
-// RestartWindow.
+// HandleFailure applies the supervisor's decision to a child that crashed: restart it, or stop
+// it for good once it crashed more than MaxRestarts times within RestartWindow. A request that
+// crashed a connection was answered, and its crash counted and decided, by the connection itself
+// (childCrashed) before the failure came here; a panic elsewhere (rare: outside any request) is
+// counted and answered here. Each crash is logged once, with its stack and the decision, and
+// published on the system's EventStream as an *actor.SupervisorEvent.
 func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID,
 	rs *actor.RestartStatistics, reason, message any) {
 	s := a.s
@@ -385,38 +405,75 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 		dsn = ch.DSN()
 	}
 	crashErr, stack := crashOf(dsn, reason)
-	// Count, and decide, before answering: a caller that sees the crash sees it in Stats, and
-	// sees the connection closed if its budget is spent.
-	s.crashes.Add(1)
-	if _, msg, _ := actor.UnwrapEnvelope(message); isClose(msg) {
-		// It crashed while closing: stop it as Close asked (its Stopping closes what is
-		// left). A restart would leave Close waiting for a stop that never comes.
-		answerCrashed(sys, message, crashErr)
-		s.logger.Error("actorlite: connection crashed while closing; stopped", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
-		sup.StopChildren(child)
-		return
-	}
-	rs.Fail()
-	failures := rs.NumberOfFailures(s.cfg.RestartWindow)
-	spent := s.cfg.MaxRestarts < 0 || failures > s.cfg.MaxRestarts
-	if spent {
-		s.abandoned.Add(1)
-		if ch != nil {
-			ch.Abandon(fmt.Errorf("%w: %w: restart budget spent (%d restarts within %s): %w",
-				messages.ErrClosed, messages.ErrCrashed, max(s.cfg.MaxRestarts, 0), s.cfg.RestartWindow, crashErr))
+	if _, answered := reason.(*actors.Crash); !answered {
+		s.crashes.Add(1)
+		if _, msg, _ := actor.UnwrapEnvelope(message); isClose(msg) {
+			// It crashed while closing: stop it as Close asked (its Stopping closes what is
+			// left). A restart would leave Close waiting for a stop that never comes.
+			answerCrashed(sys, message, crashErr)
+			s.logCrash(dsn, crashErr, stack, "stopped: it crashed while closing")
+			s.decided(child, reason, actor.StopDirective)
+			sup.StopChildren(child)
+			return
 		}
-	} else {
-		s.restarts.Add(1)
+		if ch != nil {
+			s.spend(ch, crashErr)
+		}
+		answerCrashed(sys, message, crashErr)
 	}
-	answerCrashed(sys, message, crashErr)
-	s.logger.Error("actorlite: connection crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic), "stack", string(stack))
-	if spent {
-		s.logger.Error("actorlite: connection stopped: restart budget spent", "dsn", dsn, "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
+	if ch == nil || ch.Abandoned() {
+		s.logCrash(dsn, crashErr, stack, "stopped: restart budget spent", "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
+		s.decided(child, reason, actor.StopDirective)
 		sup.StopChildren(child)
 		return
 	}
-	s.logger.Warn("actorlite: restarting connection", "dsn", dsn, "failures_in_window", failures)
+	s.logCrash(dsn, crashErr, stack, "restarting", "failures_in_window", ch.RestartStats().NumberOfFailures(s.cfg.RestartWindow))
+	s.decided(child, reason, actor.RestartDirective)
 	sup.RestartChildren(child)
+}
+
+// childCrashed runs on a connection's own goroutine when a request crashed it, before that
+// request is answered (see actors.ChildConfig.OnCrash): it counts the crash and spends the
+// restart budget, so that the caller, once answered, finds both in Stats and, when the budget
+// is spent, the connection closed. A crash while closing stops the connection without going
+// through HandleFailure: it is logged and published here.
+func (s *Supervisor) childCrashed(ch *actors.Child, c *actors.Crash) {
+	s.crashes.Add(1)
+	if c.Closing {
+		s.logCrash(ch.DSN(), c.Err, c.Stack, "stopped: it crashed while closing")
+		s.decided(ch.PID(), c, actor.StopDirective)
+		return
+	}
+	s.spend(ch, c.Err)
+}
+
+// spend counts a crash against ch's restart budget, and abandons ch when it is spent: every
+// call then fails with ErrClosed and ErrCrashed, to its handles and to actors, until Stop.
+func (s *Supervisor) spend(ch *actors.Child, crashErr *messages.CrashError) {
+	rs := ch.RestartStats()
+	rs.Fail()
+	if s.cfg.MaxRestarts >= 0 && rs.NumberOfFailures(s.cfg.RestartWindow) <= s.cfg.MaxRestarts {
+		s.restarts.Add(1)
+		return
+	}
+	s.abandoned.Add(1)
+	ch.Abandon(fmt.Errorf("%w: %w: restart budget spent (%d restarts within %s): %w",
+		messages.ErrClosed, messages.ErrCrashed, max(s.cfg.MaxRestarts, 0), s.cfg.RestartWindow, crashErr))
+	s.mu.Lock()
+	s.tombs = append(s.tombs, ch)
+	s.mu.Unlock()
+}
+
+// logCrash logs a crash once: what crashed, the panic, its stack, and what followed.
+func (s *Supervisor) logCrash(dsn string, ce *messages.CrashError, stack []byte, then string, attrs ...any) {
+	s.logger.Error("actorlite: connection crashed", append([]any{"dsn", dsn, "panic", fmt.Sprint(ce.Panic),
+		"then", then, "stack", string(stack)}, attrs...)...)
+}
+
+// decided publishes the supervisor's directive for a crashed child on the EventStream, as
+// protoactor's own strategies do, for a program's monitoring to see.
+func (s *Supervisor) decided(child *actor.PID, reason any, d actor.Directive) {
+	s.sys.EventStream.Publish(&actor.SupervisorEvent{Child: child, Reason: reason, Directive: d})
 }
 
 func isClose(msg any) bool {
