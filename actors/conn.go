@@ -344,8 +344,8 @@ func (c *Conn) waitStopped(ctx context.Context) error {
 }
 
 // PID returns the connection actor's PID, for actors that message it directly with the
-// requests of package messages. Keep the Conn (and Close it when done) for as long as actors
-// use its PID: a Conn that is garbage collected closes its connection.
+// requests of package messages (see [Ask]). Keep the Conn (and Close it when done) for as long
+// as actors use its PID: a Conn that is garbage collected closes its connection.
 func (c *Conn) PID() *actor.PID { return c.pid }
 
 // DSN returns the DSN the connection was opened with.

@@ -6,22 +6,38 @@
 // # Requests and replies
 //
 // Every request is a pointer to a struct of this package and gets exactly one reply, whose Err
-// field says whether it failed (match it with errors.Is against the sentinels below).
+// field says whether it failed (match it with errors.Is against the sentinels below). Every
+// request also has the fields Ctx, ReplyTo, ID and Deadline (see [Request]); every reply has
+// ID, the ID of the request it answers.
 //
-//	request                              reply            what it does
-//	*Exec{Ctx, SQL, Args}                *ExecReply       runs one statement; Result has the last insert id and rows changed
-//	*ExecMany{Ctx, SQL, Args [][]any}    *ExecReply       one statement per argument list, one prepared statement, one transaction
-//	*ExecScript{Ctx, SQL}                *ExecReply       runs a script of statements, without arguments
-//	*Query{Ctx, SQL, Args, FetchSize}    *Rows            runs a query; the first FetchSize rows ride on the reply
-//	*Fetch{Ctx, Cursor, N}               *Rows            the next N rows of an open cursor (N <= 0: all)
-//	*CloseCursor{Cursor}                 *Ack             closes a cursor early
-//	*Begin{Ctx, Mode}                    *Ack             opens a transaction (Deferred, Immediate, Exclusive)
-//	*Commit{Ctx}, *Rollback{Ctx}         *Ack             ends it
-//	*TxStatus{Ctx}                       *TxStatusReply   whether a transaction is open
-//	*Backup{Ctx, Dest}                   *Ack             copies the database to the file Dest
-//	*CreateFunction{Ctx, Name, NArgs, Fn} *Ack            registers a scalar SQL function
-//	*Close{}                             *Ack             closes the connection; the actor stops
-//	*InsertEvents{Ctx, Events}           *EventsAck       to the supervisor: stores events, acked after their commit
+//	request                                   reply             what it does
+//	*Exec{SQL, Args}                          *ExecReply        runs one statement; Result has the last insert id and rows changed
+//	*ExecMany{SQL, Args [][]any}              *ExecReply        one statement per argument list, one prepared statement, one transaction
+//	*ExecScript{SQL}                          *ExecReply        runs a script of statements, without arguments
+//	*Query{SQL, Args, FetchSize, OneRow}      *Rows             runs a query; the first FetchSize rows ride on the reply
+//	*Fetch{Cursor, N}                         *Rows             the next N rows of an open cursor (N <= 0: all)
+//	*CloseCursor{Cursor}                      *Ack              closes a cursor early
+//	*Begin{Mode}                              *Ack              opens a transaction (Deferred, Immediate, Exclusive)
+//	*Commit{}, *Rollback{}                    *Ack              ends it
+//	*TxStatus{}                               *TxStatusReply    whether a transaction is open
+//	*Backup{Dest}                             *Ack              copies the database to the file Dest
+//	*Dump{W}                                  *Ack              writes SQL text that recreates the database to W
+//	*Serialize{}                              *BlobReply        the database file's bytes, in Data
+//	*Deserialize{Data}                        *Ack              replaces the database with Data
+//	*TotalChanges{}                           *ExecReply        rows changed since the connection opened, in Result.RowsAffected
+//	*CreateFunction{Name, NArgs, Fn, Flags}   *Ack              registers a scalar SQL function
+//	*CreateAggregate{Name, NArgs, New, …}     *Ack              registers an aggregate (or window) function
+//	*CreateCollation{Name, Cmp}               *Ack              registers a collating sequence
+//	*SetAuthorizer{Fn}                        *Ack              installs the statement authorizer
+//	*SetTrace{Fn}                             *Ack              installs the statement trace
+//	*SetProgressHandler{Steps, Fn}            *Ack              installs the progress handler
+//	*SetUpdateHook{Fn}                        *Ack              installs the change feed
+//	*OpenBlob{Table, Column, RowID, Write}    *BlobReply        opens a blob for incremental I/O; Blob names it
+//	*BlobRead{Blob, Offset, N}                *BlobReply        reads from it, into Data
+//	*BlobWrite{Blob, Offset, Data}            *BlobReply        writes to it
+//	*CloseBlob{Blob}                          *Ack              closes it
+//	*Close{}                                  *Ack              closes the connection; the actor stops
+//	*InsertEvents{Events}                     *EventsAck        to the supervisor: stores events, acked after their commit
 //
 // A [Rows] reply whose Done is false leaves a cursor open in the actor, named by Rows.Cursor:
 // send [Fetch] until a reply has Done set (the cursor then closes by itself), or [CloseCursor].
@@ -31,22 +47,25 @@
 //
 // Actors send requests with Request or RequestFuture; the connection answers the sender with
 // Respond. To stay non-blocking, an actor handles the reply as a message, or continues with
-// ReenterAfter:
+// ReenterAfter; the Ask function of package actors does the latter in one call:
 //
 //	func (a *reporter) Receive(ctx actor.Context) {
 //		switch ctx.Message().(type) {
 //		case *actor.Started:
-//			f := ctx.RequestFuture(a.db, &messages.Query{SQL: "SELECT name FROM events WHERE user_id = ?", Args: []any{"u1"}}, 5*time.Second)
-//			ctx.ReenterAfter(f, func(res any, err error) {
+//			q := &messages.Query{SQL: "SELECT name FROM events WHERE user_id = ?", Args: []any{"u1"}}
+//			actors.Ask(ctx, a.db, q, 5*time.Second, func(rows *messages.Rows, err error) {
 //				if err != nil {
-//					return // the actor did not answer in time
+//					return // the query failed, or no reply came in time (the query was stopped)
 //				}
-//				rows := res.(*messages.Rows)
-//				if rows.Err != nil { … }
 //				for _, r := range rows.Rows { … r.Get("name") … }
 //			})
 //		}
 //	}
+//
+// Several requests in flight, their replies coming as messages: give each an ID, which its
+// reply carries back. A future's timeout does not reach the connection: set Deadline to the
+// same time (Ask does), and the connection skips the request if it is still queued then, or
+// interrupts it if it runs, as it does when a handle's ctx ends.
 //
 // The handles of package actors set ReplyTo, a channel with a buffer of 1, instead: faster
 // than a future, and they can wait on it and on their ctx at once. Ctx is the caller's
@@ -54,10 +73,23 @@
 // interrupts one that is running. It may be nil. Fields of a message belong to the receiver
 // once sent: the sender must not change them.
 //
-// # Crashes
+// # Bounds
+//
+// A connection holds at most MaxPending requests in flight (supervisor.Config; 1,024 by
+// default), and MaxPendingBytes of large ones, from handles and actors together. A handle's
+// call waits for room, honouring its ctx; an actor must not block, so its request is answered
+// at once with an error wrapping [ErrOverloaded] and has no effect. A request an actor sends
+// after a Close is answered at once with [ErrClosed].
+//
+// # Crashes and closing
 //
 // If a request crashes the connection actor (a panic in a user function, say), the
-// supervisor answers it with an error wrapping [ErrCrashed], through ReplyTo or to the sender,
-// and restarts the actor; requests queued behind it are served after the restart. See package
-// supervisor for the whole story.
+// connection answers it with an error wrapping [ErrCrashed], through ReplyTo or to the sender,
+// before its supervisor restarts it (whichever supervisor that is: actorlite's, or a program's
+// own parent); requests queued behind it are served after the restart. Nothing sent to a
+// connection is dropped: what is still queued when it stops, or arrives after, is answered
+// with [ErrClosed] (wrapping [ErrCrashed] too when a crash stopped it, whose PID then keeps
+// answering so until its handle is closed). A request sent to the PID of a connection its
+// owner closed is a dead letter, as for any stopped actor: RequestFuture fails with
+// actor.ErrDeadLetter (Ask reports [ErrClosed]). See package supervisor for the whole story.
 package messages

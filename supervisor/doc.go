@@ -23,7 +23,9 @@
 // CreateFunction) that panics, a bug, a corrupted SQLite instance. This is what you see:
 //
 //   - The call that crashed it returns at once with an error wrapping [messages.ErrCrashed]
-//     (errors.As gives a [*messages.CrashError] with the panic value). It is never left hanging.
+//     (errors.As gives a [*messages.CrashError] with the panic value). It is never left hanging:
+//     the connection itself answers it, before its supervisor decides anything, so this holds
+//     for an actor's request too, and under a program's own supervisor strategy.
 //   - The connection is restarted: the same DSN is reopened with the same options, converters
 //     and functions. Your *actors.Conn stays valid; keep using it.
 //   - Requests queued behind the crash are served after the restart, in their order. None is
@@ -44,10 +46,24 @@
 //   - A connection that crashes while closing is closed all the same.
 //   - A connection that crashes more than Config.MaxRestarts times within
 //     Config.RestartWindow is stopped for good: every call then returns an error wrapping both
-//     [messages.ErrClosed] and ErrCrashed. Other connections are never affected.
+//     [messages.ErrClosed] and ErrCrashed, and so does every request an actor sends to its PID
+//     (which answers in its place until the handle is closed, or Stop). Other connections are
+//     never affected.
 //
-// Crashes and restarts are logged through Config.Logger with the DSN and the panic's stack,
-// and counted in [Supervisor.Stats].
+// Each crash is logged once through Config.Logger, with the DSN, the panic's stack and what
+// followed (a restart, or a stop); counted in [Supervisor.Stats]; and published on the actor
+// system's EventStream as an *actor.SupervisorEvent (Reason: an [*actors.Crash]; Directive:
+// restart or stop), as protoactor's own strategies do.
+//
+// # From actors
+//
+// A program's own actors message connections directly: [actors.Conn.PID] is the connection's
+// PID, the requests and replies are package messages' (its doc has the table), and
+// [actors.Ask] sends one and continues with its typed reply without blocking the actor. An
+// actor's request is honoured as a handle's call is: Deadline for its ctx, ID echoed in the
+// reply, answered when it crashes the connection or finds it closed, and bounded by
+// Config.MaxPending (past it, answered at once with [messages.ErrOverloaded]). A program that
+// builds its own supervision tree spawns [actors.NewChild]'s Props under its own parent.
 //
 // # Cancellation and back-pressure
 //
@@ -62,7 +78,8 @@
 //
 // At most Config.MaxPending requests per connection are in flight, and Config.MaxPendingBytes
 // bytes of large ones; further callers wait, honouring their ctx, so memory stays bounded, in
-// bytes, however fast callers are. The events queue is bounded the same way
+// bytes, however fast callers are. An actor's request, which must not block, is answered at
+// once with [messages.ErrOverloaded] instead of waiting. The events queue is bounded the same way
 // (EventsConfig.MaxQueued, MaxQueuedBytes). The README's "Reliability" section lists every
 // bound, and how the promises above are tested (a crash storm, fuzzing, kill -9).
 //

@@ -26,8 +26,9 @@ type Config struct {
 	MaxRestarts int
 	// RestartWindow is the window MaxRestarts counts in. 0 means 10s.
 	RestartWindow time.Duration
-	// MaxPending bounds the requests in flight per connection; further callers wait (honouring
-	// their ctx). 0 means 1024.
+	// MaxPending bounds the requests in flight per connection, from handles and actors
+	// together; further callers wait (honouring their ctx), and an actor's request, which must
+	// not block, is answered at once with messages.ErrOverloaded. 0 means 1024.
 	MaxPending int
 	// MaxPendingBytes bounds, per connection, the bytes in flight of large requests: those
 	// whose SQL text and text and blob arguments add up to actors.LargeRequest (64 KiB) or
