@@ -58,8 +58,8 @@ type Conn struct {
 	userAuth     func(messages.AuthRequest) messages.AuthResult // the caller's authorizer
 	precheck     bool                                           // the next interrupt check is go-sqlite3's check before a call, not progress
 	onChanges    func([]RowChange)
-	pending      []RowChange // changes of the open transaction
-	committed    []RowChange // changes committed, not yet handed to onChanges
+	pending      changeLog     // changes of the open transaction
+	committed    [][]RowChange // changes of each commit not yet handed to onChanges, in order
 }
 
 var pragmaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)

@@ -232,36 +232,39 @@ func (c *Conn) traced(s *sqlite3.Stmt, d time.Duration) {
 type RowChange = messages.RowChange
 
 // SetUpdateHook collects the rows changed by each transaction and gives them to fn after it
-// commits; the changes of a rolled-back transaction are dropped. nil removes it. fn runs on
-// the connection's goroutine after the statement that committed returns: see [Conn.FlushChanges].
+// commits, one call per commit that changed rows, in commit order; fn owns the slice. The
+// changes of a rolled-back transaction are dropped. nil removes it. fn runs on the
+// connection's goroutine after the statement that committed returns: see [Conn.FlushChanges].
 func (c *Conn) SetUpdateHook(fn func([]RowChange)) {
 	c.onChanges = fn
-	c.pending, c.committed = nil, nil
+	c.pending, c.committed = changeLog{}, nil
 	if fn == nil {
 		c.db.UpdateHook(nil)
 		c.db.CommitHook(nil)
 		c.db.RollbackHook(nil)
 		return
 	}
-	c.db.UpdateHook(func(op sqlite3.AuthorizerActionCode, db, table string, rowid int64) {
-		c.pending = append(c.pending, RowChange{Op: authAction(op), Database: db, Table: table, RowID: rowid})
-	})
+	c.db.UpdateHook(c.pending.add)
 	c.db.CommitHook(func() bool {
-		c.committed = append(c.committed, c.pending...)
-		c.pending = c.pending[:0]
+		if changes := c.pending.take(); changes != nil {
+			c.committed = append(c.committed, changes)
+		}
 		return true
 	})
-	c.db.RollbackHook(func() { c.pending = c.pending[:0] })
+	c.db.RollbackHook(c.pending.reset)
 }
 
-// FlushChanges hands the changes committed since the last call to the update hook.
+// FlushChanges hands the changes of each commit since the last call to the update hook, one
+// call per commit.
 func (c *Conn) FlushChanges() {
 	if c.onChanges == nil || len(c.committed) == 0 {
 		return
 	}
-	ch := c.committed
+	commits := c.committed
 	c.committed = nil
-	c.onChanges(ch)
+	for _, changes := range commits {
+		c.onChanges(changes)
+	}
 }
 
 // Blob is an open BLOB for incremental I/O. Not safe for concurrent use.
