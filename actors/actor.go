@@ -887,7 +887,11 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 	case *messages.SetTrace:
 		return a.apply("trace", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetTrace(m.Fn); return nil })
 	case *messages.SetUpdateHook:
-		return a.apply("update hook", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetUpdateHook(m.Fn); return nil })
+		fn, err := a.sh.updateHook(actx.Self(), m)
+		if err != nil {
+			return &messages.Ack{Err: err}
+		}
+		return a.apply("update hook", fn == nil, func(db *sqlitewasm.Conn) error { db.SetUpdateHook(fn); return nil })
 	case *messages.SetProgressHandler:
 		if m.Fn != nil && m.Steps < 1 {
 			return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", m.Steps)}}

@@ -115,12 +115,13 @@ func ExampleConn_CreateWindowFunction() {
 	// day 6: 1 signups, 3-day average 2.33
 }
 
-// changeFeed is an actor that receives a connection's committed changes.
-type changeFeed struct{ changes chan<- messages.RowChange }
+// changeFeed is an actor that receives a connection's committed changes: one message per
+// commit.
+type changeFeed struct{ commits chan<- *messages.RowChanges }
 
 func (f *changeFeed) Receive(ctx actor.Context) {
-	if rc, ok := ctx.Message().(*messages.RowChange); ok {
-		f.changes <- *rc
+	if m, ok := ctx.Message().(*messages.RowChanges); ok {
+		f.commits <- m
 	}
 }
 
@@ -128,9 +129,9 @@ func ExampleConn_SetUpdateHook() {
 	ctx := context.Background()
 	s, conn := xExample(ctx)
 	defer s.Stop(ctx)
-	changes := make(chan messages.RowChange, 16)
+	commits := make(chan *messages.RowChanges, 16)
 	root := s.System().Root
-	feed := root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &changeFeed{changes: changes} }))
+	feed := root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &changeFeed{commits: commits} }))
 	defer func() { root.StopFuture(feed).Wait() }()
 
 	if _, err := conn.Exec(ctx, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"); err != nil {
@@ -139,7 +140,7 @@ func ExampleConn_SetUpdateHook() {
 	if err := conn.SetUpdateHook(ctx, feed); err != nil {
 		log.Fatal(err)
 	}
-	// Committed: sent. Rolled back: never sent.
+	// Committed: sent, one message per commit. Rolled back: never sent.
 	err := conn.ExecScript(ctx, `INSERT INTO users (name) VALUES ('ann'), ('bob');
 		BEGIN; DELETE FROM users; ROLLBACK;
 		UPDATE users SET name = 'Bob' WHERE id = 2;
@@ -147,15 +148,21 @@ func ExampleConn_SetUpdateHook() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for range 4 {
-		rc := <-changes
-		fmt.Println(rc.Op, rc.Table, rc.RowID)
+	for range 3 {
+		m := <-commits
+		fmt.Printf("%s committed %d:\n", m.DSN, len(m.Changes))
+		for _, rc := range m.Changes {
+			fmt.Println(" ", rc.Op, rc.Table, rc.RowID)
+		}
 	}
 	// Output:
-	// INSERT users 1
-	// INSERT users 2
-	// UPDATE users 2
-	// DELETE users 1
+	// :memory: committed 2:
+	//   INSERT users 1
+	//   INSERT users 2
+	// :memory: committed 1:
+	//   UPDATE users 2
+	// :memory: committed 1:
+	//   DELETE users 1
 }
 
 func ExampleConn_OpenBlob() {

@@ -155,23 +155,62 @@ func (c *Conn) SetProgressHandler(ctx context.Context, steps int, fn func() (abo
 	return c.ack(ctx, "set progress handler", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
 }
 
-// SetUpdateHook makes the connection send, after each commit, a *messages.RowChange per row the
-// transaction inserted, updated or deleted to the actor pid: a change feed. Changes of a
-// rolled-back transaction are never sent. nil removes it. Changes committed by a request that
-// then crashed the connection are not sent. SQLite has no hook for ROLLBACK TO a savepoint:
-// rows changed and then undone that way, in a transaction that commits, are still sent. As
-// SQLite's update hook, it sees rowid tables only: not WITHOUT ROWID tables.
+// SetUpdateHook makes the connection send the actor pid a *[messages.RowChanges] after each
+// commit: the rows the transaction inserted, updated or deleted, in the order it changed them,
+// with the connection's PID and DSN. A change feed: one message per commit that changed rows,
+// in pid's mailbox before the caller of the request that committed has its reply. Changes of a
+// rolled-back transaction are never sent. nil removes it. The feed survives a crash of the
+// connection. Changes committed by a request that then crashed the connection are not sent.
+// SQLite has no hook for ROLLBACK TO a savepoint: rows changed and then undone that way, in a
+// transaction that commits, are still sent. As SQLite's update hook, it sees rowid tables
+// only: not WITHOUT ROWID tables. It sends [messages.SetUpdateHook] with Subscriber pid: an
+// actor can send that itself.
 func (c *Conn) SetUpdateHook(ctx context.Context, pid *actor.PID) error {
 	m := &messages.SetUpdateHook{Ctx: ctx}
-	if pid != nil {
-		root := c.root
-		m.Fn = func(changes []messages.RowChange) {
-			for i := range changes {
-				root.Send(pid, &changes[i])
-			}
-		}
+	if pid != nil { // never a typed nil in the interface
+		m.Subscriber = pid
 	}
 	return c.ack(ctx, "set update hook", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+}
+
+// Ensure protoactor's PID names a subscriber.
+var _ messages.PID = (*actor.PID)(nil)
+
+// updateHook returns the function m installs as the update hook of the connection actor self:
+// m.Fn, or one sending each commit's changes to m.Subscriber; nil when m removes the hook.
+func (sh *shared) updateHook(self *actor.PID, m *messages.SetUpdateHook) (func([]messages.RowChange), error) {
+	sub, err := subscriberPID(m.Subscriber)
+	switch {
+	case err != nil:
+		return nil, err
+	case sub != nil && m.Fn != nil:
+		return nil, &messages.ArgError{Reason: "update hook with both a Subscriber and an Fn: set one"}
+	case sub == nil:
+		return m.Fn, nil
+	}
+	root, dsn := sh.sys.Root, sh.dsn
+	return func(changes []messages.RowChange) {
+		root.Send(sub, &messages.RowChanges{Conn: self, DSN: dsn, Changes: changes})
+	}, nil
+}
+
+// subscriberPID returns p as a *actor.PID: p itself if it is one, else one with its address
+// and id. nil (or a nil *actor.PID) is no subscriber; one without an id is an error.
+func subscriberPID(p messages.PID) (*actor.PID, error) {
+	if p == nil {
+		return nil, nil
+	}
+	pid, ok := p.(*actor.PID)
+	if ok && pid == nil {
+		return nil, nil
+	}
+	if p.GetId() == "" {
+		return nil, &messages.ArgError{Reason: fmt.Sprintf("update hook subscriber %T with an empty id", p)}
+	}
+	if !ok {
+		pid = actor.NewPID(p.GetAddress(), p.GetId())
+	}
+	return pid, nil
 }
 
 // Interrupt interrupts whatever the connection runs now (Python's interrupt): the running

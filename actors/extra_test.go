@@ -896,36 +896,39 @@ func TestSetProgressHandlerPanics(t *testing.T) {
 	xNoCrash(t, s)
 }
 
-// changeSink is an actor that forwards the update hook's changes to a channel.
-type changeSink struct{ out chan<- messages.RowChange }
+// changeSink is an actor that forwards the update hook's messages to a channel.
+type changeSink struct{ out chan<- *messages.RowChanges }
 
 func (a *changeSink) Receive(ctx actor.Context) {
-	if m, ok := ctx.Message().(*messages.RowChange); ok {
-		a.out <- *m
+	if m, ok := ctx.Message().(*messages.RowChanges); ok {
+		a.out <- m
 	}
 }
 
 // xSink spawns a changeSink in s's actor system, stopped when the test ends.
-func xSink(t testing.TB, s *supervisor.Supervisor) (*actor.PID, <-chan messages.RowChange) {
+func xSink(t testing.TB, s *supervisor.Supervisor) (*actor.PID, <-chan *messages.RowChanges) {
 	t.Helper()
-	ch := make(chan messages.RowChange, 1024)
+	ch := make(chan *messages.RowChanges, 1024)
 	root := s.System().Root
 	pid := root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &changeSink{out: ch} }))
 	t.Cleanup(func() { root.StopFuture(pid).Wait() }) // before the supervisor's Stop
 	return pid, ch
 }
 
-// xChanges receives n changes.
-func xChanges(t testing.TB, ch <-chan messages.RowChange, n int) []messages.RowChange {
+// xCommits receives the messages of n commits of c, and returns their changes.
+func xCommits(t testing.TB, c *actors.Conn, ch <-chan *messages.RowChanges, n int) [][]messages.RowChange {
 	t.Helper()
 	ctx := xCtx(t)
-	var out []messages.RowChange
+	var out [][]messages.RowChange
 	for len(out) < n {
 		select {
-		case rc := <-ch:
-			out = append(out, rc)
+		case m := <-ch:
+			if pid, ok := m.Conn.(*actor.PID); !ok || !pid.Equal(c.PID()) || m.DSN != c.DSN() {
+				t.Fatalf("changes from %v (%q), want from %v (%q)", m.Conn, m.DSN, c.PID(), c.DSN())
+			}
+			out = append(out, m.Changes)
 		case <-ctx.Done():
-			t.Fatalf("got %d changes %+v, want %d", len(out), out, n)
+			t.Fatalf("got %d commits %+v, want %d", len(out), out, n)
 		}
 	}
 	return out
@@ -942,17 +945,19 @@ func TestSetUpdateHook(t *testing.T) {
 	rc := func(op string, id int64) messages.RowChange {
 		return messages.RowChange{Op: op, Database: "main", Table: "t", RowID: id}
 	}
-	expect := func(want ...messages.RowChange) {
+	type commit = []messages.RowChange
+	// expect receives one message per commit wanted, each with that commit's rows.
+	expect := func(want ...commit) {
 		t.Helper()
-		if got := xChanges(t, ch, len(want)); !reflect.DeepEqual(got, want) {
-			t.Fatalf("changes %+v, want %+v", got, want)
+		if got := xCommits(t, c, ch, len(want)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("commits %+v, want %+v", got, want)
 		}
 	}
-	// Autocommit.
+	// Autocommit: one message per statement.
 	xExec(t, c, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")
 	xExec(t, c, "UPDATE t SET v = 'B' WHERE id = 2")
 	xExec(t, c, "DELETE FROM t WHERE id = 1")
-	expect(rc("INSERT", 1), rc("INSERT", 2), rc("UPDATE", 2), rc("DELETE", 1))
+	expect(commit{rc("INSERT", 1), rc("INSERT", 2)}, commit{rc("UPDATE", 2)}, commit{rc("DELETE", 1)})
 	// A rolled-back transaction sends nothing: the next change is the marker's.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
@@ -971,7 +976,7 @@ func TestSetUpdateHook(t *testing.T) {
 		t.Fatalf("Exec: %v", err)
 	}
 	xExec(t, c, "INSERT INTO t (id, v) VALUES (3, 'marker')")
-	expect(rc("INSERT", 3))
+	expect(commit{rc("INSERT", 3)})
 	// A committed transaction sends its changes, after the commit.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
@@ -986,13 +991,13 @@ func TestSetUpdateHook(t *testing.T) {
 	if err := c.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	expect(rc("INSERT", 4), rc("UPDATE", 3))
+	expect(commit{rc("INSERT", 4), rc("UPDATE", 3)})
 	if _, err := c.ExecMany(ctx, "INSERT INTO t (id, v) VALUES (?, ?)", [][]any{{5, "e"}, {6, "f"}}); err != nil {
 		t.Fatal(err)
 	}
-	expect(rc("INSERT", 5), rc("INSERT", 6))
+	expect(commit{rc("INSERT", 5), rc("INSERT", 6)})
 	xScript(t, c, "BEGIN; DELETE FROM t WHERE id = 5; COMMIT; BEGIN; DELETE FROM t WHERE id = 6; ROLLBACK")
-	expect(rc("DELETE", 5))
+	expect(commit{rc("DELETE", 5)})
 
 	// Changes of a transaction lost in a crash are never sent.
 	if err := c.Begin(ctx); err != nil {
@@ -1007,7 +1012,7 @@ func TestSetUpdateHook(t *testing.T) {
 	}
 	// The hook survives the restart.
 	xExec(t, c, "INSERT INTO t (id, v) VALUES (7, 'g')")
-	expect(rc("INSERT", 7))
+	expect(commit{rc("INSERT", 7)})
 
 	// nil removes it: nothing is sent until it is set again.
 	if err := c.SetUpdateHook(ctx, nil); err != nil {
@@ -1018,7 +1023,7 @@ func TestSetUpdateHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	xExec(t, c, "INSERT INTO t (id, v) VALUES (9, 'i')")
-	expect(rc("INSERT", 9))
+	expect(commit{rc("INSERT", 9)})
 }
 
 func TestOpenBlob(t *testing.T) {
@@ -1844,14 +1849,14 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 				xExec(t, c, "INSERT INTO t VALUES (1)")
-				xChanges(t, ch, 1)
+				xCommits(t, c, ch, 1)
 				sinks.Store(c, ch)
 			},
 			verify: func(t *testing.T, _ *supervisor.Supervisor, c *actors.Conn) {
 				ch, _ := sinks.Load(c)
 				id := xExec(t, c, "INSERT INTO t VALUES (2)").LastInsertID
-				got := xChanges(t, ch.(<-chan messages.RowChange), 1)
-				if want := (messages.RowChange{Op: "INSERT", Database: "main", Table: "t", RowID: id}); got[0] != want {
+				got := xCommits(t, c, ch.(<-chan *messages.RowChanges), 1)
+				if want := []messages.RowChange{{Op: "INSERT", Database: "main", Table: "t", RowID: id}}; !reflect.DeepEqual(got[0], want) {
 					t.Fatalf("%+v, want %+v", got[0], want)
 				}
 			},

@@ -31,7 +31,7 @@
 //	*SetAuthorizer{Fn}                        *Ack              installs the statement authorizer
 //	*SetTrace{Fn}                             *Ack              installs the statement trace
 //	*SetProgressHandler{Steps, Fn}            *Ack              installs the progress handler
-//	*SetUpdateHook{Fn}                        *Ack              installs the change feed
+//	*SetUpdateHook{Subscriber or Fn}          *Ack              installs the change feed: a *RowChanges per commit to Subscriber
 //	*OpenBlob{Table, Column, RowID, Write}    *BlobReply        opens a blob for incremental I/O; Blob names it
 //	*BlobRead{Blob, Offset, N}                *BlobReply        reads from it, into Data
 //	*BlobWrite{Blob, Offset, Data}            *BlobReply        writes to it
@@ -80,6 +80,19 @@
 // call waits for room, honouring its ctx; an actor must not block, so its request is answered
 // at once with an error wrapping [ErrOverloaded] and has no effect. A request an actor sends
 // after a Close is answered at once with [ErrClosed].
+//
+// # Change feed
+//
+// An actor follows a connection's committed changes by sending it
+// &SetUpdateHook{Subscriber: ctx.Self()} (a *actor.PID is a [PID]); the connection replies
+// [*Ack]. From then on, after each commit that changed rows, the connection sends the
+// subscriber one [*RowChanges]: not a reply, a message of its own, with no sender. It says
+// which connection committed (Conn, DSN) and lists the rows changed, in order. A
+// rolled-back transaction sends nothing. The subscription survives a crash of the
+// connection; a SetUpdateHook with no Subscriber (and no Fn) ends it.
+//
+//	case *messages.RowChanges:
+//		for _, rc := range m.Changes { … m.DSN, rc.Op, rc.Table, rc.RowID … }
 //
 // # Crashes and closing
 //
