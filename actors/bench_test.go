@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/sqlitewasm"
 	"github.com/actorlite/actorlite/supervisor"
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 const benchRows = 20_000
@@ -78,4 +81,87 @@ func BenchmarkPointSelect(b *testing.B) {
 			}
 		}
 	})
+}
+
+// commitRows is the size of the commit BenchmarkCommitWithSubscriber makes.
+const commitRows = 200_000
+
+// rowCounter is a change-feed subscriber that signals done each time it has received another
+// commitRows changed rows.
+type rowCounter struct {
+	n    int
+	done chan<- struct{}
+}
+
+func (a *rowCounter) Receive(ctx actor.Context) {
+	if n := changedRows(ctx.Message()); n > 0 {
+		if a.n += n; a.n%commitRows == 0 {
+			a.done <- struct{}{}
+		}
+	}
+}
+
+// changedRows returns how many changed rows a change-feed message carries.
+func changedRows(msg any) int {
+	if m, ok := msg.(*messages.RowChanges); ok {
+		return len(m.Changes)
+	}
+	return 0
+}
+
+// BenchmarkCommitWithSubscriber inserts commitRows rows in one ExecMany on a connection whose
+// change feed goes to an actor, and on one without a change feed, in the same run: their
+// difference is what the feed costs. ns/op runs until the subscriber has every row;
+// reply-ns/op until ExecMany returned (the feed is sent before the reply).
+func BenchmarkCommitWithSubscriber(b *testing.B) {
+	for _, subscribe := range []bool{false, true} {
+		name := "none"
+		if subscribe {
+			name = "subscriber"
+		}
+		b.Run(name, func(b *testing.B) { benchCommit(b, subscribe) })
+	}
+}
+
+func benchCommit(b *testing.B, subscribe bool) {
+	ctx := context.Background()
+	s := xSup(b, supervisor.Config{})
+	c, err := s.Open(ctx, filepath.Join(b.TempDir(), "feed.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)"); err != nil {
+		b.Fatal(err)
+	}
+	var done chan struct{}
+	if subscribe {
+		done = make(chan struct{}, 1)
+		root := s.System().Root
+		sub := root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &rowCounter{done: done} }))
+		b.Cleanup(func() { root.StopFuture(sub).Wait() })
+		if err := c.SetUpdateHook(ctx, sub); err != nil {
+			b.Fatal(err)
+		}
+	}
+	args := make([][]any, commitRows)
+	for i := range args {
+		args[i] = []any{int64(i)}
+	}
+	var reply time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if _, err := c.ExecMany(ctx, "INSERT INTO t (v) VALUES (?)", args); err != nil {
+			b.Fatal(err)
+		}
+		reply += time.Since(start)
+		if done == nil {
+			continue
+		}
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			b.Fatal("the subscriber did not get every row")
+		}
+	}
+	b.ReportMetric(float64(reply.Nanoseconds())/float64(b.N), "reply-ns/op")
 }
