@@ -23,8 +23,10 @@ type changedRow struct {
 
 type tableName struct{ db, table string }
 
-// keepRows is the capacity of the buffer of rows a transaction may leave for the next one:
-// 1 MiB. A larger one, grown by a large transaction, is released.
+// keepRows is the capacity of the buffer of rows a transaction always leaves for the next
+// one: 1 MiB. A larger one, grown by a large transaction, is kept for as long as each
+// transaction fills at least a quarter of it (a series of large ones does not grow it again
+// each time), and released after one that does not.
 const keepRows = 1 << 16
 
 // add records a row changed by the open transaction.
@@ -61,9 +63,10 @@ func (l *changeLog) take() []RowChange {
 
 // reset empties the log.
 func (l *changeLog) reset() {
-	l.rows = l.rows[:0]
-	if cap(l.rows) > keepRows {
+	if cap(l.rows) > keepRows && len(l.rows) < cap(l.rows)/4 {
 		l.rows = nil
+	} else {
+		l.rows = l.rows[:0]
 	}
 	clear(l.names)
 	l.names = l.names[:0]
