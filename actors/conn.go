@@ -458,6 +458,16 @@ func (ch *Child) NewHandle() *Conn {
 // collectedConn is what the cleanup of a collected Conn needs: not the Conn itself.
 type collectedConn struct{ sh *shared }
 
+// Conn returns a handle on the connection that, unlike [Child.NewHandle]'s, never closes it
+// when garbage collected: the connection lives until it is closed (through any handle, or by
+// a [messages.Close] sent to its PID) or its supervisor stops. The supervisor uses it for its
+// own requests, and for connections that actors open by message and address by PID alone.
+func (ch *Child) Conn() *Conn { return ch.handle() }
+
+// Closing reports whether the connection was asked to close (or is being stopped): it will
+// stop without serving anything more.
+func (ch *Child) Closing() bool { return ch.sh.closing.Load() }
+
 // handle returns an internal handle, with no cleanup attached.
 func (ch *Child) handle() *Conn { return &Conn{sh: ch.sh, pid: ch.pid, root: ch.sh.sys.Root} }
 
