@@ -30,6 +30,26 @@ import (
 // reader's snapshot would block the writer's commits, so the pool gets no readers and its
 // writer serves every read.
 func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts ...actors.Option) (*actors.Pool, error) {
+	w, rs, err := s.openPoolChildren(ctx, dsn, readers, "", opts)
+	if err != nil {
+		return nil, err
+	}
+	members := make([]*actors.Conn, len(rs))
+	for i, r := range rs {
+		members[i] = r.NewHandle()
+	}
+	p := actors.NewPool(dsn, w.NewHandle(), members)
+	s.mu.Lock()
+	s.pools = append(s.pools, weak.Make(p))
+	s.mu.Unlock()
+	return p, nil
+}
+
+// openPoolChildren opens a pool's writer and readers as OpenPool says, and returns them once
+// every one is open (or the first error, with none of them left open). With a name, they are
+// named name+"-writer" and name+"-reader-"+i (i from 0); else their names are generated.
+// OpenPool and OpenPoolConns share it.
+func (s *Supervisor) openPoolChildren(ctx context.Context, dsn string, readers int, name string, opts []actors.Option) (*actors.Child, []*actors.Child, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -37,43 +57,47 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 		readers = runtime.GOMAXPROCS(0)
 	}
 	if readers < 0 {
-		return nil, &messages.ArgError{Reason: fmt.Sprintf("a pool needs at least one reader, not %d", readers)}
+		return nil, nil, &messages.ArgError{Reason: fmt.Sprintf("a pool needs at least one reader, not %d", readers)}
+	}
+	member := func(role string) string {
+		if name == "" {
+			return ""
+		}
+		return name + "-" + role
 	}
 	// The writer first: it switches the database to WAL, which the readers then find. It is
 	// shared by every caller: only Tx (a Begin request) may leave it inside a transaction.
-	writer, err := s.Open(ctx, dsn, append(slices.Clip(opts), actors.WithAutocommitOnly())...)
+	writer, err := s.openChild(ctx, dsn, member("writer"), append(slices.Clip(opts), actors.WithAutocommitOnly()))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	wal, err := poolMode(ctx, writer, dsn)
-	if err != nil {
+	members := make([]*actors.Child, 0, readers)
+	fail := func(err error) (*actors.Child, []*actors.Child, error) {
+		for _, m := range members {
+			m.Close(context.WithoutCancel(ctx))
+		}
 		writer.Close(context.WithoutCancel(ctx))
-		return nil, err
+		return nil, nil, err
+	}
+	wal, err := poolMode(ctx, writer.Conn(), dsn)
+	if err != nil {
+		return fail(err)
 	}
 	if !wal {
 		readers = 0
 	}
-	members := make([]*actors.Conn, 0, readers)
 	readerOpts := slices.Concat(
 		[]actors.Option{actors.WithPragma("cache_size", strconv.Itoa(-readerCacheKiB(readers)))},
 		opts, // a cache_size of the caller's wins
 		[]actors.Option{actors.WithQueryOnly()})
-	for range readers {
-		r, err := s.Open(ctx, dsn, readerOpts...)
+	for i := range readers {
+		r, err := s.openChild(ctx, dsn, member("reader-"+strconv.Itoa(i)), readerOpts)
 		if err != nil {
-			for _, m := range members {
-				m.Close(context.WithoutCancel(ctx))
-			}
-			writer.Close(context.WithoutCancel(ctx))
-			return nil, err
+			return fail(err)
 		}
 		members = append(members, r)
 	}
-	p := actors.NewPool(dsn, writer, members)
-	s.mu.Lock()
-	s.pools = append(s.pools, weak.Make(p))
-	s.mu.Unlock()
-	return p, nil
+	return writer, members, nil
 }
 
 // poolMode checks, on a pool's writer, that its database is one other connections share

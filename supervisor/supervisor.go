@@ -101,6 +101,8 @@ type Supervisor struct {
 	restarts, crashes, abandoned, openConns, opened atomic.Int64
 
 	events *eventsRouter
+
+	opening opening // opens by message under way (lifecycle.go)
 }
 
 // Start starts a supervisor: it creates (or joins) an actor system and spawns the supervising
@@ -179,9 +181,11 @@ func (s *Supervisor) Stats() Stats {
 	return st
 }
 
-// spawnConn asks the supervising actor to spawn a connection child.
+// spawnConn asks the supervising actor to spawn a connection child, named "conn-"+name, or
+// "conn-" and a generated id when name is "".
 type spawnConn struct {
 	child *actors.Child
+	name  string
 	reply chan error
 }
 
@@ -189,26 +193,43 @@ type spawnConn struct {
 // once the database is open (or the open error, with a nil Conn). dsn is a file path, a
 // "file:" URI, ":memory:" (lost on a restart after a crash), or "file:/name?vfs=memdb" (an
 // in-memory database that survives restarts). The defaults are WAL, synchronous=NORMAL,
-// busy_timeout=5s and foreign_keys=ON; opts change them.
+// busy_timeout=5s and foreign_keys=ON; opts change them. Actors open connections without
+// blocking with an [OpenConn] message instead.
 func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option) (*actors.Conn, error) {
+	child, err := s.openChild(ctx, dsn, "", opts)
+	if err != nil {
+		return nil, err
+	}
+	return child.NewHandle(), nil
+}
+
+// openChild opens dsn on the calling goroutine, which would otherwise only wait for it, then
+// has the supervising actor spawn the connection actor that adopts the open database, named
+// as spawnConn says. It returns the bound child once the database is open, or the open's
+// error. Open and the opens by message (lifecycle.go) share it.
+func (s *Supervisor) openChild(ctx context.Context, dsn, name string, opts []actors.Option) (*actors.Child, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if s.isStopping() {
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
+	if name != "" {
+		if err := s.awaitName(ctx, name); err != nil {
+			return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+		}
+	}
 	var child *actors.Child
 	child = actors.NewChild(actors.ChildConfig{
 		System: s.sys, MaxPending: s.cfg.MaxPending, MaxPendingBytes: s.cfg.MaxPendingBytes, Logger: s.logger,
 		OnCrash: func(c *actors.Crash) { s.childCrashed(child, c) },
 	}, dsn, opts...)
-	// The open runs here, on the caller's goroutine, which would otherwise only wait for it;
-	// the actor adopts the connection when it starts.
+	// The actor adopts the connection when it starts.
 	if err := child.Open(ctx); err != nil {
 		child.Discard()
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
 	}
-	req := &spawnConn{child: child, reply: make(chan error, 1)}
+	req := &spawnConn{child: child, name: name, reply: make(chan error, 1)}
 	// Checked and sent under the lock stop sets stopping with: a spawn request is either in
 	// the supervisor actor's mailbox before stop's own messages, or never sent (never a dead
 	// letter for an actor that stopped meanwhile).
@@ -224,6 +245,9 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 	case err := <-req.reply:
 		if err != nil {
 			child.Discard()
+			if errors.Is(err, actor.ErrNameExists) {
+				err = nameInUse(name)
+			}
 			return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
 		}
 	case <-s.stopped:
@@ -239,7 +263,7 @@ func (s *Supervisor) Open(ctx context.Context, dsn string, opts ...actors.Option
 		}
 		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
 	}
-	return child.NewHandle(), nil
+	return child, nil
 }
 
 func (s *Supervisor) isStopping() bool {
@@ -272,6 +296,7 @@ func (s *Supervisor) stop(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
+	s.haltOpens()
 	var errs []error
 	if err := s.stopEvents(ctx); err != nil {
 		errs = append(errs, err)
@@ -341,7 +366,11 @@ func (a *supActor) Receive(ctx actor.Context) {
 			m.reply <- messages.ErrClosed
 			return
 		}
-		pid, err := ctx.SpawnNamed(m.child.Props(), "conn-"+s.sys.ProcessRegistry.NextId())
+		name := m.name
+		if name == "" {
+			name = s.sys.ProcessRegistry.NextId() // "$…": never a name OpenConn accepts
+		}
+		pid, err := ctx.SpawnNamed(m.child.Props(), "conn-"+name)
 		if err != nil {
 			m.reply <- err
 			return
@@ -365,6 +394,7 @@ func (a *supActor) Receive(ctx actor.Context) {
 		s.mu.Lock()
 		_, ok := s.children[m.Who.Id]
 		delete(s.children, m.Who.Id)
+		s.freeName(m.Who.Id)
 		gone := s.stopping && len(s.children) == 0
 		s.mu.Unlock()
 		if ok {
@@ -377,9 +407,11 @@ func (a *supActor) Receive(ctx actor.Context) {
 		s.routeEvents(ctx, m)
 	case eventsMessage:
 		s.receiveEvents(ctx, m)
+	case openRequest:
+		s.receiveOpen(ctx, m)
 	case messages.Request: // a connection's request, sent here by mistake
 		actors.Deliver(ctx, m, ctx.Sender(), m.ErrorReply(fmt.Errorf(
-			"%w: %T sent to the supervisor, which takes only messages.InsertEvents; send it to a connection's PID",
+			"%w: %T sent to the supervisor, which takes only messages.InsertEvents, OpenConn and OpenPoolConns; send it to a connection's PID",
 			messages.ErrUnknownRequest, m)))
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 	default:
