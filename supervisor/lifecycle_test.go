@@ -16,12 +16,28 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
+// startWithSystem starts a supervisor in an actor system of the test's own, as a program
+// that runs its own actors would (Config.System): Stop leaves it running, and the test shuts
+// it down after. Its dead letters with a sender are answered (a future then fails with
+// actor.ErrDeadLetter) but not logged: logging starts protoactor's dead-letter throttle, a
+// goroutine that outlives the system for a second (see actors' TestMain), and these tests
+// provoke dead letters on purpose.
+func startWithSystem(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
+	t.Helper()
+	sys := actor.NewActorSystemWithConfig(actor.Configure(
+		actor.WithDeadLetterRequestLogging(false),
+		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) })))
+	t.Cleanup(sys.Shutdown) // after start's cleanup, which stops the supervisor
+	cfg.System = sys
+	return start(t, cfg)
+}
+
 // asker is an actor of a program's own: it asks other actors (the supervisor, connections)
 // with RequestFuture and ReenterAfter, so its Receive never blocks on an answer, and passes
 // each answer on to the test.
 type asker struct{}
 
-type ask struct {
+type askMsg struct {
 	to  *actor.PID
 	msg any
 	out chan<- answer
@@ -33,7 +49,7 @@ type answer struct {
 }
 
 func (a *asker) Receive(ctx actor.Context) {
-	if m, ok := ctx.Message().(*ask); ok {
+	if m, ok := ctx.Message().(*askMsg); ok {
 		f := ctx.RequestFuture(m.to, m.msg, 10*time.Second)
 		ctx.ReenterAfter(f, func(res any, err error) { m.out <- answer{res, err} })
 	}
@@ -59,7 +75,7 @@ func newClient(t testing.TB, s *supervisor.Supervisor) *client {
 // send makes the asker ask msg of to, and returns where its answer will come.
 func (c *client) send(to *actor.PID, msg any) <-chan answer {
 	out := make(chan answer, 1)
-	c.s.System().Root.Send(c.pid, &ask{to: to, msg: msg, out: out})
+	c.s.System().Root.Send(c.pid, &askMsg{to: to, msg: msg, out: out})
 	return out
 }
 
@@ -243,7 +259,7 @@ func next(t testing.TB, ch <-chan string) string {
 
 // An application actor opens a connection by message, uses it, and closes it by message.
 func TestOpenConnFromAnActor(t *testing.T) {
-	s := start(t, supervisor.Config{})
+	s := startWithSystem(t, supervisor.Config{})
 	out := make(chan string, 8)
 	l := &ledger{sup: s.PID(), dsn: filepath.Join(t.TempDir(), "ledger.db"), out: out}
 	root := s.System().Root
@@ -266,15 +282,16 @@ func TestOpenConnFromAnActor(t *testing.T) {
 	if got := next(t, out); got != "closed" {
 		t.Fatal(got)
 	}
-	// The Close answered; the actor then stops: a request now is a dead letter, or ErrClosed
-	// while it stops.
-	c := newClient(t, s)
-	if err := c.exec(l.db, "SELECT 1"); !gone(err) {
-		t.Fatalf("Exec after Close: %v", err)
-	}
+	// The Close answered; the actor then stops, and the supervisor sees it stop. A request
+	// then is a dead letter. (One sent between the Close's reply and the stop is left to the
+	// connection's mailbox drain at stop, not tested here.)
 	waitFor(t, "OpenConns back to 0", func() bool { return s.Stats().OpenConns == 0 })
 	if st := s.Stats(); st.Opened != 1 {
 		t.Fatalf("stats after Close: %+v", st)
+	}
+	c := newClient(t, s)
+	if err := c.exec(l.db, "SELECT 1"); !gone(err) {
+		t.Fatalf("Exec after Close: %v", err)
 	}
 }
 
@@ -282,7 +299,7 @@ func TestOpenConnFromAnActor(t *testing.T) {
 // collecting garbage leaves it open, and nothing warns.
 func TestOpenConnSurvivesGarbageCollection(t *testing.T) {
 	logs := &logRecords{}
-	s := start(t, supervisor.Config{Logger: slog.New(logs)})
+	s := startWithSystem(t, supervisor.Config{Logger: slog.New(logs)})
 	c := newClient(t, s)
 	pid := c.mustOpen(&supervisor.OpenConn{DSN: filepath.Join(t.TempDir(), "gc.db")})
 	if err := c.exec(pid, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)"); err != nil {
@@ -310,7 +327,7 @@ func TestOpenConnSurvivesGarbageCollection(t *testing.T) {
 }
 
 func TestOpenConnNamed(t *testing.T) {
-	s := start(t, supervisor.Config{})
+	s := startWithSystem(t, supervisor.Config{})
 	c := newClient(t, s)
 	dir := t.TempDir()
 	r := c.open(&supervisor.OpenConn{DSN: filepath.Join(dir, "orders.db"), Name: "orders", ID: 1})
@@ -361,7 +378,7 @@ func TestOpenConnNamed(t *testing.T) {
 }
 
 func TestOpenConnError(t *testing.T) {
-	s := start(t, supervisor.Config{})
+	s := startWithSystem(t, supervisor.Config{})
 	c := newClient(t, s)
 	c.mustOpen(&supervisor.OpenConn{DSN: filepath.Join(t.TempDir(), "ok.db")})
 	before := s.Stats()
@@ -389,7 +406,7 @@ func TestOpenConnError(t *testing.T) {
 // logged.
 func TestOpenConnWithoutSender(t *testing.T) {
 	logs := &logRecords{}
-	s := start(t, supervisor.Config{Logger: slog.New(logs)})
+	s := startWithSystem(t, supervisor.Config{Logger: slog.New(logs)})
 	c := newClient(t, s)
 	s.System().Root.Send(s.PID(), &supervisor.OpenConn{DSN: filepath.Join(t.TempDir(), "nobody.db")})
 	// Answered after the one before it was handled: the supervisor serves its mailbox in order.
@@ -411,7 +428,7 @@ func TestOpenConnWithoutSender(t *testing.T) {
 }
 
 func TestOpenPoolConnsByMessage(t *testing.T) {
-	s := start(t, supervisor.Config{})
+	s := startWithSystem(t, supervisor.Config{})
 	c := newClient(t, s)
 	dsn := filepath.Join(t.TempDir(), "pool.db")
 	a := c.ask(s.PID(), &supervisor.OpenPoolConns{DSN: dsn, Readers: 2, Name: "accounts", ID: 9})
@@ -486,7 +503,7 @@ func TestOpenPoolConnsByMessage(t *testing.T) {
 // Stop closes connections opened by message, and an OpenConn in flight gets ErrClosed, with
 // nothing left behind (TestMain checks for leaked goroutines).
 func TestStopClosesConnectionsOpenedByMessage(t *testing.T) {
-	s := start(t, supervisor.Config{})
+	s := startWithSystem(t, supervisor.Config{})
 	c := newClient(t, s)
 	dir := t.TempDir()
 	var open []*actor.PID
@@ -504,10 +521,11 @@ func TestStopClosesConnectionsOpenedByMessage(t *testing.T) {
 		open = append(open, p.Writer, p.Readers[0])
 	}
 
-	// An open held up: another connection keeps the file locked (not in WAL mode), so the new
-	// one waits in SQLite's busy handler to switch it to WAL.
+	// Opens held up: a connection of another supervisor (which this Stop leaves alone) keeps
+	// the file locked, not in WAL mode, so the new ones wait in SQLite's busy handler to
+	// switch it to WAL: for a minute, unless Stop cuts them short.
 	lockedDSN := filepath.Join(dir, "locked.db")
-	holder, err := s.Open(deadline(t), lockedDSN, actors.WithPragma("journal_mode", "DELETE"))
+	holder, err := start(t, supervisor.Config{}).Open(deadline(t), lockedDSN, actors.WithPragma("journal_mode", "DELETE"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,11 +535,19 @@ func TestStopClosesConnectionsOpenedByMessage(t *testing.T) {
 	if _, err := holder.Exec(deadline(t), "CREATE TABLE t (v)"); err != nil {
 		t.Fatal(err)
 	}
-	held := c.send(s.PID(), &supervisor.OpenConn{DSN: lockedDSN, ID: 1})
-	heldPool := c.send(s.PID(), &supervisor.OpenPoolConns{DSN: lockedDSN, Readers: 1, ID: 2})
+	patient := []actors.Option{actors.WithBusyTimeout(time.Minute)}
+	held := c.send(s.PID(), &supervisor.OpenConn{DSN: lockedDSN, Options: patient, ID: 1})
+	heldPool := c.send(s.PID(), &supervisor.OpenPoolConns{DSN: lockedDSN, Readers: 1, Options: patient, ID: 2})
 	// Answered once the two before it were handled, and their opens are under way.
 	if r := c.open(&supervisor.OpenConn{DSN: "x.db", Name: "bad name"}); !errors.Is(r.Err, messages.ErrBadArgument) {
 		t.Fatalf("bad name: %+v", r)
+	}
+	for _, ch := range []<-chan answer{held, heldPool} {
+		select {
+		case a := <-ch:
+			t.Fatalf("an open of a locked file answered before Stop: %+v, %v", a.reply, a.err)
+		default:
+		}
 	}
 
 	stopped := make(chan error, 1)
