@@ -345,7 +345,9 @@ func (c *Conn) waitStopped(ctx context.Context) error {
 
 // PID returns the connection actor's PID, for actors that message it directly with the
 // requests of package messages (see [Ask]). Keep the Conn (and Close it when done) for as long
-// as actors use its PID: a Conn that is garbage collected closes its connection.
+// as actors use its PID: a Conn that is garbage collected closes its connection. A connection
+// that actors open by message (supervisor.OpenConn) has no Conn, and lives until a Close
+// message.
 func (c *Conn) PID() *actor.PID { return c.pid }
 
 // DSN returns the DSN the connection was opened with.

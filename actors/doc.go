@@ -7,6 +7,8 @@
 // goroutine waits for the typed reply (or its ctx); a caller that is itself an actor never
 // blocks its mailbox: it sends the requests of package messages to [Conn.PID] with
 // Request/RequestFuture and handles the reply as a message (for example with ReenterAfter).
+// An actor opens connections the same way, with supervisor.OpenConn: then it holds only their
+// PIDs, and no Conn.
 //
 // # Values
 //

@@ -39,6 +39,10 @@
 //	*Close{}                                  *Ack              closes the connection; the actor stops
 //	*InsertEvents{Events}                     *EventsAck        to the supervisor: stores events, acked after their commit
 //
+// An actor gets a connection's PID without blocking by asking the supervisor for one: the
+// OpenConn and OpenPoolConns messages of package supervisor (which, carrying actor options
+// and PIDs, cannot live here). A connection opened so lives until it gets a [Close].
+//
 // A [Rows] reply whose Done is false leaves a cursor open in the actor, named by Rows.Cursor:
 // send [Fetch] until a reply has Done set (the cursor then closes by itself), or [CloseCursor].
 // An open cursor holds a read snapshot, which keeps WAL checkpoints from completing.

@@ -17,6 +17,16 @@
 //
 // A Supervisor, and the handles it returns, are safe for concurrent use by many goroutines.
 //
+// # Opening from an actor
+//
+// An actor must not block its mailbox on Open. It sends an [OpenConn] (or, for a writer and
+// query-only readers, an [OpenPoolConns]) to [Supervisor.PID] with Request or RequestFuture,
+// and gets a [*ConnOpened] with the connection's PID once the database is open; the open runs
+// off the supervisor's mailbox too. A Name makes the PID known in advance
+// ([Supervisor.ConnPID]). Such a connection has no handle, so nothing closes it when garbage
+// is collected: it lives until its PID receives a [messages.Close], or until Stop. It is
+// supervised, restarted and counted in Stats like any other.
+//
 // # When a connection crashes
 //
 // A panic inside a connection actor is a crash: a user function (registered with
@@ -86,7 +96,8 @@
 // # Stopping
 //
 // [Supervisor.Stop] serves the requests already sent, flushes queued events, rolls back open
-// transactions and closes every connection; callers still waiting get [messages.ErrClosed].
+// transactions and closes every connection, those opened by message included; callers still
+// waiting get [messages.ErrClosed], and so do opens by message under way, cut short.
 // With a done ctx it interrupts what runs and still closes every file. It is idempotent.
 // An actor system passed in Config.System is left running.
 package supervisor

@@ -279,9 +279,11 @@ func (s *Supervisor) child(pid *actor.PID) *actors.Child {
 }
 
 // Stop stops the supervisor: requests already sent are served, queued events are flushed, then
-// every connection is closed; later calls return [messages.ErrClosed]. With a done ctx it still
-// closes every file (interrupting what runs) and returns the ctx error. Stop is idempotent and
-// safe to call concurrently; with Config.System supplied, the actor system is left running.
+// every connection is closed (those opened by message too; opens by message under way are cut
+// short and answered with ErrClosed); later calls return [messages.ErrClosed]. With a done
+// ctx it still closes every file (interrupting what runs) and returns the ctx error. Stop is
+// idempotent and safe to call concurrently; with Config.System supplied, the actor system is
+// left running.
 func (s *Supervisor) Stop(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
