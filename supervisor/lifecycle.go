@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -14,19 +15,22 @@ import (
 // OpenConn asks the supervisor to open a connection: the message form of [Supervisor.Open],
 // for actors, which must not block their mailbox on an open. Send it to [Supervisor.PID]
 // with Request or RequestFuture (ReenterAfter keeps the asking actor's Receive free while the
-// database opens); the supervisor answers the sender with a [*ConnOpened] once the database
-// is open, or with the open's error. The open runs off the supervisor's mailbox too: other
-// requests, other opens among them, are not held up by it. Sent without a sender (Send), an
-// OpenConn could be answered to nobody: the supervisor opens nothing and logs a warning.
+// database opens; [actors.Ask] takes only the requests of package messages); the supervisor
+// answers the sender with a [*ConnOpened] once the database is open, or with the open's
+// error. The open runs off the supervisor's mailbox too: other requests, other opens among
+// them, are not held up by it. Sent without a sender (Send), an OpenConn could be answered to
+// nobody: the supervisor opens nothing and logs a warning.
 //
 // A connection opened by message has no handle, so nothing closes it when garbage is
 // collected: it lives until its PID receives a [messages.Close] (answered with a
-// [*messages.Ack], after which the actor stops and requests to the PID are dead letters),
-// or until [Supervisor.Stop], which closes it as any other. Message its PID with the
-// requests of package messages, from an actor (Request, RequestFuture) or from anywhere
-// (RequestFuture, or a ReplyTo channel); [Supervisor.Stats] counts it as any connection.
-// Requests from actors are not bounded by Config.MaxPending, which only handles wait for:
-// an actor bounds what it has in flight itself, e.g. by awaiting each reply.
+// [*messages.Ack]; the actor then stops, and later requests to the PID get ErrClosed or a
+// dead letter), or until [Supervisor.Stop], which closes it as any other. Message its PID
+// with the requests of package messages (see [actors.Ask]); [Supervisor.Stats] counts it as
+// any connection, and it is supervised as any: restarted after a crash, bounded by
+// Config.MaxPending (an actor's request past it is answered at once with
+// [messages.ErrOverloaded]). Once crashes spent its restart budget, its PID keeps answering
+// every request with an error wrapping ErrClosed and ErrCrashed until it gets a Close (which
+// frees its name) or Stop.
 //
 //	func (a *app) Receive(ctx actor.Context) {
 //		switch m := ctx.Message().(type) {
@@ -43,7 +47,9 @@ import (
 //		}
 //	}
 type OpenConn struct {
-	Ctx context.Context // bounds the open (it is interrupted when Ctx is done); may be nil
+	Ctx      context.Context // bounds the open (it is interrupted when Ctx is done); may be nil
+	ID       uint64          // the caller's own, echoed in the reply to match it with its request
+	Deadline time.Time       // when set, the open ends then, as if Ctx ended
 	// DSN and Options are Supervisor.Open's dsn and opts.
 	DSN     string
 	Options []actors.Option
@@ -53,10 +59,10 @@ type OpenConn struct {
 	// '_' and '-' (else the reply's Err is an [*messages.ArgError], wrapping
 	// [messages.ErrBadArgument]), and unique among the connections open now: a name in use
 	// gets an error wrapping [actor.ErrNameExists]. A name is free again once its
-	// connection stopped; an OpenConn for the name of a connection that is closing waits
-	// for it to stop (honouring Ctx). "" gives a generated name, as Open does.
+	// connection stopped (and, for one that crashes stopped, got a Close); an OpenConn for
+	// the name of a connection that is closing waits for it to stop (honouring Ctx and
+	// Deadline). "" gives a generated name, as Open does.
 	Name string
-	ID   uint64 // the caller's own, echoed in the reply to match it with its request
 }
 
 // ConnOpened answers [OpenConn]: PID is the connection actor's, nil with Err.
@@ -96,12 +102,13 @@ func (r *ConnOpened) ReplyErr() error { return r.Err }
 // [messages.Close], or Stop. [Supervisor.Stats] counts the members as connections; its
 // Pools lists only pools opened by OpenPool.
 type OpenPoolConns struct {
-	Ctx     context.Context // bounds the opens; may be nil
-	DSN     string
-	Readers int
-	Options []actors.Option // for every member
-	Name    string
-	ID      uint64 // echoed in the reply
+	Ctx      context.Context // bounds the opens; may be nil
+	ID       uint64          // echoed in the reply
+	Deadline time.Time       // when set, the opens end then, as if Ctx ended
+	DSN      string
+	Readers  int
+	Options  []actors.Option // for every member
+	Name     string
 }
 
 // PoolOpened answers [OpenPoolConns]: Writer and Readers are nil with Err, and none of the
@@ -127,7 +134,7 @@ func (s *Supervisor) ConnPID(name string) *actor.PID {
 
 // openRequest is OpenConn or OpenPoolConns.
 type openRequest interface {
-	context() context.Context
+	context() (context.Context, time.Time)
 	target() string
 	name() string
 	// failed returns the request's reply carrying err.
@@ -142,10 +149,10 @@ var (
 	_ openRequest = (*OpenPoolConns)(nil)
 )
 
-func (m *OpenConn) context() context.Context { return m.Ctx }
-func (m *OpenConn) target() string           { return m.DSN }
-func (m *OpenConn) name() string             { return m.Name }
-func (m *OpenConn) failed(err error) any     { return &ConnOpened{ID: m.ID, DSN: m.DSN, Err: err} }
+func (m *OpenConn) context() (context.Context, time.Time) { return m.Ctx, m.Deadline }
+func (m *OpenConn) target() string                        { return m.DSN }
+func (m *OpenConn) name() string                          { return m.Name }
+func (m *OpenConn) failed(err error) any                  { return &ConnOpened{ID: m.ID, DSN: m.DSN, Err: err} }
 
 func (m *OpenConn) run(ctx context.Context, s *Supervisor) any {
 	ch, err := s.openChild(ctx, m.DSN, m.Name, m.Options)
@@ -155,10 +162,10 @@ func (m *OpenConn) run(ctx context.Context, s *Supervisor) any {
 	return &ConnOpened{ID: m.ID, PID: ch.PID(), DSN: m.DSN}
 }
 
-func (m *OpenPoolConns) context() context.Context { return m.Ctx }
-func (m *OpenPoolConns) target() string           { return m.DSN }
-func (m *OpenPoolConns) name() string             { return m.Name }
-func (m *OpenPoolConns) failed(err error) any     { return &PoolOpened{ID: m.ID, DSN: m.DSN, Err: err} }
+func (m *OpenPoolConns) context() (context.Context, time.Time) { return m.Ctx, m.Deadline }
+func (m *OpenPoolConns) target() string                        { return m.DSN }
+func (m *OpenPoolConns) name() string                          { return m.Name }
+func (m *OpenPoolConns) failed(err error) any                  { return &PoolOpened{ID: m.ID, DSN: m.DSN, Err: err} }
 
 func (m *OpenPoolConns) run(ctx context.Context, s *Supervisor) any {
 	w, rs, err := s.openPoolChildren(ctx, m.DSN, m.Readers, m.Name, m.Options)
@@ -185,7 +192,8 @@ func (s *Supervisor) receiveOpen(actx actor.Context, m openRequest) {
 		actx.Respond(m.failed(fmt.Errorf("actorlite: open %s: %w", m.target(), err)))
 		return
 	}
-	ctx, done, err := s.beginOpen(m.context())
+	ctx, deadline := m.context()
+	ctx, done, err := s.beginOpen(ctx, deadline)
 	if err != nil {
 		actx.Respond(m.failed(fmt.Errorf("actorlite: open %s: %w", m.target(), err)))
 		return
@@ -219,7 +227,7 @@ func checkName(name string) error {
 
 // nameInUse is the error of an open under the name of a connection that is open.
 func nameInUse(name string) error {
-	return fmt.Errorf("connection name %q is in use (names are free again once their connection stopped): %w", name, actor.ErrNameExists)
+	return fmt.Errorf("connection name %q is in use (a name is free once its connection stopped, and, if crashes stopped it, got a Close): %w", name, actor.ErrNameExists)
 }
 
 // opening is the state of the opens by message under way.
@@ -235,8 +243,9 @@ type opening struct {
 var errHalted = fmt.Errorf("supervisor stopping: %w", messages.ErrClosed)
 
 // beginOpen registers an open by message, unless the supervisor is stopping, and returns
-// its ctx (done when reqCtx is, or Stop begins) and the func that ends it.
-func (s *Supervisor) beginOpen(reqCtx context.Context) (context.Context, func(), error) {
+// its ctx (done when reqCtx is, at deadline if set, or when Stop begins) and the func that
+// ends it.
+func (s *Supervisor) beginOpen(reqCtx context.Context, deadline time.Time) (context.Context, func(), error) {
 	if reqCtx == nil {
 		reqCtx = context.Background()
 	}
@@ -251,11 +260,22 @@ func (s *Supervisor) beginOpen(reqCtx context.Context) (context.Context, func(),
 	s.opening.wg.Add(1)
 	ctx, cancel := context.WithCancelCause(reqCtx)
 	unhook := context.AfterFunc(s.opening.halt, func() { cancel(errHalted) })
-	return ctx, func() {
+	end := func() {
 		unhook()
 		cancel(nil)
 		s.opening.wg.Done()
-	}, nil
+	}
+	if !deadline.IsZero() {
+		var cancelDeadline context.CancelFunc
+		ctx, cancelDeadline = context.WithDeadline(ctx, deadline)
+		end = func() {
+			cancelDeadline()
+			unhook()
+			cancel(nil)
+			s.opening.wg.Done()
+		}
+	}
+	return ctx, end, nil
 }
 
 // haltOpens cuts short the opens by message under way and waits for them to answer. Stop
@@ -291,7 +311,7 @@ func (s *Supervisor) awaitName(ctx context.Context, name string) error {
 		s.mu.Unlock()
 		return nil
 	}
-	if !ch.Closing() {
+	if !ch.Closing() || ch.Abandoned() { // open, or stopping for good: its PID stays taken until a Close
 		s.mu.Unlock()
 		return nameInUse(name)
 	}

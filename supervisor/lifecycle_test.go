@@ -19,9 +19,8 @@ import (
 // startWithSystem starts a supervisor in an actor system of the test's own, as a program
 // that runs its own actors would (Config.System): Stop leaves it running, and the test shuts
 // it down after. Its dead letters with a sender are answered (a future then fails with
-// actor.ErrDeadLetter) but not logged: logging starts protoactor's dead-letter throttle, a
-// goroutine that outlives the system for a second (see actors' TestMain), and these tests
-// provoke dead letters on purpose.
+// actor.ErrDeadLetter) but not logged: these tests provoke them on purpose, and logging them
+// would start protoactor's dead-letter throttle (see TestMain).
 func startWithSystem(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
 	t.Helper()
 	sys := actor.NewActorSystemWithConfig(actor.Configure(
@@ -397,8 +396,47 @@ func TestOpenConnError(t *testing.T) {
 	if r.PID != nil || !errors.Is(r.Err, context.Canceled) {
 		t.Fatalf("open with a done ctx: %+v", r)
 	}
+	// A Deadline passed: the same, with the deadline's error.
+	r = c.open(&supervisor.OpenConn{Deadline: time.Now().Add(-time.Second), DSN: filepath.Join(t.TempDir(), "late.db")})
+	if r.PID != nil || !errors.Is(r.Err, context.DeadlineExceeded) {
+		t.Fatalf("open past its Deadline: %+v", r)
+	}
 	if st := s.Stats(); st.OpenConns != before.OpenConns || st.Opened != before.Opened {
 		t.Fatalf("stats %+v after failed opens, want those before them %+v", st, before)
+	}
+}
+
+// A connection opened by message is supervised as any: once crashes spent its restart
+// budget, its PID answers ErrClosed and ErrCrashed, and keeps its name, until it gets a Close.
+func TestOpenConnStoppedByCrashesKeepsItsNameUntilClose(t *testing.T) {
+	s := startWithSystem(t, supervisor.Config{MaxRestarts: -1})
+	c := newClient(t, s)
+	dsn := filepath.Join(t.TempDir(), "fragile.db")
+	pid := c.mustOpen(&supervisor.OpenConn{DSN: dsn, Name: "fragile"})
+	a := c.ask(pid, &messages.CreateFunction{Name: "boom", NArgs: 0, Fn: func([]any) (any, error) { panic("boom!") }})
+	if a.err != nil || a.reply.(messages.Reply).ReplyErr() != nil {
+		t.Fatalf("CreateFunction: %+v, %v", a.reply, a.err)
+	}
+	if err := c.exec(pid, "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
+		t.Fatalf("the crash: %v", err)
+	}
+	if err := c.exec(pid, "SELECT 1"); !errors.Is(err, messages.ErrClosed) || !errors.Is(err, messages.ErrCrashed) {
+		t.Fatalf("after the restart budget was spent: %v", err)
+	}
+	if r := c.open(&supervisor.OpenConn{DSN: dsn, Name: "fragile"}); !errors.Is(r.Err, actor.ErrNameExists) || r.PID != nil {
+		t.Fatalf("open under the name of a connection crashes stopped: %+v", r)
+	}
+	// Once the supervisor saw it stop, its PID still answers; a Close frees it.
+	waitFor(t, "the crashed connection stopped", func() bool { return s.Stats().OpenConns == 0 })
+	if err := c.exec(pid, "SELECT 1"); !errors.Is(err, messages.ErrClosed) || !errors.Is(err, messages.ErrCrashed) {
+		t.Fatalf("once stopped: %v", err)
+	}
+	if err := c.closeConn(pid); err != nil {
+		t.Fatal(err)
+	}
+	again := c.mustOpen(&supervisor.OpenConn{DSN: dsn, Name: "fragile"})
+	if err := c.exec(again, "SELECT 1"); err != nil {
+		t.Fatalf("reopened under its name: %v", err)
 	}
 }
 
