@@ -17,16 +17,6 @@
 //
 // A Supervisor, and the handles it returns, are safe for concurrent use by many goroutines.
 //
-// # Opening from an actor
-//
-// An actor must not block its mailbox on Open. It sends an [OpenConn] (or, for a writer and
-// query-only readers, an [OpenPoolConns]) to [Supervisor.PID] with Request or RequestFuture,
-// and gets a [*ConnOpened] with the connection's PID once the database is open; the open runs
-// off the supervisor's mailbox too. A Name makes the PID known in advance
-// ([Supervisor.ConnPID]). Such a connection has no handle, so nothing closes it when garbage
-// is collected: it lives until its PID receives a [messages.Close], or until Stop. It is
-// supervised, restarted and counted in Stats like any other.
-//
 // # When a connection crashes
 //
 // A panic inside a connection actor is a crash: a user function (registered with
@@ -57,8 +47,8 @@
 //   - A connection that crashes more than Config.MaxRestarts times within
 //     Config.RestartWindow is stopped for good: every call then returns an error wrapping both
 //     [messages.ErrClosed] and ErrCrashed, and so does every request an actor sends to its PID
-//     (which answers in its place until the handle is closed, or Stop). Other connections are
-//     never affected.
+//     (which answers in its place until the handle is closed, or Stop; for a connection
+//     opened by message, until the PID gets a Close). Other connections are never affected.
 //
 // Each crash is logged once through Config.Logger, with the DSN, the panic's stack and what
 // followed (a restart, or a stop); counted in [Supervisor.Stats]; and published on the actor
@@ -74,6 +64,14 @@
 // reply, answered when it crashes the connection or finds it closed, and bounded by
 // Config.MaxPending (past it, answered at once with [messages.ErrOverloaded]). A program that
 // builds its own supervision tree spawns [actors.NewChild]'s Props under its own parent.
+//
+// An actor must not block its mailbox on Open either. It sends an [OpenConn] (or, for a
+// writer and query-only readers, an [OpenPoolConns]) to [Supervisor.PID] with Request or
+// RequestFuture, and gets a [*ConnOpened] with the connection's PID once the database is
+// open; the open runs off the supervisor's mailbox too. A Name makes the PID known in advance
+// ([Supervisor.ConnPID]). Such a connection has no handle, so nothing closes it when garbage
+// is collected: it lives until its PID receives a [messages.Close], or until Stop. It is
+// supervised, restarted and counted in Stats like any other.
 //
 // # Cancellation and back-pressure
 //
