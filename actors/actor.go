@@ -420,10 +420,15 @@ func (a *connActor) stopped(ctx actor.Context) {
 	for _, msg := range sh.mailbox.close() {
 		sh.refuse(msg, true)
 	}
-	if p := sh.stopErr.Load(); p != nil {
+	// No tombstone for a connection its owner closed (a Close was sent: answered, or about to
+	// be, with success): its PID goes as any stopped actor's, and its name is free again.
+	if p := sh.stopErr.Load(); p != nil && !sh.closeSent.Load() {
 		t := &tombstone{sys: ctx.ActorSystem(), pid: ctx.Self(), err: *p}
 		if _, added := ctx.ActorSystem().ProcessRegistry.Add(t, t.pid.Id); added {
 			sh.tomb.Store(t)
+			if sh.closeSent.Load() { // a Close came meanwhile, and was answered
+				sh.bury()
+			}
 		}
 	}
 	sh.markStopped() // last: whoever sees it done sees all the above

@@ -450,3 +450,28 @@ func TestCrashesOnTheEventStreamAndSystemLogger(t *testing.T) {
 		t.Fatalf("the system's logger got %d crash records, want 2", n)
 	}
 }
+
+// Point 1, with point 6: an actor that closes a connection whose crash stopped it for good
+// (the Close queued behind the crash) gets success, and the PID is gone afterwards, as any
+// closed connection's: no tombstone outlives a Close.
+func TestActorCloseBehindTheLastCrash(t *testing.T) {
+	s := start(t, supervisor.Config{MaxRestarts: -1})
+	c := open(t, s)
+	sys := s.System()
+	pid, out := spawnCaller(t, sys)
+	within(sys, pid, func(ctx actor.Context) {
+		ctx.Request(c.PID(), &messages.Exec{ID: 1, SQL: "SELECT boom()"})
+		ctx.Request(c.PID(), &messages.Close{ID: 2})
+	})
+	if r := recv(t, out, "crash").(*messages.ExecReply); !errors.Is(r.Err, messages.ErrCrashed) {
+		t.Fatalf("crashing request: %#v", r)
+	}
+	if r := recv(t, out, "close").(*messages.Ack); r.Err != nil || r.ID != 2 {
+		t.Fatalf("close behind the last crash: %#v", r)
+	}
+	<-c.Done()
+	r := recv(t, askFrom[*messages.Rows](sys, pid, c.PID(), &messages.Query{SQL: "SELECT 1"}, 10*time.Second), "after Close")
+	if !errors.Is(r.err, messages.ErrClosed) || errors.Is(r.err, messages.ErrCrashed) {
+		t.Fatalf("request after the Close: %v, want ErrClosed (a dead letter)", r.err)
+	}
+}
