@@ -356,10 +356,14 @@ func (c *Conn) DSN() string { return c.sh.dsn }
 // Done returns a channel closed when the connection actor has stopped.
 func (c *Conn) Done() <-chan struct{} { return c.sh.done }
 
-// Child is how a supervisor spawns and supervises a connection actor; programs use
-// [supervisor.Supervisor.Open] instead. Spawn [Child.Props] as a child, [Child.Bind] the PID,
-// then hand out [Child.NewHandle]. A Child never holds the handles it gave out, so that a
-// handle dropped without Close is noticed and closed when it is garbage collected.
+// Child is how a supervisor spawns and supervises a connection actor: actorlite's own
+// ([supervisor.Supervisor.Open] uses it), or a program's that builds its own supervision tree
+// in its own actor system (see the example). Spawn [Child.Props] as a child of the parent,
+// [Child.Bind] the PID, then hand out [Child.NewHandle]. Under any parent, the connection
+// answers the request that crashed it before the failure reaches the parent's strategy, as an
+// [*Crash]; a parent that stops it after a crash leaves calls an error wrapping
+// [messages.ErrClosed] and [messages.ErrCrashed]. A Child never holds the handles it gave out,
+// so that a handle dropped without Close is noticed and closed when it is garbage collected.
 type Child struct {
 	sh    *shared
 	props *actor.Props
