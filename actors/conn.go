@@ -284,8 +284,8 @@ func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
 // CreateFunction registers a scalar SQL function of nargs arguments (-1: any number), as
 // aiosqlite's create_function. fn gets int64, float64, string, []byte or nil arguments and
 // returns a bindable value; its error fails the statement. It runs on the connection's
-// goroutine: a panic in it is a crash of the connection, which the supervisor answers and
-// restarts (with the function registered again). Without [Deterministic] SQLite calls it for
+// goroutine: a panic in it is a crash of the connection, which answers the call with an error
+// wrapping [messages.ErrCrashed] and is restarted (with the function registered again). Without [Deterministic] SQLite calls it for
 // every row; see also [DirectOnly] and [Innocuous].
 func (c *Conn) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error), opts ...FuncOption) error {
 	if fn == nil {
