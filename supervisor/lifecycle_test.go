@@ -78,21 +78,9 @@ func (c *client) send(to *actor.PID, msg any) <-chan answer {
 	return out
 }
 
-// wait waits for an answer, failing the test after 15s.
-func wait(t testing.TB, ch <-chan answer) answer {
-	t.Helper()
-	select {
-	case a := <-ch:
-		return a
-	case <-time.After(15 * time.Second):
-		t.Fatal("no answer within 15s")
-		return answer{}
-	}
-}
-
 func (c *client) ask(to *actor.PID, msg any) answer {
 	c.t.Helper()
-	return wait(c.t, c.send(to, msg))
+	return recv(c.t, c.send(to, msg), "answer")
 }
 
 // open asks the supervisor to open a connection and returns its answer.
@@ -245,17 +233,6 @@ func outcome(ok string, res any, err error) string {
 	return ok
 }
 
-func next(t testing.TB, ch <-chan string) string {
-	t.Helper()
-	select {
-	case s := <-ch:
-		return s
-	case <-time.After(15 * time.Second):
-		t.Fatal("the actor reported nothing within 15s")
-		return ""
-	}
-}
-
 // An application actor opens a connection by message, uses it, and closes it by message.
 func TestOpenConnFromAnActor(t *testing.T) {
 	s := startWithSystem(t, supervisor.Config{})
@@ -265,7 +242,7 @@ func TestOpenConnFromAnActor(t *testing.T) {
 	pid := root.Spawn(actor.PropsFromProducer(func() actor.Actor { return l }))
 	t.Cleanup(func() { root.StopFuture(pid).Wait() })
 
-	if got := next(t, out); got != "opened" {
+	if got := recv(t, out, "the actor's report"); got != "opened" {
 		t.Fatal(got)
 	}
 	if st := s.Stats(); st.OpenConns != 1 || st.Opened != 1 {
@@ -273,12 +250,12 @@ func TestOpenConnFromAnActor(t *testing.T) {
 	}
 	for i, want := range []string{"rows |", "rows ||", "rows |||"} {
 		root.Send(pid, &record{v: i})
-		if got := next(t, out); got != want {
+		if got := recv(t, out, "the actor's report"); got != want {
 			t.Fatalf("record %d: %s, want %s", i, got, want)
 		}
 	}
 	root.Send(pid, &closeLedger{})
-	if got := next(t, out); got != "closed" {
+	if got := recv(t, out, "the actor's report"); got != "closed" {
 		t.Fatal(got)
 	}
 	// The Close answered; the actor then stops, and the supervisor sees it stop. A request
@@ -594,10 +571,10 @@ func TestStopClosesConnectionsOpenedByMessage(t *testing.T) {
 		defer cancel()
 		stopped <- s.Stop(ctx)
 	}()
-	if a := wait(t, held); a.err != nil || !errors.Is(a.reply.(*supervisor.ConnOpened).Err, messages.ErrClosed) || a.reply.(*supervisor.ConnOpened).PID != nil {
+	if a := recv(t, held, "answer"); a.err != nil || !errors.Is(a.reply.(*supervisor.ConnOpened).Err, messages.ErrClosed) || a.reply.(*supervisor.ConnOpened).PID != nil {
 		t.Fatalf("OpenConn in flight at Stop: %+v, %v", a.reply, a.err)
 	}
-	if a := wait(t, heldPool); a.err != nil || !errors.Is(a.reply.(*supervisor.PoolOpened).Err, messages.ErrClosed) || a.reply.(*supervisor.PoolOpened).Writer != nil {
+	if a := recv(t, heldPool, "answer"); a.err != nil || !errors.Is(a.reply.(*supervisor.PoolOpened).Err, messages.ErrClosed) || a.reply.(*supervisor.PoolOpened).Writer != nil {
 		t.Fatalf("OpenPoolConns in flight at Stop: %+v, %v", a.reply, a.err)
 	}
 	select {
