@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/sqlitewasm"
@@ -296,6 +297,25 @@ func (sh *shared) register(r registration, remove bool) {
 // errAborted is what interruptCtx reports once a progress handler aborted the statement.
 var errAborted = errors.New("actorlite: aborted by the progress handler")
 
+// reqCtx is a request's ctx with its Deadline, if any: what the actor skips a queued request
+// on, and interrupts a running one on. The deadline is checked rather than armed as a timer
+// (context.WithDeadline): go-sqlite3 only asks Err, and a request without one pays nothing.
+type reqCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+// Err returns the ctx's error, or context.DeadlineExceeded once the deadline has passed.
+func (c reqCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // interruptCtx is what the actor installs with SetInterrupt while it serves a request: done
 // when the request's ctx is, when Interrupt is called, when the progress handler aborts, or
 // when the connection is being stopped. go-sqlite3 only calls Err on it, from its progress
@@ -303,9 +323,10 @@ var errAborted = errors.New("actorlite: aborted by the progress handler")
 // no allocation per request.
 type interruptCtx struct {
 	context.Context
-	sh  *shared
-	db  *sqlitewasm.Conn
-	seq uint64
+	deadline time.Time // the request's Deadline (zero: none)
+	sh       *shared
+	db       *sqlitewasm.Conn
+	seq      uint64
 
 	progress     func() bool // the progress handler, or nil
 	every, calls int         // call it every `every` checks
@@ -330,7 +351,7 @@ func (c *interruptCtx) Err() error {
 	if c.aborted {
 		return errAborted
 	}
-	return c.Context.Err()
+	return reqCtx{c.Context, c.deadline}.Err()
 }
 
 // connActor owns one SQLite connection. Invariants:
@@ -579,14 +600,11 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		defer a.sh.release(req)
 	}
 	a.sh.crashPending = false
-	rctx := req.Context()
+	rctx := reqCtx{Context: req.Context()}
 	if releases(req) {
-		rctx = context.Background() // never skipped, never interrupted by its caller's ctx
-	} else if dl := messages.RequestDeadline(req); !dl.IsZero() {
-		// An actor's deadline: honoured as its ctx would be.
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithDeadline(rctx, dl)
-		defer cancel()
+		rctx.Context = context.Background() // never skipped, never interrupted by its caller's ctx
+	} else {
+		rctx.deadline = messages.RequestDeadline(req) // an actor's: honoured as its ctx would be
 	}
 	var reply messages.Reply
 	if err := rctx.Err(); err != nil {
@@ -608,7 +626,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			a.sh.cfg.fault(req)
 		}
 		a.sh.seq++
-		a.ictx.Context, a.ictx.seq, a.ictx.db, a.ictx.aborted, a.ictx.calls = rctx, a.sh.seq, a.db, false, 0
+		a.ictx.Context, a.ictx.deadline, a.ictx.seq, a.ictx.db, a.ictx.aborted, a.ictx.calls = rctx.Context, rctx.deadline, a.sh.seq, a.db, false, 0
 		a.ictx.progress, a.ictx.every = a.sh.progress, a.sh.progressEvery
 		a.sh.running.Store(a.sh.seq)
 		var old context.Context

@@ -254,18 +254,15 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 // when the overflow is full too, it is answered at once with [messages.ErrOverloaded].
 func (w *EventWriter) Submit(m *messages.InsertEvents, sender *actor.PID) {
 	sh := w.sh
-	answer := func(n int, err error) {
-		reply := &messages.EventsAck{Count: n, Err: err}
-		if m.ReplyTo != nil {
-			select {
-			case m.ReplyTo <- reply:
-			default:
-			}
-		} else if sender != nil {
-			sh.sys.Root.Send(sender, reply)
-		}
+	ctx, cancel := m.Context(), context.CancelFunc(func() {})
+	if dl := messages.RequestDeadline(m); !dl.IsZero() {
+		// An actor's deadline, honoured as its ctx (the wait for room needs its Done).
+		ctx, cancel = context.WithDeadline(ctx, dl)
 	}
-	ctx := m.Context()
+	answer := func(n int, err error) {
+		cancel()
+		Deliver(sh.sys.Root, m, sender, &messages.EventsAck{Count: n, Err: err})
+	}
 	if err := sh.closedErr(); err != nil {
 		answer(0, fmt.Errorf("actorlite: insert events: %w", err))
 		return
@@ -283,7 +280,7 @@ func (w *EventWriter) Submit(m *messages.InsertEvents, sender *actor.PID) {
 		answer(0, err)
 		return
 	}
-	r.ctx, r.replyTo = ctx, m.ReplyTo
+	r.ctx, r.replyTo, r.cancel, r.id = ctx, m.ReplyTo, cancel, messages.RequestID(m)
 	if r.replyTo == nil {
 		r.sender = sender
 	}
@@ -468,6 +465,8 @@ type eventsReq struct {
 	weight int64  // its share of the queue: its event count, at most MaxQueued
 	bytes  int64  // and its size (see EventWriterConfig.MaxQueuedBytes)
 	ctx    context.Context
+	cancel context.CancelFunc // releases ctx's deadline timer, if any, once answered
+	id     uint64             // the request's ID, echoed in its reply
 
 	reply   chan<- error          // Insert's caller
 	replyTo chan<- messages.Reply // an actor's ReplyTo
@@ -567,6 +566,9 @@ func validYear(y int) bool { return y >= 0 && y <= 9999 }
 
 // deliver sends a call's answer to whoever waits for it. It never blocks.
 func (sh *eventsShared) deliver(r *eventsReq, err error) {
+	if r.cancel != nil {
+		r.cancel()
+	}
 	switch {
 	case r.reply != nil:
 		select {
@@ -585,9 +587,9 @@ func (sh *eventsShared) deliver(r *eventsReq, err error) {
 
 func (r *eventsReq) ack(err error) *messages.EventsAck {
 	if err != nil {
-		return &messages.EventsAck{Err: err}
+		return &messages.EventsAck{Err: err, ID: r.id}
 	}
-	return &messages.EventsAck{Count: len(r.rows)}
+	return &messages.EventsAck{Count: len(r.rows), ID: r.id}
 }
 
 // eventsFlush is the marker the writer sends itself: on its return, write what was read.

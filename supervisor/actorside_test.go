@@ -475,3 +475,24 @@ func TestActorCloseBehindTheLastCrash(t *testing.T) {
 		t.Fatalf("request after the Close: %v, want ErrClosed (a dead letter)", r.err)
 	}
 }
+
+// Points 3 and 4 for events: an actor's InsertEvents gets its ID back, and one whose Deadline
+// passed before its turn stores nothing.
+func TestActorInsertEventsIDAndDeadline(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "events.db")
+	s := start(t, supervisor.Config{Events: supervisor.EventsConfig{DSN: dsn}})
+	sys := s.System()
+	pid, _ := spawnCaller(t, sys)
+	ev := []messages.Event{{UserID: "u1", Name: "signup"}}
+	ok := recv(t, askFrom[*messages.EventsAck](sys, pid, s.PID(), &messages.InsertEvents{ID: 9, Events: ev}, 10*time.Second), "insert")
+	if ok.err != nil || ok.reply.ID != 9 || ok.reply.Count != 1 {
+		t.Fatalf("insert: %v %#v", ok.err, ok.reply)
+	}
+	late := recv(t, askFrom[*messages.EventsAck](sys, pid, s.PID(), &messages.InsertEvents{ID: 10, Events: ev, Deadline: time.Now().Add(-time.Second)}, 10*time.Second), "late insert")
+	if !errors.Is(late.err, context.DeadlineExceeded) {
+		t.Fatalf("insert past its deadline: %v", late.err)
+	}
+	if got := s.Stats().EventsCommitted; got != 1 {
+		t.Fatalf("%d events committed, want 1", got)
+	}
+}
