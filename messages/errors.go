@@ -240,3 +240,13 @@ func (e *CrashError) Unwrap() []error {
 	}
 	return []error{ErrCrashed}
 }
+
+// ErrNotAuthorized is wrapped by the error of a statement the connection's authorizer denied.
+var ErrNotAuthorized = errors.New("actorlite: not authorized")
+
+// ErrNotReadOnly answers a [Query] with ReadOnly set whose statement would write. Nothing ran.
+var ErrNotReadOnly = errors.New("actorlite: statement is not read-only")
+
+// ErrBlobClosed is returned by a blob that was closed, or invalidated by its connection
+// closing or crashing.
+var ErrBlobClosed = errors.New("actorlite: blob closed")
