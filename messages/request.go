@@ -23,265 +23,14 @@ type Reply interface {
 	ReplyErr() error
 }
 
-// Exec runs one statement and replies [*ExecReply]. Args bind its parameters in order
-// (named parameters by position too). Rows the statement returns are discarded.
-type Exec struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	SQL      string
-	Args     []any
-}
-
-// ExecMany runs one statement once per element of Args, with one prepared statement, in one
-// transaction (or inside the caller's open transaction). It replies [*ExecReply]: RowsAffected
-// is the sum, LastInsertID the last. If one execution fails, none of them is kept (unless a
-// transaction of the caller's is open: then the caller decides).
-type ExecMany struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	SQL      string
-	Args     [][]any
-}
-
-// ExecScript runs a script of statements separated by semicolons, without arguments, and
-// replies [*ExecReply].
-type ExecScript struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	SQL      string
-}
-
-// Query runs a statement that returns rows and replies [*Rows] with the first chunk of at
-// most FetchSize rows (0 means the connection's default, 64; negative means all rows), fewer
-// when the rows are large: a chunk ends after the row that brings its text and blob values to
-// 4 MiB, so that a message's size is bounded in bytes too. When
-// the reply's Done is false, the statement stays open in the actor as the cursor named by
-// [Rows.Cursor]: fetch the rest with [Fetch] and close it early with [CloseCursor].
-type Query struct {
-	Ctx       context.Context // the caller's context; may be nil
-	ReplyTo   chan<- Reply    // set by handles; actors leave it nil
-	ID        uint64          // echoed in the reply's ID
-	Deadline  time.Time       // when set, the request ends then, as if Ctx ended
-	SQL       string
-	Args      []any
-	FetchSize int
-	// ReadOnly asks the actor to run the statement only if SQLite reports it read-only, and
-	// to fail with ErrNotReadOnly (having run nothing) otherwise. Pools route with it.
-	ReadOnly bool // OneRow asks for the first row only: the actor steps once, closes the statement, and
-	// replies with at most one row and Done set (QueryRow uses it).
-	OneRow bool
-}
-
-// CursorID names an open cursor inside its connection actor. Ids are never reused by a
-// connection, across restarts included.
-type CursorID uint64
-
-// Fetch asks an open cursor for at most N more rows (N <= 0: all remaining) and replies [*Rows]:
-// fewer when they are large, as for [Query]. The cursor is closed when its rows are exhausted
-// (Done is true); a reply with fewer than N rows and Done false only means "fetch again".
-type Fetch struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	Cursor   CursorID
-	N        int
-}
-
-// CloseCursor closes a cursor and replies [*Ack]. Closing a closed or exhausted cursor is not
-// an error; an id the connection never issued is ([ErrUnknownCursor]).
-type CloseCursor struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	Cursor   CursorID
-}
-
-// Transaction modes for [Begin]. https://sqlite.org/lang_transaction.html
-const (
-	Deferred  = "DEFERRED"
-	Immediate = "IMMEDIATE"
-	Exclusive = "EXCLUSIVE"
-)
-
-// Begin opens a transaction ("" means [Deferred]) and replies [*Ack];
-// [ErrInTransaction] if one is open.
-type Begin struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	Mode     string
-}
-
-// Commit commits the open transaction and replies [*Ack]; [ErrNoTransaction] if none is open.
-type Commit struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-}
-
-// Rollback rolls back the open transaction and replies [*Ack]; [ErrNoTransaction] if none is open.
-type Rollback struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-}
-
-// TxStatus asks whether a transaction is open and replies [*TxStatusReply].
-type TxStatus struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-}
-
-// Backup copies the database, consistently and while it is in use, to the file Dest
-// (created or overwritten), and replies [*Ack].
-type Backup struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	Dest     string
-}
-
-// CreateFunction registers a scalar SQL function and replies [*Ack]. Fn receives the
-// arguments as int64, float64, string, []byte or nil and returns one of the bindable values
-// (see package actors). NArgs -1 accepts any count. The function runs on the connection's
-// goroutine; a panic in it crashes the connection (it is restarted, and the function with it).
-type CreateFunction struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	Name     string
-	NArgs    int
-	Fn       func(args []any) (any, error)
-	Flags    FuncFlags
-}
-
-// Close closes the connection and replies [*Ack]: open cursors are closed, an open transaction
-// is rolled back, and the actor stops. Later requests get [ErrClosed].
-type Close struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-}
-
-// InsertEvents is sent to the supervisor's PID. It validates Events (one bad event rejects the
-// call) and replies [*EventsAck] only after the batch holding the last of them committed.
-type InsertEvents struct {
-	Ctx      context.Context // the caller's context; may be nil
-	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
-	ID       uint64          // echoed in the reply's ID
-	Deadline time.Time       // when set, the request ends then, as if Ctx ended
-	Events   []Event
-}
-
-// ExecReply answers [Exec], [ExecMany] and [ExecScript].
-type ExecReply struct {
-	Result Result
-	Err    error
-	ID     uint64 // the ID of the request it answers
-}
-
-// Rows answers [Query] and [Fetch] with a chunk of rows.
-type Rows struct {
-	Cursor  CursorID // the cursor to fetch from while Done is false
-	Columns []Column // the result's columns (on the Query reply; nil on Fetch replies)
-	Rows    []Row
-	Done    bool // no rows remain; the cursor is closed
-	Err     error
-	ID      uint64 // the ID of the request it answers
-}
-
 // Ack answers requests that return nothing but an error.
 type Ack struct {
 	Err error
 	ID  uint64 // the ID of the request it answers
 }
 
-// TxStatusReply answers [TxStatus].
-type TxStatusReply struct {
-	InTransaction bool
-	Err           error
-	ID            uint64 // the ID of the request it answers
-}
-
-// EventsAck answers [InsertEvents]: Count events were committed.
-type EventsAck struct {
-	Count int
-	Err   error
-	ID    uint64 // the ID of the request it answers
-}
-
-// ReplyErr returns r.Err.
-func (r *ExecReply) ReplyErr() error { return r.Err }
-
-// ReplyErr returns r.Err.
-func (r *Rows) ReplyErr() error { return r.Err }
-
 // ReplyErr returns r.Err.
 func (r *Ack) ReplyErr() error { return r.Err }
-
-// ReplyErr returns r.Err.
-func (r *TxStatusReply) ReplyErr() error { return r.Err }
-
-// ReplyErr returns r.Err.
-func (r *EventsAck) ReplyErr() error { return r.Err }
-
-// ErrorReply returns &ExecReply{Err: err}.
-func (*Exec) ErrorReply(err error) Reply { return &ExecReply{Err: err} }
-
-// ErrorReply returns &ExecReply{Err: err}.
-func (*ExecMany) ErrorReply(err error) Reply { return &ExecReply{Err: err} }
-
-// ErrorReply returns &ExecReply{Err: err}.
-func (*ExecScript) ErrorReply(err error) Reply { return &ExecReply{Err: err} }
-
-// ErrorReply returns &Rows{Err: err, Done: true}.
-func (*Query) ErrorReply(err error) Reply { return &Rows{Err: err, Done: true} }
-
-// ErrorReply returns &Rows{Err: err, Done: true}.
-func (m *Fetch) ErrorReply(err error) Reply { return &Rows{Cursor: m.Cursor, Err: err, Done: true} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*CloseCursor) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*Begin) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*Commit) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*Rollback) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &TxStatusReply{Err: err}.
-func (*TxStatus) ErrorReply(err error) Reply { return &TxStatusReply{Err: err} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*Backup) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*CreateFunction) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &Ack{Err: err}.
-func (*Close) ErrorReply(err error) Reply { return &Ack{Err: err} }
-
-// ErrorReply returns &EventsAck{Err: err}.
-func (*InsertEvents) ErrorReply(err error) Reply { return &EventsAck{Err: err} }
 
 // Fields common to every request.
 //
@@ -435,12 +184,124 @@ func (m *Backup) ReplyChan() chan<- Reply { return m.ReplyTo }
 func (m *Backup) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *Dump) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *Dump) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *Dump) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *Serialize) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *Serialize) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *Serialize) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *Deserialize) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *Deserialize) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *Deserialize) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *TotalChanges) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *TotalChanges) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *TotalChanges) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *CreateFunction) Context() context.Context { return orBackground(m.Ctx) }
 
 // ReplyChan returns m.ReplyTo.
 func (m *CreateFunction) ReplyChan() chan<- Reply { return m.ReplyTo }
 
 func (m *CreateFunction) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *CreateAggregate) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *CreateAggregate) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *CreateAggregate) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *CreateCollation) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *CreateCollation) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *CreateCollation) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *SetAuthorizer) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *SetAuthorizer) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *SetAuthorizer) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *SetTrace) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *SetTrace) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *SetTrace) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *SetProgressHandler) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *SetProgressHandler) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *SetProgressHandler) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *SetUpdateHook) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *SetUpdateHook) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *SetUpdateHook) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *OpenBlob) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *OpenBlob) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *OpenBlob) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *BlobRead) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *BlobRead) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *BlobRead) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *BlobWrite) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *BlobWrite) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *BlobWrite) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
+
+// Context returns m.Ctx, or [context.Background] when it is nil.
+func (m *CloseBlob) Context() context.Context { return orBackground(m.Ctx) }
+
+// ReplyChan returns m.ReplyTo.
+func (m *CloseBlob) ReplyChan() chan<- Reply { return m.ReplyTo }
+
+func (m *CloseBlob) head() (*uint64, *time.Time) { return &m.ID, &m.Deadline }
 
 // Context returns m.Ctx, or [context.Background] when it is nil.
 func (m *Close) Context() context.Context { return orBackground(m.Ctx) }
@@ -487,4 +348,23 @@ var (
 	_ Reply = (*Ack)(nil)
 	_ Reply = (*TxStatusReply)(nil)
 	_ Reply = (*EventsAck)(nil)
+)
+
+// Ensure these implement Request.
+var (
+	_ Request = (*CreateAggregate)(nil)
+	_ Request = (*CreateCollation)(nil)
+	_ Request = (*SetAuthorizer)(nil)
+	_ Request = (*SetTrace)(nil)
+	_ Request = (*SetProgressHandler)(nil)
+	_ Request = (*SetUpdateHook)(nil)
+	_ Request = (*OpenBlob)(nil)
+	_ Request = (*BlobRead)(nil)
+	_ Request = (*BlobWrite)(nil)
+	_ Request = (*CloseBlob)(nil)
+	_ Request = (*Dump)(nil)
+	_ Request = (*Serialize)(nil)
+	_ Request = (*Deserialize)(nil)
+	_ Request = (*TotalChanges)(nil)
+	_ Reply   = (*BlobReply)(nil)
 )
