@@ -30,6 +30,10 @@ var (
 	// connection closing or crashing (then it also wraps ErrCrashed).
 	ErrCursorClosed = errors.New("actorlite: cursor closed")
 
+	// ErrBlobClosed is returned by a blob that was closed, or invalidated by its connection
+	// closing or crashing.
+	ErrBlobClosed = errors.New("actorlite: blob closed")
+
 	// ErrUnknownCursor is returned for a cursor id the connection never issued.
 	ErrUnknownCursor = errors.New("actorlite: unknown cursor")
 
@@ -62,6 +66,12 @@ var (
 
 	// ErrConvert is wrapped by the error of a converter that failed or panicked.
 	ErrConvert = errors.New("actorlite: converter failed")
+
+	// ErrNotAuthorized is wrapped by the error of a statement the connection's authorizer denied.
+	ErrNotAuthorized = errors.New("actorlite: not authorized")
+
+	// ErrNotReadOnly answers a [Query] with ReadOnly set whose statement would write. Nothing ran.
+	ErrNotReadOnly = errors.New("actorlite: statement is not read-only")
 )
 
 // Errors that classify SQLite's result codes. An [*Error] from SQLite matches the one of these
@@ -240,13 +250,3 @@ func (e *CrashError) Unwrap() []error {
 	}
 	return []error{ErrCrashed}
 }
-
-// ErrNotAuthorized is wrapped by the error of a statement the connection's authorizer denied.
-var ErrNotAuthorized = errors.New("actorlite: not authorized")
-
-// ErrNotReadOnly answers a [Query] with ReadOnly set whose statement would write. Nothing ran.
-var ErrNotReadOnly = errors.New("actorlite: statement is not read-only")
-
-// ErrBlobClosed is returned by a blob that was closed, or invalidated by its connection
-// closing or crashing.
-var ErrBlobClosed = errors.New("actorlite: blob closed")

@@ -230,7 +230,8 @@ func TestSentinelsDistinct(t *testing.T) {
 		messages.ErrNoTransaction, messages.ErrBadArgument, messages.ErrScan, messages.ErrMultipleStatements,
 		messages.ErrConvert, messages.ErrBusy, messages.ErrConstraint, messages.ErrInterrupted,
 		messages.ErrReadOnly, messages.ErrCantOpen, messages.ErrCorrupt, messages.ErrSQL,
-		messages.ErrNoEventStore, messages.ErrBadEvent,
+		messages.ErrNoEventStore, messages.ErrBadEvent, messages.ErrOverloaded, messages.ErrNotAuthorized,
+		messages.ErrNotReadOnly, messages.ErrBlobClosed,
 	}
 	seen := make(map[string]bool)
 	for i, a := range all {
