@@ -11,10 +11,10 @@ type BlobID uint64
 // OpenBlob opens the blob in Table.Column of row RowID for incremental I/O and replies
 // [*BlobReply].
 type OpenBlob struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Table    string
 	Column   string
 	RowID    int64
@@ -24,10 +24,10 @@ type OpenBlob struct {
 // BlobRead reads at most N bytes at Offset of an open blob and replies [*BlobReply] with
 // them in Data (fewer at the end; none past it).
 type BlobRead struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Blob     BlobID
 	Offset   int64
 	N        int
@@ -36,10 +36,10 @@ type BlobRead struct {
 // BlobWrite writes Data at Offset of a blob opened for writing and replies [*BlobReply].
 // A blob cannot grow.
 type BlobWrite struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Blob     BlobID
 	Offset   int64
 	Data     []byte
@@ -47,10 +47,10 @@ type BlobWrite struct {
 
 // CloseBlob closes a blob and replies [*Ack].
 type CloseBlob struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Blob     BlobID
 }
 

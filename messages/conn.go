@@ -17,10 +17,10 @@ type Close struct {
 // TotalChanges replies [*ExecReply] with the rows changed since the connection opened in
 // Result.RowsAffected. https://sqlite.org/c3ref/total_changes.html
 type TotalChanges struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 }
 
 // ErrorReply returns &Ack{Err: err}.

@@ -52,10 +52,10 @@ type CreateFunction struct {
 // function and replies [*Ack]. New makes the state of one group; for a window function it
 // must return a [WindowAggregate].
 type CreateAggregate struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Name     string
 	NArgs    int
 	New      func() Aggregate
@@ -65,10 +65,10 @@ type CreateAggregate struct {
 
 // CreateCollation registers a collating sequence and replies [*Ack]; nil Cmp removes it.
 type CreateCollation struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Name     string
 	Cmp      func(a, b string) int
 }

@@ -25,19 +25,19 @@ type AuthRequest struct {
 
 // SetAuthorizer installs (nil Fn: removes) the statement authorizer and replies [*Ack].
 type SetAuthorizer struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Fn       func(AuthRequest) AuthResult
 }
 
 // SetTrace installs (nil Fn: removes) the statement trace and replies [*Ack].
 type SetTrace struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Fn       func(sql string, d time.Duration)
 }
 
@@ -45,10 +45,10 @@ type SetTrace struct {
 // virtual-machine instructions (rounded to SQLite's check interval of 1,000) while a statement
 // runs; returning true aborts the statement with [ErrInterrupted]. It replies [*Ack].
 type SetProgressHandler struct {
-	Ctx      context.Context
-	ReplyTo  chan<- Reply
-	ID       uint64    // echoed in the reply's ID
-	Deadline time.Time // when set, the request ends then, as if Ctx ended
+	Ctx      context.Context // the caller's context; may be nil
+	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
+	ID       uint64          // echoed in the reply's ID
+	Deadline time.Time       // when set, the request ends then, as if Ctx ended
 	Steps    int
 	Fn       func() (abort bool)
 }
@@ -60,10 +60,10 @@ type SetProgressHandler struct {
 // feed. Changes of a rolled-back transaction are never given. The feed outlives a crash of
 // the connection: its restart installs it again.
 type SetUpdateHook struct {
-	Ctx        context.Context
-	ReplyTo    chan<- Reply
-	ID         uint64    // echoed in the reply's ID
-	Deadline   time.Time // when set, the request ends then, as if Ctx ended
+	Ctx        context.Context // the caller's context; may be nil
+	ReplyTo    chan<- Reply    // set by handles; actors leave it nil
+	ID         uint64          // echoed in the reply's ID
+	Deadline   time.Time       // when set, the request ends then, as if Ctx ended
 	Subscriber PID
 	Fn         func([]RowChange)
 }

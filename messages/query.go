@@ -27,7 +27,8 @@ type Query struct {
 	FetchSize int
 	// ReadOnly asks the actor to run the statement only if SQLite reports it read-only, and
 	// to fail with ErrNotReadOnly (having run nothing) otherwise. Pools route with it.
-	ReadOnly bool // OneRow asks for the first row only: the actor steps once, closes the statement, and
+	ReadOnly bool
+	// OneRow asks for the first row only: the actor steps once, closes the statement, and
 	// replies with at most one row and Done set (QueryRow uses it).
 	OneRow bool
 }
