@@ -67,10 +67,10 @@ type BlobReply struct {
 // ErrorReply returns &BlobReply{Err: err}.
 func (*OpenBlob) ErrorReply(err error) Reply { return &BlobReply{Err: err} }
 
-// ErrorReply returns &BlobReply{Err: err}.
+// ErrorReply returns &BlobReply{Blob: m.Blob, Err: err}.
 func (m *BlobRead) ErrorReply(err error) Reply { return &BlobReply{Blob: m.Blob, Err: err} }
 
-// ErrorReply returns &BlobReply{Err: err}.
+// ErrorReply returns &BlobReply{Blob: m.Blob, Err: err}.
 func (m *BlobWrite) ErrorReply(err error) Reply { return &BlobReply{Blob: m.Blob, Err: err} }
 
 // ErrorReply returns &Ack{Err: err}.

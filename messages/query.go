@@ -72,7 +72,7 @@ type Rows struct {
 // ErrorReply returns &Rows{Err: err, Done: true}.
 func (*Query) ErrorReply(err error) Reply { return &Rows{Err: err, Done: true} }
 
-// ErrorReply returns &Rows{Err: err, Done: true}.
+// ErrorReply returns &Rows{Cursor: m.Cursor, Err: err, Done: true}.
 func (m *Fetch) ErrorReply(err error) Reply { return &Rows{Cursor: m.Cursor, Err: err, Done: true} }
 
 // ErrorReply returns &Ack{Err: err}.
