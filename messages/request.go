@@ -7,6 +7,24 @@ import (
 
 // Request is implemented by every message a connection actor (or, for [InsertEvents], the
 // supervisor) accepts. The set is sealed: only this package defines requests.
+//
+// Every request has, besides its own fields, Ctx, ReplyTo, ID and Deadline.
+//
+// Ctx is the caller's context. The actor skips a request whose Ctx is already done (with no
+// side effect) and interrupts a running one when it is done. It may be nil.
+//
+// ReplyTo, when not nil, receives the reply instead of the sender. The handles of package
+// actors use it (a channel with a buffer of at least 1: the actor never blocks on it). An
+// actor leaves it nil and sends the request with Request or RequestFuture.
+//
+// ID is the caller's: the reply carries it back in its own ID field, so that an actor with
+// several requests in flight can tell their replies apart. actorlite never reads it.
+//
+// Deadline, when not zero, is honoured exactly as Ctx is: a request still queued at its
+// deadline is answered with an error wrapping [context.DeadlineExceeded] and has no effect,
+// and one running then is interrupted. An actor, whose RequestFuture times out without telling
+// the connection, sets it to the same time, so that the work it gave up on stops too (the
+// ask helper of package actors does).
 type Request interface {
 	// Context returns the caller's context: [context.Background] when Ctx is nil.
 	Context() context.Context
@@ -31,24 +49,6 @@ type Ack struct {
 
 // ReplyErr returns r.Err.
 func (r *Ack) ReplyErr() error { return r.Err }
-
-// Fields common to every request.
-//
-// Ctx is the caller's context. The actor skips a request whose Ctx is already done (with no
-// side effect) and interrupts a running one when it is done. It may be nil.
-//
-// ReplyTo, when not nil, receives the reply instead of the sender. The handles of package
-// actors use it (a channel with a buffer of at least 1: the actor never blocks on it). An
-// actor leaves it nil and sends the request with Request or RequestFuture.
-//
-// ID is the caller's: the reply carries it back in its own ID field, so that an actor with
-// several requests in flight can tell their replies apart. actorlite never reads it.
-//
-// Deadline, when not zero, is honoured exactly as Ctx is: a request still queued at its
-// deadline is answered with an error wrapping [context.DeadlineExceeded] and has no effect,
-// and one running then is interrupted. An actor, whose RequestFuture times out without telling
-// the connection, sets it to the same time, so that the work it gave up on stops too (the
-// ask helper of package actors does).
 
 // RequestID returns req's ID.
 func RequestID(req Request) uint64 {
@@ -339,19 +339,11 @@ var (
 	_ Request = (*Rollback)(nil)
 	_ Request = (*TxStatus)(nil)
 	_ Request = (*Backup)(nil)
+	_ Request = (*Dump)(nil)
+	_ Request = (*Serialize)(nil)
+	_ Request = (*Deserialize)(nil)
+	_ Request = (*TotalChanges)(nil)
 	_ Request = (*CreateFunction)(nil)
-	_ Request = (*Close)(nil)
-	_ Request = (*InsertEvents)(nil)
-
-	_ Reply = (*ExecReply)(nil)
-	_ Reply = (*Rows)(nil)
-	_ Reply = (*Ack)(nil)
-	_ Reply = (*TxStatusReply)(nil)
-	_ Reply = (*EventsAck)(nil)
-)
-
-// Ensure these implement Request.
-var (
 	_ Request = (*CreateAggregate)(nil)
 	_ Request = (*CreateCollation)(nil)
 	_ Request = (*SetAuthorizer)(nil)
@@ -362,9 +354,13 @@ var (
 	_ Request = (*BlobRead)(nil)
 	_ Request = (*BlobWrite)(nil)
 	_ Request = (*CloseBlob)(nil)
-	_ Request = (*Dump)(nil)
-	_ Request = (*Serialize)(nil)
-	_ Request = (*Deserialize)(nil)
-	_ Request = (*TotalChanges)(nil)
-	_ Reply   = (*BlobReply)(nil)
+	_ Request = (*Close)(nil)
+	_ Request = (*InsertEvents)(nil)
+
+	_ Reply = (*ExecReply)(nil)
+	_ Reply = (*Rows)(nil)
+	_ Reply = (*Ack)(nil)
+	_ Reply = (*TxStatusReply)(nil)
+	_ Reply = (*EventsAck)(nil)
+	_ Reply = (*BlobReply)(nil)
 )
