@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -8,6 +9,20 @@ import (
 // TimeLayout is how a [time.Time] argument is stored: fixed-width RFC 3339 text in UTC, so
 // that text order is time order.
 const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// CheckTime returns an error if t cannot be stored as [TimeLayout] text: if its year, in UTC,
+// is outside 0000 to 9999, the years the layout's four digits hold. The text of such a time
+// would be neither fixed-width nor readable by [ParseTime]. actorlite checks every time it
+// stores with it: bound arguments, the results of user functions, events' timestamps.
+func CheckTime(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return errTimeRange
+	}
+	return nil
+}
+
+// errTimeRange is the error of [CheckTime].
+var errTimeRange = errors.New("year outside 0000–9999")
 
 // ParseTime parses the text forms of a time SQLite and actorlite store: [TimeLayout] and the
 // other RFC 3339 forms, and SQLite's "YYYY-MM-DD HH:MM:SS[.SSS]" and "YYYY-MM-DD" (read as UTC).

@@ -176,3 +176,29 @@ func FuzzParseTimeBytes(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckTime checks the range of years TimeLayout can write, in UTC whatever t's zone.
+func TestCheckTime(t *testing.T) {
+	plus1, minus1 := time.FixedZone("", 3600), time.FixedZone("", -3600)
+	for _, tt := range []struct {
+		t  time.Time
+		ok bool
+	}{
+		{time.Time{}, true}, // year 1
+		{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
+		{time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC), false},
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(0, 1, 1, 0, 30, 0, 0, plus1), false},        // UTC: year -1
+		{time.Date(9999, 12, 31, 23, 30, 0, 0, minus1), false}, // UTC: year 10000
+		{time.Date(10000, 1, 1, 0, 30, 0, 0, plus1), true},     // UTC: year 9999
+	} {
+		err := messages.CheckTime(tt.t)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckTime(%v) = %v, want ok %v", tt.t, err, tt.ok)
+		}
+		if err == nil && len(tt.t.UTC().Format(messages.TimeLayout)) != len(messages.TimeLayout) {
+			t.Errorf("CheckTime(%v) accepts a time whose text is not fixed-width", tt.t)
+		}
+	}
+}
