@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -66,8 +65,9 @@ const (
 // eventOverhead is what an event costs the queue besides its text: its row and headers.
 const eventOverhead = 64
 
-// MaxEventProperties is the largest Properties an event may have, in bytes (1 MiB).
-const MaxEventProperties = 1 << 20
+// MaxEventProperties is the largest Properties an event may have, in bytes (1 MiB):
+// [messages.MaxEventProperties].
+const MaxEventProperties = messages.MaxEventProperties
 
 // EventsCheckpointPages is the writer connection's PRAGMA wal_autocheckpoint (SQLite's default
 // is 1000 pages). Each event of a batch dirties a page of the (user_id, timestamp) index of its
@@ -513,17 +513,9 @@ func newEventsReq(evs []messages.Event, now time.Time) (*eventsReq, error) {
 	size := 0
 	for i := range evs {
 		ev := &evs[i]
-		switch p := ev.Properties; {
-		case ev.UserID == "":
-			return nil, &messages.EventError{Index: i, Field: "UserID", Reason: "empty"}
-		case ev.Name == "":
-			return nil, &messages.EventError{Index: i, Field: "Name", Reason: "empty"}
-		case len(p) > MaxEventProperties:
-			return nil, &messages.EventError{Index: i, Field: "Properties", Reason: fmt.Sprintf("%d bytes, more than the limit of %d", len(p), MaxEventProperties)}
-		case len(p) > 0 && !json.Valid(p):
-			return nil, &messages.EventError{Index: i, Field: "Properties", Reason: "not valid JSON"}
-		case !ev.Timestamp.IsZero() && !validYear(ev.Timestamp.UTC().Year()):
-			return nil, &messages.EventError{Index: i, Field: "Timestamp", Reason: "year outside 0000–9999"}
+		if err := ev.Validate(); err != nil {
+			err.(*messages.EventError).Index = i
+			return nil, err
 		}
 		size += len(ev.Properties) + tsLen
 	}
@@ -560,9 +552,6 @@ func newEventsReq(evs []messages.Event, now time.Time) (*eventsReq, error) {
 	}
 	return r, nil
 }
-
-// validYear reports whether a timestamp of year y formats to fixed-width text.
-func validYear(y int) bool { return y >= 0 && y <= 9999 }
 
 // deliver sends a call's answer to whoever waits for it. It never blocks.
 func (sh *eventsShared) deliver(r *eventsReq, err error) {
