@@ -58,8 +58,8 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 	case []byte:
 		err = stmt.BindBlob(pos, v)
 	case time.Time:
-		if !timeStorable(v) {
-			return badArg(pos, arg, errTimeRange.Error())
+		if err := checkTime(v); err != nil {
+			return badArg(pos, arg, err.Error())
 		}
 		err = stmt.BindText(pos, v.UTC().Format(messages.TimeLayout))
 	case int32:
@@ -106,13 +106,12 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 
 var valuerType = reflect.TypeFor[driver.Valuer]()
 
-// errTimeRange rejects a time whose year [messages.TimeLayout] cannot write in four digits:
-// its text would be neither fixed-width nor readable by [messages.ParseTime].
-var errTimeRange = fmt.Errorf("year outside 0000-9999 cannot be stored as %s", messages.TimeLayout)
-
-func timeStorable(t time.Time) bool {
-	y := t.UTC().Year()
-	return y >= 0 && y <= 9999
+// checkTime is [messages.CheckTime], its error naming the layout a time is stored in.
+func checkTime(t time.Time) error {
+	if err := messages.CheckTime(t); err != nil {
+		return fmt.Errorf("%w cannot be stored as %s", err, messages.TimeLayout)
+	}
+	return nil
 }
 
 // callValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error.
@@ -293,8 +292,8 @@ func setResult(ctx sqlite3.Context, v any) error {
 	case []byte:
 		ctx.ResultBlob(v)
 	case time.Time:
-		if !timeStorable(v) {
-			return fmt.Errorf("actorlite: function result %v: %w", v, errTimeRange)
+		if err := checkTime(v); err != nil {
+			return fmt.Errorf("actorlite: function result %v: %w", v, err)
 		}
 		ctx.ResultText(v.UTC().Format(messages.TimeLayout))
 	default:
