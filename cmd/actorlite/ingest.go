@@ -167,7 +167,7 @@ func lineList(lines []int64, n int) string {
 const (
 	// maxLineBytes is the longest line ingest reads, its '\n' not counted: 4 MiB. A longer line
 	// is a bad line, read to its end without being kept. A valid event fits with room to
-	// spare: its properties are at most actors.MaxEventProperties (1 MiB); user_id, name, the
+	// spare: its properties are at most messages.MaxEventProperties (1 MiB); user_id, name, the
 	// timestamp, spaces and JSON escapes have the remaining 3 MiB.
 	maxLineBytes = 4 << 20
 	// maxChunkBytes is a chunk's share of memory at which it is sent, whatever -batch says:
@@ -382,7 +382,7 @@ func (ing *ingester) insert(ctx context.Context, c *chunk) error {
 		var ee *messages.EventError
 		if errors.As(err, &ee) && ee.Index >= 0 && ee.Index < len(evs) {
 			i := ee.Index
-			if ing.reject(lines[i], jsonField(ee.Field)+": "+ee.Reason) {
+			if ing.reject(lines[i], lineReason(ee)) {
 				evs, lines = evs[:i], lines[:i]
 				continue
 			}
@@ -398,6 +398,16 @@ func (ing *ingester) insert(ctx context.Context, c *chunk) error {
 	}
 	ing.prog.done.Store(c.end)
 	return nil
+}
+
+// lineReason says, in the input's words, why ee's event was refused: "user_id: missing or
+// empty" for ee's UserID "empty" (a field a line leaves out is empty too).
+func lineReason(ee *messages.EventError) string {
+	reason := ee.Reason
+	if reason == "empty" {
+		reason = "missing or empty"
+	}
+	return jsonField(ee.Field) + ": " + reason
 }
 
 // jsonField names an Event field as the input spells it.
@@ -474,17 +484,12 @@ func parseEvent(line []byte) (ev messages.Event, reason string) {
 			return ev, "not valid JSON: " + err.Error()
 		}
 	}
-	switch {
-	case je.UserID == "":
-		return ev, "user_id: missing or empty"
-	case je.Name == "":
-		return ev, "name: missing or empty"
-	case len(je.Properties) > actors.MaxEventProperties:
-		return ev, fmt.Sprintf("properties: %d bytes, more than the limit of %d", len(je.Properties), actors.MaxEventProperties)
-	}
 	ev.UserID, ev.Name = je.UserID, je.Name
 	if len(je.Properties) > 0 && string(je.Properties) != "null" {
 		ev.Properties = je.Properties
+	}
+	if err := ev.Validate(); err != nil { // the timestamp, still zero, is checked as it is parsed
+		return ev, lineReason(err.(*messages.EventError))
 	}
 	if ts := je.Timestamp; len(ts) > 0 && string(ts) != "null" {
 		t, err := parseTimestamp(ts)
@@ -519,8 +524,8 @@ func parseTimestamp(raw json.RawMessage) (time.Time, error) {
 		whole, frac := math.Modf(secs)
 		t = time.Unix(int64(whole), int64(frac*1e9)).UTC()
 	}
-	if y := t.UTC().Year(); y < 0 || y > 9999 {
-		return t, fmt.Errorf("year %d outside 0000–9999", y)
+	if err := messages.CheckTime(t); err != nil {
+		return t, fmt.Errorf("%s: %w", t.UTC().Format(time.RFC3339Nano), err)
 	}
 	return t, nil
 }
