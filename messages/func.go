@@ -5,7 +5,10 @@ import (
 	"time"
 )
 
-// FuncFlags qualify a user function (values are SQLite's). https://sqlite.org/c3ref/c_deterministic.html
+// FuncFlags qualify a user function, for [CreateFunction] and [CreateAggregate]; combine them
+// with |. Their values are SQLite's (SQLITE_DETERMINISTIC and so on), written out because
+// this package imports only the standard library; a test of package sqlitewasm checks them
+// against go-sqlite3's. https://sqlite.org/c3ref/c_deterministic.html
 type FuncFlags uint32
 
 // Function flags.
