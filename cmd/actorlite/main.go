@@ -31,7 +31,6 @@ import (
 	"syscall"
 
 	"github.com/actorlite/actorlite/actors"
-	"github.com/actorlite/actorlite/sqlitewasm"
 	"github.com/actorlite/actorlite/supervisor"
 )
 
@@ -241,11 +240,11 @@ func versionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	sqliteVersion := "unknown"
-	if c, err := sqlitewasm.Open(ctx, ":memory:", sqlitewasm.Config{}); err == nil {
-		if row, err := c.QueryRow("SELECT sqlite_version()", nil); err == nil {
+	if s, db, err := openDB(ctx, ":memory:"); err == nil {
+		if row, err := db.QueryRow(ctx, "SELECT sqlite_version()"); err == nil {
 			sqliteVersion = fmt.Sprint(row.Index(0))
 		}
-		c.Close()
+		s.Stop(context.WithoutCancel(ctx))
 	}
 	fmt.Fprintf(stdout, "%s %s/%s, SQLite %s (%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, sqliteVersion, driver)
 	return nil
