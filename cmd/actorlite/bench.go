@@ -99,6 +99,9 @@ func (b *bencher) run(out io.Writer) error {
 	fmt.Fprintf(out, "actorlite bench: in-process, %v per workload, %s-row table, WAL\n", b.d, commas(int64(b.rows)))
 	fmt.Fprintf(out, "(the full suite, with peer drivers and Python's aiosqlite: cd bench && go run .)\n\n")
 
+	// The floor is a sqlitewasm.Conn, the very connection an actor owns, called directly. No
+	// public package offers SQLite without an actor, so this is the CLI's one use of
+	// sqlitewasm.
 	direct, err := sqlitewasm.Open(ctx, filepath.Join(b.dir, "direct.db"), sqlitewasm.Config{})
 	if err != nil {
 		return err
