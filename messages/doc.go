@@ -85,6 +85,15 @@
 // at once with an error wrapping [ErrOverloaded] and has no effect. A request an actor sends
 // after a Close is answered at once with [ErrClosed].
 //
+// # Values
+//
+// A [Row] is a read-only view on the chunk of rows a [Rows] reply carries: read it with Get,
+// Index, Scan, Values or Map. [Column] describes a result's columns, and [Result] what a
+// statement changed. A time.Time argument is stored as [TimeLayout] text, in UTC, so that
+// text order is time order: [CheckTime] says whether a time can be (its year must be 0000 to
+// 9999), and [ParseTime] reads that text, and SQLite's own forms, back. An [Event] is what
+// [InsertEvents] stores, and [Event.Validate] says what it must hold.
+//
 // # Change feed
 //
 // An actor follows a connection's committed changes by sending it

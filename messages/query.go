@@ -14,9 +14,9 @@ type Column struct {
 // Query runs a statement that returns rows and replies [*Rows] with the first chunk of at
 // most FetchSize rows (0 means the connection's default, 64; negative means all rows), fewer
 // when the rows are large: a chunk ends after the row that brings its text and blob values to
-// 4 MiB, so that a message's size is bounded in bytes too. When
-// the reply's Done is false, the statement stays open in the actor as the cursor named by
-// [Rows.Cursor]: fetch the rest with [Fetch] and close it early with [CloseCursor].
+// 4 MiB, so that a message's size is bounded in bytes too. When the reply's Done is false,
+// the statement stays open in the actor as the cursor named by [Rows.Cursor]: fetch the rest
+// with [Fetch] and close it early with [CloseCursor].
 type Query struct {
 	Ctx       context.Context // the caller's context; may be nil
 	ReplyTo   chan<- Reply    // set by handles; actors leave it nil
