@@ -1,20 +1,65 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/actorlite/actorlite/actors"
-	"github.com/actorlite/actorlite/messages"
-	"github.com/actorlite/actorlite/supervisor"
 	"github.com/ncruces/go-sqlite3"
 )
+
+func TestSplitSQL(t *testing.T) {
+	tests := []struct {
+		src   string
+		stmts []string
+		lines []int
+		rest  string
+		blank bool
+	}{
+		{"SELECT 1;\n", []string{"SELECT 1"}, []int{0}, "\n", true},
+		{"SELECT 1; SELECT 2;\n", []string{"SELECT 1", "SELECT 2"}, []int{0, 0}, "\n", true},
+		{"SELECT\n  1\n", nil, nil, "SELECT\n  1\n", false},
+		{"\n\nSELECT\n1;", []string{"SELECT\n1"}, []int{2}, "", true},
+		{"SELECT 'a;b', \"c;d\", `e;f`, [g;h];", []string{"SELECT 'a;b', \"c;d\", `e;f`, [g;h]"}, []int{0}, "", true},
+		{"SELECT 'it''s;';", []string{"SELECT 'it''s;'"}, []int{0}, "", true},
+		{"SELECT 'open;\n", nil, nil, "SELECT 'open;\n", false},
+		{"-- only a comment; here\n", nil, nil, "-- only a comment; here\n", true},
+		{"/* a; */ SELECT 1 /* b; */;", []string{"SELECT 1 /* b; */"}, []int{0}, "", true},
+		{"/* open;\n", nil, nil, "/* open;\n", false},
+		{";;  ;", nil, nil, "", true},
+		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (1);\n", nil, nil,
+			"CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (1);\n", false},
+		{"CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (CASE WHEN 1 THEN 2 END, 3);\nEND; SELECT 1;",
+			[]string{"CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN\n INSERT INTO u VALUES (CASE WHEN 1 THEN 2 END, 3);\nEND", "SELECT 1"},
+			[]int{0, 2}, "", true},
+		{"SELECT end;", []string{"SELECT end"}, []int{0}, "", true},
+		// A trigger ends at "; END;" only: not at a CASE's END, and after EXPLAIN too.
+		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; END;",
+			[]string{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; END"}, []int{0}, "", true},
+		{"EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;\nSELECT 2;",
+			[]string{"EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END", "SELECT 2"}, []int{0, 1}, "", true},
+		// As SQLite's tokenizer reads them: a TCL-style variable, '\v', a byte order mark, and
+		// no other white space.
+		{"SELECT $a(x;y);\v;\ufeff;SELECT 1 AS b\u00a0;", []string{"SELECT $a(x;y)", "SELECT 1 AS b\u00a0"}, []int{0, 0}, "", true},
+		// A "--" comment that the text ends in may go on.
+		{"SELECT 1; -- to be", []string{"SELECT 1"}, []int{0}, " -- to be", false},
+		{"SELECT 1 -- one\r\n;", []string{"SELECT 1 -- one"}, []int{0}, "", true},
+	}
+	for _, tt := range tests {
+		stmts, rest, blank := splitSQL(tt.src)
+		var texts []string
+		var lines []int
+		for _, s := range stmts {
+			texts = append(texts, s.text)
+			lines = append(lines, s.line)
+		}
+		if fmt.Sprintf("%q %v", texts, lines) != fmt.Sprintf("%q %v", tt.stmts, tt.lines) || rest != tt.rest || blank != tt.blank {
+			t.Errorf("splitSQL(%q) = %q %v, rest %q, blank %v; want %q %v, rest %q, blank %v",
+				tt.src, texts, lines, rest, blank, tt.stmts, tt.lines, tt.rest, tt.blank)
+		}
+	}
+}
 
 // Fuzz targets for the CLI's parsers. Besides the seeds added here, each has a committed
 // seed corpus in testdata/fuzz/<target>/ (inputs that once failed or that reach an edge);
@@ -228,105 +273,5 @@ func skipSQLSpace(s string) string {
 			return ""
 		}
 		return s
-	}
-}
-
-// FuzzParseEvent checks the ingest line parser: a line it accepts makes an event the
-// library accepts (user_id and name non-empty, properties empty or valid JSON of at most
-// actors.MaxEventProperties bytes, a timestamp zero or in years 0000-9999), checked both
-// here and by InsertEvents itself; a line it rejects has a reason. Any JSON value is also
-// tried as a timestamp.
-func FuzzParseEvent(f *testing.F) {
-	for _, s := range []string{
-		`{"user_id":"u","name":"n","properties":{"a":1},"timestamp":"2025-01-02T03:04:05Z"}`,
-		`{"user_id":"u","name":"n","timestamp":1735787045.5}`,
-		`{"user_id":"u","name":"n","timestamp":"2025-01-02 03:04:05","extra":true}`,
-		`{"user_id":"u","name":"n","properties":null,"timestamp":null}`,
-		`{"user_id":"u","name":"n","properties":"text","timestamp":-62135596800}`,
-		`{"user_id":"u","name":"n","timestamp":"0000-01-01T00:00:00+01:00"}`,
-		`{"user_id":"u","name":"n","timestamp":"9999-12-31T23:59:59-01:00"}`,
-		`{"user_id":"u","name":"n","timestamp":253402300800}`,
-		`{"user_id":"u","name":"n","timestamp":1e12}`,
-		`{"user_id":"u","name":"n","timestamp":-1e-9}`,
-		`{"user_id":"\u0000","name":"\ud800","properties":[1,"\u00e9"]}`,
-		`{"user_id":"u","name":"n","User_ID":"v","NAME":""}`,
-		"   \r\n",
-		`{"user_id":"u"}`,
-		`{"user_id":7,"name":"n"}`,
-		`[1,2]`,
-		`{"user_id":"u","name":"n"`,
-		`{"user_id":"u","name":"n","timestamp":"soon"}`,
-		`{"user_id":"u","name":"n","timestamp":true}`,
-		`"2025-01-02"`,
-		`1e400`,
-	} {
-		f.Add([]byte(s))
-	}
-	lib := newEventChecker(f)
-	f.Fuzz(func(t *testing.T, line []byte) {
-		ev, reason := parseEvent(line)
-		switch {
-		case reason == "blank" && len(bytes.TrimSpace(line)) > 0:
-			t.Fatalf("parseEvent(%q): blank", line)
-		case reason == "blank":
-		case reason != "":
-		default:
-			if msg := checkEvent(ev); msg != "" {
-				t.Fatalf("parseEvent(%q) = %+v: %s", line, ev, msg)
-			}
-			lib.check(t, line, ev)
-		}
-
-		if raw := bytes.TrimSpace(line); len(raw) > 0 && json.Valid(raw) {
-			if ts, err := parseTimestamp(raw); err == nil {
-				if y := ts.UTC().Year(); y < 0 || y > 9999 {
-					t.Fatalf("parseTimestamp(%s) = %v: year %d", raw, ts, y)
-				}
-			} else if err.Error() == "" {
-				t.Fatalf("parseTimestamp(%s): an error without a reason", raw)
-			}
-		}
-	})
-}
-
-// checkEvent returns what is wrong with an event parseEvent accepted, or "".
-func checkEvent(ev messages.Event) string {
-	switch p := ev.Properties; {
-	case ev.UserID == "":
-		return "empty user_id"
-	case ev.Name == "":
-		return "empty name"
-	case len(p) > actors.MaxEventProperties:
-		return fmt.Sprintf("properties of %d bytes", len(p))
-	case len(p) > 0 && !json.Valid(p):
-		return "properties not valid JSON"
-	case !ev.Timestamp.IsZero() && (ev.Timestamp.UTC().Year() < 0 || ev.Timestamp.UTC().Year() > 9999):
-		return fmt.Sprintf("timestamp in year %d", ev.Timestamp.UTC().Year())
-	}
-	return ""
-}
-
-// eventChecker hands accepted events to the library's InsertEvents, on a supervisor with an
-// events table in a scratch file: the library validates every event it is given.
-type eventChecker struct {
-	s *supervisor.Supervisor
-}
-
-func newEventChecker(tb testing.TB) *eventChecker {
-	ctx := context.Background()
-	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{
-		DSN: filepath.Join(tb.TempDir(), "fuzz.db"), Options: []actors.Option{actors.WithSynchronous("OFF")},
-	}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Stop(ctx) })
-	return &eventChecker{s: s}
-}
-
-func (c *eventChecker) check(t *testing.T, line []byte, ev messages.Event) {
-	t.Helper()
-	if err := c.s.InsertEvents(context.Background(), []messages.Event{ev}); err != nil {
-		t.Fatalf("parseEvent(%q) = %+v, which InsertEvents rejects: %v", line, ev, err)
 	}
 }
