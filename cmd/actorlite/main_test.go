@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-// binDir holds the binary the CLI tests build (see cli_test.go).
+// binDir holds the binary the CLI tests build (see binary, in helpers_test.go).
 var binDir string
 
 func TestMain(m *testing.M) {

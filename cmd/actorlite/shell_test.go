@@ -61,9 +61,10 @@ func TestSplitSQL(t *testing.T) {
 	}
 }
 
-// Fuzz targets for the CLI's parsers. Besides the seeds added here, each has a committed
-// seed corpus in testdata/fuzz/<target>/ (inputs that once failed or that reach an edge);
-// "go test" runs them all, and "go test -run=^$ -fuzz=^FuzzSplitSQL$ ./cmd/actorlite/" (or
+// Fuzz targets for the CLI's parsers: FuzzSplitSQL here, FuzzParseEvent in ingest_test.go.
+// Besides the seeds added in the code, each has a committed seed corpus in
+// testdata/fuzz/<target>/ (inputs that once failed or that reach an edge); "go test" runs
+// them all, and "go test -run=^$ -fuzz=^FuzzSplitSQL$ ./cmd/actorlite/" (or
 // ^FuzzParseEvent$) explores further.
 
 // sqlSpace is the white space of SQLite's tokenizer (sqlite3_complete leaves out '\v'), but
