@@ -605,61 +605,6 @@ func (c *Conn) Changes() int64 { return c.db.Changes() }
 // TotalChanges returns the rows changed since the connection opened.
 func (c *Conn) TotalChanges() int64 { return c.db.TotalChanges() }
 
-// FuncFlag qualifies a user function. https://sqlite.org/c3ref/c_deterministic.html
-type FuncFlag uint32
-
-// Function flags.
-const (
-	// Deterministic: the same arguments always give the same result, so SQLite may factor
-	// calls out and the function is allowed in index expressions and generated columns.
-	Deterministic = FuncFlag(sqlite3.DETERMINISTIC)
-	// DirectOnly: the function may be called only from top-level SQL, never from triggers,
-	// views, CHECK constraints, generated columns or index expressions.
-	DirectOnly = FuncFlag(sqlite3.DIRECTONLY)
-	// Innocuous: the function has no side effects and may be used in the schema even with
-	// trusted_schema off (go-sqlite3's default).
-	Innocuous = FuncFlag(sqlite3.INNOCUOUS)
-)
-
-// CreateFunction registers a scalar SQL function (nargs -1: any count). Without
-// [Deterministic] in flags SQLite calls it for every row, as Python's default
-// deterministic=False. A panic in fn propagates to the caller of the statement that called
-// it; nil fn removes the function.
-func (c *Conn) CreateFunction(name string, nargs int, fn func(args []any) (any, error), flags ...FuncFlag) error {
-	if fn == nil {
-		return wrapErr(c.db.CreateFunction(name, nargs, 0, nil), "")
-	}
-	err := c.db.CreateFunction(name, nargs, sqlite3.FunctionFlag(orFlags(flags)), func(ctx sqlite3.Context, arg ...sqlite3.Value) {
-		if c.quiet > 0 {
-			defer c.recoverQuiet("function "+name, &ctx)
-		}
-		res, err := fn(argValues(arg))
-		if err == nil {
-			err = setResult(ctx, res)
-		}
-		if err != nil {
-			ctx.ResultError(err)
-		}
-	})
-	return wrapErr(err, "")
-}
-
-func orFlags(flags []FuncFlag) FuncFlag {
-	var f FuncFlag
-	for _, x := range flags {
-		f |= x
-	}
-	return f
-}
-
-func argValues(arg []sqlite3.Value) []any {
-	args := make([]any, len(arg))
-	for i, v := range arg {
-		args[i] = valueOf(v)
-	}
-	return args
-}
-
 // Backup copies the main database to the file dest (created or overwritten) in one step.
 // https://sqlite.org/backup.html
 func (c *Conn) Backup(dest string) error {
