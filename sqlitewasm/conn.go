@@ -605,18 +605,6 @@ func (c *Conn) Changes() int64 { return c.db.Changes() }
 // TotalChanges returns the rows changed since the connection opened.
 func (c *Conn) TotalChanges() int64 { return c.db.TotalChanges() }
 
-// Backup copies the main database to the file dest (created or overwritten) in one step.
-// https://sqlite.org/backup.html
-func (c *Conn) Backup(dest string) error {
-	if dest == "" {
-		return &messages.ArgError{Reason: "empty backup destination"}
-	}
-	if err := checkPath(dest); err != nil {
-		return err
-	}
-	return wrapErr(c.db.Backup("main", dest), "")
-}
-
 // wrapErr turns a driver error into a [*messages.Error] (nil stays nil; other errors pass).
 func wrapErr(err error, sql string) error {
 	if err == nil {

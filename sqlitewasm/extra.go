@@ -7,22 +7,7 @@ import (
 	"github.com/actorlite/actorlite/messages"
 	"github.com/ncruces/go-sqlite3/ext/fts5"
 	"github.com/ncruces/go-sqlite3/ext/rtree"
-	"github.com/ncruces/go-sqlite3/ext/serdes"
 )
-
-// Serialize returns the bytes of the main database, as a database file holds them.
-func (c *Conn) Serialize() ([]byte, error) {
-	data, err := serdes.Serialize(c.db, "main")
-	return data, wrapErr(err, "")
-}
-
-// Deserialize replaces the main database with data (the bytes of a database file).
-func (c *Conn) Deserialize(data []byte) error {
-	if len(data) == 0 {
-		return &messages.ArgError{Reason: "no data to deserialize"}
-	}
-	return wrapErr(serdes.Deserialize(c.db, "main", data), "")
-}
 
 // Extension names for [Config].Extensions.
 const (
