@@ -40,27 +40,8 @@ type Conn struct {
 	committed    [][]RowChange // changes of each commit not yet handed to onChanges, in order
 }
 
-// PreCheck reports (and clears) whether the interrupt check being made is the one go-sqlite3
-// makes before it prepares or steps a statement, rather than one from SQLite's progress
-// callback (every 1,000 instructions). A progress handler counts only the latter.
-func (c *Conn) PreCheck() bool {
-	p := c.precheck
-	c.precheck = false
-	return p
-}
-
 // DSN returns the DSN the connection was opened with.
 func (c *Conn) DSN() string { return c.dsn }
-
-// SetInterrupt makes SQLite interrupt what the connection runs when ctx is done, and returns
-// the previous context, to restore afterwards. nil means [context.Background].
-// https://sqlite.org/c3ref/interrupt.html
-func (c *Conn) SetInterrupt(ctx context.Context) context.Context {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return c.db.SetInterrupt(ctx)
-}
 
 // Close closes open result sets, the cached statements and the connection. It is safe to
 // call on a nil or closed Conn. If a panic earlier left the SQLite instance in a state where
