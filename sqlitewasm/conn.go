@@ -235,15 +235,6 @@ func (c *Conn) execOwnTx(sql string) error {
 	return c.run(s, sql)
 }
 
-// setQueryOnly makes the connection query-only (see Config.QueryOnly).
-func (c *Conn) setQueryOnly() error {
-	if err := wrapErr(c.db.Exec("PRAGMA query_only=ON"), ""); err != nil {
-		return err
-	}
-	c.queryOnly = true
-	return c.installAuthorizer()
-}
-
 // ExecMany runs sql once per argument list, in one transaction unless one is open. On an
 // error nothing is kept when ExecMany began the transaction itself.
 func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {

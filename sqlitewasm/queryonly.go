@@ -82,3 +82,12 @@ func (c *Conn) installAuthorizer() error {
 		}
 	}), "")
 }
+
+// setQueryOnly makes the connection query-only (see Config.QueryOnly).
+func (c *Conn) setQueryOnly() error {
+	if err := wrapErr(c.db.Exec("PRAGMA query_only=ON"), ""); err != nil {
+		return err
+	}
+	c.queryOnly = true
+	return c.installAuthorizer()
+}
