@@ -13,8 +13,6 @@ import (
 	"github.com/actorlite/actorlite/messages"
 )
 
-// --- functions, backup, interrupt, cache -----------------------------------------------------
-
 func TestCreateFunction(t *testing.T) {
 	c := memConn(t)
 	when := time.Date(2024, 3, 5, 6, 7, 8, 9, time.FixedZone("+01", 3600))

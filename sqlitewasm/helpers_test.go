@@ -12,8 +12,6 @@ import (
 	"github.com/actorlite/actorlite/sqlitewasm"
 )
 
-// --- helpers ---------------------------------------------------------------------------------
-
 // open opens dsn with cfg and closes the connection when the test ends.
 func open(t *testing.T, dsn string, cfg sqlitewasm.Config) *sqlitewasm.Conn {
 	t.Helper()

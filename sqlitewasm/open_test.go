@@ -41,8 +41,6 @@ func TestConcurrentOpenOfANewFile(t *testing.T) {
 	}
 }
 
-// --- opening ---------------------------------------------------------------------------------
-
 func TestOpen(t *testing.T) {
 	tests := []struct {
 		name        string

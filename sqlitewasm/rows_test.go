@@ -12,8 +12,6 @@ import (
 	"github.com/actorlite/actorlite/sqlitewasm"
 )
 
-// --- reading and converters ------------------------------------------------------------------
-
 func TestColumns(t *testing.T) {
 	c := memConn(t)
 	exec(t, c, `CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, at timestamp with time zone, price DECIMAL(10,2), untyped)`)

@@ -17,8 +17,6 @@ import (
 	"github.com/actorlite/actorlite/sqlitewasm"
 )
 
-// --- binding ---------------------------------------------------------------------------------
-
 type level int
 
 type label string
