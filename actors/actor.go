@@ -57,8 +57,6 @@ type shared struct {
 
 	// actor only
 	regs          []registration // replayed on restart, in order
-	progress      func() bool    // the progress handler
-	progressEvery int            // call it every this many checks (of 1,000 instructions)
 	seq           uint64         // requests served, across incarnations
 	nextCursor    messages.CursorID
 	nextBlob      messages.BlobID
@@ -294,9 +292,6 @@ func (sh *shared) register(r registration, remove bool) {
 	}
 }
 
-// errAborted is what interruptCtx reports once a progress handler aborted the statement.
-var errAborted = errors.New("actorlite: aborted by the progress handler")
-
 // reqCtx is a request's ctx with its Deadline, if any: what the actor skips a queued request
 // on, and interrupts a running one on. The deadline is checked rather than armed as a timer
 // (context.WithDeadline): go-sqlite3 only asks Err, and a request without one pays nothing.
@@ -317,20 +312,15 @@ func (c reqCtx) Err() error {
 }
 
 // interruptCtx is what the actor installs with SetInterrupt while it serves a request: done
-// when the request's ctx is, when Interrupt is called, when the progress handler aborts, or
-// when the connection is being stopped. go-sqlite3 only calls Err on it, from its progress
-// callback about every 1,000 SQLite instructions and before each step. One per actor, reused:
-// no allocation per request.
+// when the request's ctx is, when Interrupt is called, or when the connection is being
+// stopped. go-sqlite3 only calls Err on it, before each step and about every 1,000 SQLite
+// instructions (the progress handler is sqlitewasm's). One per actor, reused: no allocation
+// per request.
 type interruptCtx struct {
 	context.Context
 	deadline time.Time // the request's Deadline (zero: none)
 	sh       *shared
-	db       *sqlitewasm.Conn
 	seq      uint64
-
-	progress     func() bool // the progress handler, or nil
-	every, calls int         // call it every `every` checks
-	aborted      bool
 }
 
 func (c *interruptCtx) Err() error {
@@ -339,17 +329,6 @@ func (c *interruptCtx) Err() error {
 	}
 	if c.sh.interrupted.Load() == c.seq {
 		return messages.ErrInterrupted
-	}
-	if c.progress != nil && !c.aborted && !c.db.PreCheck() {
-		if c.calls++; c.calls >= c.every {
-			c.calls = 0
-			abort := false
-			c.db.GuardCallback("progress handler", func() { abort = c.progress() })
-			c.aborted = abort || c.db.CallbackFailed()
-		}
-	}
-	if c.aborted {
-		return errAborted
 	}
 	return reqCtx{c.Context, c.deadline}.Err()
 }
@@ -561,10 +540,9 @@ func (a *connActor) closeDB() error {
 		delete(a.cursors, id)
 	}
 	a.rows = sqlitewasm.Rows{} // nothing of this incarnation's database stays reachable
+	// db.Close, last, also reports a panic of the caller's code while the cursors closed (an
+	// aggregate's Final).
 	db := a.db
-	if db != nil { // a panic of the caller's code while cursors closed (an aggregate's Final)
-		errs = append(errs, db.TakeCallbackErr())
-	}
 	a.db = nil
 	for id, ref := range a.blobs {
 		if ref.read != nil {
@@ -626,8 +604,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			a.sh.cfg.fault(req)
 		}
 		a.sh.seq++
-		a.ictx.Context, a.ictx.deadline, a.ictx.seq, a.ictx.db, a.ictx.aborted, a.ictx.calls = rctx.Context, rctx.deadline, a.sh.seq, a.db, false, 0
-		a.ictx.progress, a.ictx.every = a.sh.progress, a.sh.progressEvery
+		a.ictx.Context, a.ictx.deadline, a.ictx.seq = rctx.Context, rctx.deadline, a.sh.seq
 		a.sh.running.Store(a.sh.seq)
 		var old context.Context
 		if a.db != nil { // nil only for Close after a failed open
@@ -644,23 +621,18 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 				}
 			}
 			a.db.SetInterrupt(old)
-			a.db.FlushChanges()
 			// A callback's panic that no statement reported (a trace run when a cursor
 			// closed) fails this request, never a later one.
-			if err := a.db.TakeCallbackErr(); err != nil && reply.ReplyErr() == nil {
+			if err := a.db.EndRequest(); err != nil && reply.ReplyErr() == nil {
 				reply = req.ErrorReply(err)
 			}
 		}
 		a.ictx.Context = nil
-		if err := reply.ReplyErr(); err != nil {
-			switch {
-			case rctx.Err() != nil && (errors.Is(err, messages.ErrInterrupted) || errors.Is(err, messages.ErrBusy)):
-				// Interrupted by its ctx, or cut short by it while waiting for another
-				// connection's lock (SQLite then reports BUSY): the caller gets ctx's error.
-				reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
-			case a.ictx.aborted && errors.Is(err, messages.ErrInterrupted):
-				reply = req.ErrorReply(fmt.Errorf("%w: %w", errAborted, err))
-			}
+		// Interrupted by its ctx, or cut short by it while waiting for another connection's
+		// lock (SQLite then reports BUSY): the caller gets ctx's error.
+		if err := reply.ReplyErr(); err != nil && rctx.Err() != nil &&
+			(errors.Is(err, messages.ErrInterrupted) || errors.Is(err, messages.ErrBusy)) {
+			reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
 		}
 	}
 	Deliver(actx, req, actx.Sender(), reply)
@@ -919,8 +891,8 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 		if m.Fn != nil && m.Steps < 1 {
 			return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", m.Steps)}}
 		}
-		return a.apply("progress handler", m.Fn == nil, func(*sqlitewasm.Conn) error {
-			a.sh.progress, a.sh.progressEvery = m.Fn, max(1, (m.Steps+999)/1000)
+		return a.apply("progress handler", m.Fn == nil, func(db *sqlitewasm.Conn) error {
+			db.SetProgressHandler(m.Steps, m.Fn)
 			return nil
 		})
 	case *messages.OpenBlob:

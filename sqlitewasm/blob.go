@@ -16,7 +16,7 @@ type Blob struct {
 // OpenBlob opens the blob in table.column of the row rowid, for reading, or also writing.
 // https://sqlite.org/c3ref/blob_open.html
 func (c *Conn) OpenBlob(table, column string, rowid int64, write bool) (*Blob, error) {
-	c.precheck = true
+	c.intr.next = checkCall
 	b, err := c.db.OpenBlob("main", table, column, rowid, write)
 	if err != nil {
 		return nil, wrapErr(err, "")

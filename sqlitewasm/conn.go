@@ -25,6 +25,7 @@ type Conn struct {
 	cache       stmtCache
 	blobs       map[*sqlite3.Blob]struct{} // open blobs
 
+	intr  interrupt // the interrupt context go-sqlite3 holds, with the progress handler
 	trace func(sql string, d time.Duration)
 	cbErr error // a guarded callback's panic, failing the running statement
 
@@ -34,7 +35,6 @@ type Conn struct {
 	readPragma   string                                         // the bare "PRAGMA name" being prepared on a query-only connection
 	ownTx        bool                                           // ExecMany or Dump runs its own transaction
 	userAuth     func(messages.AuthRequest) messages.AuthResult // the caller's authorizer
-	precheck     bool                                           // the next interrupt check is go-sqlite3's check before a call, not progress
 	onChanges    func([]RowChange)
 	pending      changeLog     // changes of the open transaction
 	committed    [][]RowChange // changes of each commit not yet handed to onChanges, in order
@@ -45,7 +45,10 @@ func (c *Conn) DSN() string { return c.dsn }
 
 // Close closes open result sets, the cached statements and the connection. It is safe to
 // call on a nil or closed Conn. If a panic earlier left the SQLite instance in a state where
-// closing fails, Close drops it anyway and returns the error.
+// closing fails, Close drops it anyway and returns the error. Its error also holds the panic
+// of a callback of the caller's that closing a statement ran (an aggregate's Final, for a
+// window left half computed), here or since the last request ended (see [Conn.EndRequest]):
+// closing the cursors of a connection before closing it, say.
 func (c *Conn) Close() (err error) {
 	if c == nil || c.db == nil {
 		return nil
@@ -60,6 +63,7 @@ func (c *Conn) Close() (err error) {
 			c.cache, c.blobs = stmtCache{}, nil
 		}
 		c.db = nil
+		err = c.takeCallbackErr(err)
 	}()
 	for b := range c.blobs {
 		b.Close()
@@ -116,7 +120,7 @@ func (c *Conn) stepping(sql string) func() {
 // prepareFirst prepares the first statement of sql. On a query-only connection it first
 // tells the guard whether that statement is a bare "PRAGMA name", which only reads.
 func (c *Conn) prepareFirst(sql string) (*sqlite3.Stmt, string, error) {
-	c.precheck = true
+	c.intr.next = checkCall
 	if c.queryOnly {
 		defer c.stepping(sql)()
 	}
@@ -194,7 +198,7 @@ func (c *Conn) run(s *sqlite3.Stmt, sql string) error {
 	if c.trace != nil {
 		t0 = time.Now()
 	}
-	c.precheck = true
+	c.intr.next = checkStep
 	if c.queryOnly {
 		defer c.stepping(sql)()
 	}
@@ -203,10 +207,13 @@ func (c *Conn) run(s *sqlite3.Stmt, sql string) error {
 	return c.stmtErr(err)
 }
 
-// stmtErr completes a statement's error: a guarded callback's panic, an authorizer's denial
-// (the query-only guard's, or the caller's).
+// stmtErr completes a statement's error: a guarded callback's panic, the progress handler's
+// abort, an authorizer's denial (the query-only guard's, or the caller's).
 func (c *Conn) stmtErr(err error) error {
 	err = c.takeCallbackErr(err)
+	if c.intr.aborted && errors.Is(err, messages.ErrInterrupted) {
+		err = fmt.Errorf("%w: %w", errAborted, err)
+	}
 	if qe := c.queryOnlyErr; qe != nil {
 		c.queryOnlyErr = nil
 		if err != nil {

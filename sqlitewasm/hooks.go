@@ -75,7 +75,7 @@ type RowChange = messages.RowChange
 // SetUpdateHook collects the rows changed by each transaction and gives them to fn after it
 // commits, one call per commit that changed rows, in commit order; fn owns the slice. The
 // changes of a rolled-back transaction are dropped. nil removes it. fn runs on the
-// connection's goroutine after the statement that committed returns: see [Conn.FlushChanges].
+// connection's goroutine at the end of the request that committed: see [Conn.EndRequest].
 func (c *Conn) SetUpdateHook(fn func([]RowChange)) {
 	c.onChanges = fn
 	c.pending, c.committed = changeLog{}, nil
@@ -95,9 +95,9 @@ func (c *Conn) SetUpdateHook(fn func([]RowChange)) {
 	c.db.RollbackHook(c.pending.reset)
 }
 
-// FlushChanges hands the changes of each commit since the last call to the update hook, one
+// flushChanges hands the changes of each commit since the last call to the update hook, one
 // call per commit.
-func (c *Conn) FlushChanges() {
+func (c *Conn) flushChanges() {
 	if c.onChanges == nil || len(c.committed) == 0 {
 		return
 	}
@@ -136,19 +136,6 @@ func (c *Conn) guard(what string, fn func()) {
 	}()
 	fn()
 }
-
-// GuardCallback runs fn as [Conn.SetAuthorizer] runs its callback: a panic in it is recorded
-// and fails the statement that is running instead of the connection. For callbacks the
-// connection's owner installs around statements (a progress handler, say).
-func (c *Conn) GuardCallback(what string, fn func()) { c.guard(what, fn) }
-
-// CallbackFailed reports whether a guarded callback panicked during the current statement.
-func (c *Conn) CallbackFailed() bool { return c.cbErr != nil }
-
-// TakeCallbackErr returns (and clears) the panic of a guarded callback that no statement's
-// error reported: a trace callback run when a cursor was closed, say. The connection's owner
-// calls it after each request, so that a panic never fails a later, unrelated request.
-func (c *Conn) TakeCallbackErr() error { return c.takeCallbackErr(nil) }
 
 // takeCallbackErr returns (and clears) the panic of a guarded callback joined to err.
 func (c *Conn) takeCallbackErr(err error) error {

@@ -22,9 +22,9 @@ func TestUpdateHookPerCommit(t *testing.T) {
 		BEGIN; INSERT INTO t VALUES (3); ROLLBACK;
 		BEGIN; SELECT 1; COMMIT`)
 	if len(got) != 0 {
-		t.Fatalf("called before FlushChanges: %+v", got)
+		t.Fatalf("called before EndRequest: %+v", got)
 	}
-	c.FlushChanges()
+	c.EndRequest()
 	want := [][]messages.RowChange{
 		{rc("INSERT", "t", 1), rc("INSERT", "t", 2)},
 		{rc("INSERT", "u", 1), rc("DELETE", "t", 1)},
@@ -33,12 +33,12 @@ func TestUpdateHookPerCommit(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 	script(t, c, "BEGIN; INSERT INTO t VALUES (4), (5), (6); ROLLBACK; INSERT INTO u VALUES (2)")
-	c.FlushChanges()
+	c.EndRequest()
 	want = append(want, []messages.RowChange{rc("INSERT", "u", 2)})
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	c.FlushChanges() // nothing new: no call
+	c.EndRequest() // nothing new: no call
 	if len(got) != len(want) {
 		t.Fatalf("%d calls, want %d", len(got), len(want))
 	}

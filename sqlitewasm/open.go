@@ -81,12 +81,13 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 		size = 64
 	}
 	c.cache.init(size)
-	old := db.SetInterrupt(ctx)
+	db.SetInterrupt(ctx)
 	err = c.setup(ctx, cfg, stmts)
 	if err == nil && cfg.QueryOnly {
 		err = c.setQueryOnly()
 	}
-	db.SetInterrupt(old)
+	c.intr = interrupt{Context: context.Background(), c: c}
+	db.SetInterrupt(&c.intr) // for good: SetInterrupt sets the context inside it
 	if err != nil {
 		c.Close()
 		return nil, err

@@ -94,7 +94,7 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 		defer func() { r.took += time.Since(t0) }()
 	}
 	for got := 0; n <= 0 || got < n; got++ {
-		r.c.precheck = true
+		r.c.intr.next = checkStep
 		if !s.Step() {
 			err := wrapErr(s.Err(), r.sql)
 			r.Close()

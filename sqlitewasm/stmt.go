@@ -12,6 +12,7 @@ import (
 // safe for concurrent use. Closing the Conn closes it.
 // https://sqlite.org/c3ref/stmt.html
 type Stmt struct {
+	c   *Conn
 	s   *sqlite3.Stmt
 	sql string
 }
@@ -26,7 +27,7 @@ func (c *Conn) Prepare(sql string) (*Stmt, error) {
 	if s == nil {
 		return nil, &messages.ArgError{Reason: fmt.Sprintf("no statement in %q", sql)}
 	}
-	return &Stmt{s: s, sql: sql}, nil
+	return &Stmt{c: c, s: s, sql: sql}, nil
 }
 
 // BindText binds v as text to the 1-based parameter i.
@@ -41,7 +42,10 @@ func (s *Stmt) BindNull(i int) error { return wrapErr(s.s.BindNull(i), s.sql) }
 
 // Exec runs the statement to completion and resets it, keeping its bindings for the next
 // run. It honours the Conn's interrupt context ([Conn.SetInterrupt]).
-func (s *Stmt) Exec() error { return wrapErr(s.s.Exec(), s.sql) }
+func (s *Stmt) Exec() error {
+	s.c.intr.next = checkStep
+	return wrapErr(s.s.Exec(), s.sql)
+}
 
 // Close releases the statement. It is safe to call more than once, and after the Conn closed.
 func (s *Stmt) Close() error {
