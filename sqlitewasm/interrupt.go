@@ -22,11 +22,13 @@ func (c *Conn) SetInterrupt(ctx context.Context) context.Context {
 // runs statements about every steps virtual-machine instructions; fn returning true aborts the
 // statement, which fails with an error wrapping [messages.ErrInterrupted]. nil removes it.
 //
-// SQLite reports progress to go-sqlite3 every 1,000 instructions, so steps is honoured at that
-// granularity (rounded up to a multiple of 1,000), and a statement that runs fewer
-// instructions never calls fn. steps below 1 count as 1. Each retry while the connection waits
-// for a lock another connection holds counts as progress too. A panic in fn aborts the
-// statement, which then fails with an error holding the panic.
+// SQLite reports progress to go-sqlite3 every 1,000 instructions, so a steps of 1,000 or more
+// is honoured at that granularity (rounded up to a multiple of 1,000), and a statement that
+// runs fewer instructions never calls fn. Below 1,000, where SQLite would call fn within any
+// statement, fn is also called before each step of a statement (each statement run, each row
+// read), so that it can abort any statement, however short. steps below 1 count as 1. Each
+// retry while the connection waits for a lock another connection holds counts as progress
+// too. A panic in fn aborts the statement, which then fails with an error holding the panic.
 // https://sqlite.org/c3ref/progress_handler.html
 func (c *Conn) SetProgressHandler(steps int, fn func() (abort bool)) {
 	steps = max(steps, 1)
@@ -87,6 +89,9 @@ func (i *interrupt) Err() error {
 	switch {
 	case what != checkProgress: // a new call: the handler has not aborted it
 		i.aborted = false
+		if what == checkStep && i.steps < 1000 {
+			i.callHandler()
+		}
 	case !i.aborted:
 		if i.calls++; i.calls >= i.every {
 			i.calls = 0

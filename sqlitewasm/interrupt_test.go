@@ -2,6 +2,7 @@ package sqlitewasm_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,63 @@ func TestInterruptRunningQuery(t *testing.T) {
 	// The connection works again once the context is restored.
 	if got := value(t, c, "SELECT 3"); got != int64(3) {
 		t.Errorf("after the interrupt: %v", got)
+	}
+}
+
+// TestSetProgressHandler checks the handler's granularity: below 1,000 steps it is called
+// before each step of a statement too, so that it can abort any statement (a CREATE TABLE
+// with steps 1, as in Python); from 1,000 on, only SQLite's progress (every 1,000
+// instructions) calls it.
+func TestSetProgressHandler(t *testing.T) {
+	c := memConn(t)
+	calls, abort := 0, true
+	handler := func() bool { calls++; return abort }
+	c.SetProgressHandler(1, handler)
+	_, err := c.Exec("CREATE TABLE t (i INTEGER PRIMARY KEY, k INTEGER)", nil)
+	wantSQLiteErr(t, err, messages.ErrInterrupted)
+	if !strings.Contains(err.Error(), "aborted by the progress handler") || calls != 1 {
+		t.Fatalf("CREATE TABLE with an aborting handler: %v, %d calls; want the handler's abort, 1 call", err, calls)
+	}
+	abort = false
+	if got := value(t, c, "SELECT count(*) FROM sqlite_schema"); got != int64(0) {
+		t.Fatalf("the aborted CREATE TABLE left %v tables", got)
+	}
+	calls = 0
+	script(t, c, "CREATE TABLE t (i INTEGER PRIMARY KEY, k INTEGER); INSERT INTO t (k) VALUES (1), (2), (3)")
+	if calls < 2 {
+		t.Fatalf("a script of two statements called the handler %d times, want one call each at least", calls)
+	}
+	// Below 1,000 steps, once per row read.
+	calls = 0
+	if rows := queryAll(t, c, "SELECT k FROM t"); len(rows) != 3 || calls < 3 {
+		t.Fatalf("reading %d rows called the handler %d times, want once per row at least", len(rows), calls)
+	}
+	// From 1,000 on, a short statement never calls it, a long one does.
+	abort = true
+	c.SetProgressHandler(1000, handler)
+	calls = 0
+	if got := value(t, c, "SELECT sum(k) FROM t"); got != int64(6) || calls != 0 {
+		t.Fatalf("short query with an aborting handler every 1,000 steps: %v, %d calls", got, calls)
+	}
+	const long = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT count(*) FROM c"
+	_, err = c.QueryRow(long, nil)
+	wantSQLiteErr(t, err, messages.ErrInterrupted)
+	if calls != 1 {
+		t.Fatalf("long query: %d calls, want 1 (the one that aborted)", calls)
+	}
+	// A panic in it aborts the statement, with the panic in its error.
+	c.SetProgressHandler(1, func() bool { panic("progress exploded") })
+	_, err = c.Exec("INSERT INTO t (k) VALUES (4)", nil)
+	wantSQLiteErr(t, err, messages.ErrInterrupted)
+	if !strings.Contains(err.Error(), "progress exploded") {
+		t.Fatalf("panicking handler: %v, want the panic in the error", err)
+	}
+	// nil removes it.
+	c.SetProgressHandler(0, nil)
+	if got := value(t, c, long); got != int64(100000) {
+		t.Fatalf("after removing the handler: %v", got)
+	}
+	if got := count(t, c, "t"); got != 3 {
+		t.Fatalf("%d rows, want 3: the aborted INSERT added one", got)
 	}
 }
