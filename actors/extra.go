@@ -144,9 +144,11 @@ func (c *Conn) SetTrace(ctx context.Context, fn func(sql string, d time.Duration
 // SetProgressHandler installs fn (Python's set_progress_handler), called while a statement
 // runs about every steps virtual-machine instructions; returning true aborts the statement with
 // an error wrapping [messages.ErrInterrupted]. nil removes it. go-sqlite3 checks for progress
-// every 1,000 instructions, so steps is honoured at that granularity (rounded up to a multiple
-// of 1,000); as in Python, a statement that runs fewer instructions never calls it. A panic
-// in fn aborts only that statement, with the panic in its error.
+// every 1,000 instructions, so a steps of 1,000 or more is honoured at that granularity
+// (rounded up to a multiple of 1,000), and a statement that runs fewer instructions never calls
+// fn; below 1,000 fn is also called before each step of a statement (each statement run, each
+// row read), so that, as in Python, it can abort any statement. A panic in fn aborts only that
+// statement, with the panic in its error.
 func (c *Conn) SetProgressHandler(ctx context.Context, steps int, fn func() (abort bool)) error {
 	if fn != nil && steps < 1 {
 		return &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", steps)}

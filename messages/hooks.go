@@ -42,8 +42,9 @@ type SetTrace struct {
 }
 
 // SetProgressHandler installs (nil Fn: removes) a progress handler called about every Steps
-// virtual-machine instructions (rounded to SQLite's check interval of 1,000) while a statement
-// runs; returning true aborts the statement with [ErrInterrupted]. It replies [*Ack].
+// virtual-machine instructions while a statement runs (from 1,000 on, rounded to go-sqlite3's
+// check interval of 1,000; below it, also before each step of a statement, so that it can abort
+// any statement); returning true aborts the statement with [ErrInterrupted]. It replies [*Ack].
 type SetProgressHandler struct {
 	Ctx      context.Context // the caller's context; may be nil
 	ReplyTo  chan<- Reply    // set by handles; actors leave it nil
