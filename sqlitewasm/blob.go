@@ -57,7 +57,7 @@ func (b *Blob) WriteAt(p []byte, off int64) (int, error) {
 	return n, wrapErr(err, "")
 }
 
-// Close closes the blob.
+// CloseBlob closes b, a blob OpenBlob opened.
 func (c *Conn) CloseBlob(b *Blob) error {
 	delete(c.blobs, b.b)
 	return wrapErr(b.b.Close(), "")
