@@ -264,7 +264,7 @@ func (c *Conn) loadExtensions(names []string) error {
 			err = rtree.Register(c.db)
 		}
 		if err != nil {
-			return fmt.Errorf("actorlite: loading %s: %w", name, wrapErr(err, ""))
+			return fmt.Errorf("loading %s: %w", name, wrapErr(err, ""))
 		}
 	}
 	return nil

@@ -293,7 +293,7 @@ func setResult(ctx sqlite3.Context, v any) error {
 		ctx.ResultBlob(v)
 	case time.Time:
 		if err := checkTime(v); err != nil {
-			return fmt.Errorf("actorlite: function result %v: %w", v, err)
+			return fmt.Errorf("function result %v: %w", v, err)
 		}
 		ctx.ResultText(v.UTC().Format(messages.TimeLayout))
 	default:

@@ -49,7 +49,7 @@ func (s *Supervisor) startEvents(ctx context.Context) error {
 		Options: ec.Options, Logger: s.logger,
 	})
 	if err != nil {
-		return fmt.Errorf("actorlite: start: events: %w", err)
+		return fmt.Errorf("start: events: %w", err)
 	}
 	c := w.Counters()
 	s.events = &eventsRouter{s: s, w: w, committed: &c.Committed, batches: &c.Batches, failed: &c.Failed, queued: &c.Queued}
@@ -57,10 +57,10 @@ func (s *Supervisor) startEvents(ctx context.Context) error {
 	s.sys.Root.Send(s.pid, req)
 	if err := <-req.reply; err != nil { // a spawn is quick: never leave one half done
 		w.Discard()
-		return fmt.Errorf("actorlite: start: events writer: %w", err)
+		return fmt.Errorf("start: events writer: %w", err)
 	}
 	if err := w.WaitOpen(ctx); err != nil {
-		return fmt.Errorf("actorlite: start: %w", err)
+		return fmt.Errorf("start: %w", err)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ func (s *Supervisor) stopEvents(ctx context.Context) error {
 	}
 	n, err := e.w.Close(ctx)
 	if err != nil {
-		return fmt.Errorf("actorlite: stop: %d queued events were not written: %w", n, err)
+		return fmt.Errorf("stop: %d queued events were not written: %w", n, err)
 	}
 	return nil
 }

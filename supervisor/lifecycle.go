@@ -189,13 +189,13 @@ func (s *Supervisor) receiveOpen(actx actor.Context, m openRequest) {
 		return
 	}
 	if err := checkName(m.name()); err != nil {
-		actx.Respond(m.failed(fmt.Errorf("actorlite: open %s: %w", m.target(), err)))
+		actx.Respond(m.failed(fmt.Errorf("open %s: %w", m.target(), err)))
 		return
 	}
 	ctx, deadline := m.context()
 	ctx, done, err := s.beginOpen(ctx, deadline)
 	if err != nil {
-		actx.Respond(m.failed(fmt.Errorf("actorlite: open %s: %w", m.target(), err)))
+		actx.Respond(m.failed(fmt.Errorf("open %s: %w", m.target(), err)))
 		return
 	}
 	sender := actx.Sender()
@@ -295,7 +295,7 @@ func (s *Supervisor) haltOpens() {
 // Stop began (which closes whatever the open had opened by then).
 func (s *Supervisor) stoppedMeanwhile(ctx context.Context, dsn string, err error) error {
 	if errors.Is(context.Cause(ctx), errHalted) || (err == nil && s.isStopping()) {
-		return fmt.Errorf("actorlite: open %s: %w", dsn, errHalted)
+		return fmt.Errorf("open %s: %w", dsn, errHalted)
 	}
 	return err
 }

@@ -112,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Supervisor, error) {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("actorlite: start: %w", err)
+		return nil, fmt.Errorf("start: %w", err)
 	}
 	if cfg.MaxRestarts == 0 {
 		cfg.MaxRestarts = 10
@@ -147,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Supervisor, error) {
 		if s.ownSys {
 			s.sys.Shutdown()
 		}
-		return nil, fmt.Errorf("actorlite: start: %w", err)
+		return nil, fmt.Errorf("start: %w", err)
 	}
 	s.pid = pid
 	if err := s.startEvents(ctx); err != nil {
@@ -212,11 +212,11 @@ func (s *Supervisor) openChild(ctx context.Context, dsn, name string, opts []act
 		ctx = context.Background()
 	}
 	if s.isStopping() {
-		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
+		return nil, fmt.Errorf("open %s: %w", dsn, messages.ErrClosed)
 	}
 	if name != "" {
 		if err := s.awaitName(ctx, name); err != nil {
-			return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
 	}
 	var child *actors.Child
@@ -227,7 +227,7 @@ func (s *Supervisor) openChild(ctx context.Context, dsn, name string, opts []act
 	// The actor adopts the connection when it starts.
 	if err := child.Open(ctx); err != nil {
 		child.Discard()
-		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}
 	req := &spawnConn{child: child, name: name, reply: make(chan error, 1)}
 	// Checked and sent under the lock stop sets stopping with: a spawn request is either in
@@ -237,7 +237,7 @@ func (s *Supervisor) openChild(ctx context.Context, dsn, name string, opts []act
 	if s.stopping {
 		s.mu.Unlock()
 		child.Discard()
-		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
+		return nil, fmt.Errorf("open %s: %w", dsn, messages.ErrClosed)
 	}
 	s.sys.Root.Send(s.pid, req)
 	s.mu.Unlock()
@@ -248,7 +248,7 @@ func (s *Supervisor) openChild(ctx context.Context, dsn, name string, opts []act
 			if errors.Is(err, actor.ErrNameExists) {
 				err = nameInUse(name)
 			}
-			return nil, fmt.Errorf("actorlite: open %s: %w", dsn, err)
+			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
 	case <-s.stopped:
 		// Either the supervisor spawned the child before it stopped (its stop closed the
@@ -261,7 +261,7 @@ func (s *Supervisor) openChild(ctx context.Context, dsn, name string, opts []act
 		default:
 			child.Discard()
 		}
-		return nil, fmt.Errorf("actorlite: open %s: %w", dsn, messages.ErrClosed)
+		return nil, fmt.Errorf("open %s: %w", dsn, messages.ErrClosed)
 	}
 	return child, nil
 }
@@ -335,13 +335,13 @@ func (s *Supervisor) stop(ctx context.Context) error {
 		ch.Bury()
 	}
 	if err := s.sys.Root.StopFuture(s.pid).Wait(); err != nil {
-		errs = append(errs, fmt.Errorf("actorlite: stopping the supervisor actor: %w", err))
+		errs = append(errs, fmt.Errorf("stopping the supervisor actor: %w", err))
 	}
 	if s.ownSys {
 		s.sys.Shutdown()
 	}
 	if err := ctx.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("actorlite: stop: %w", err))
+		errs = append(errs, fmt.Errorf("stop: %w", err))
 	}
 	return errors.Join(errs...)
 }
