@@ -981,53 +981,6 @@ func (a *connActor) apply(key string, remove bool, fn func(*sqlitewasm.Conn) err
 	return &messages.Ack{}
 }
 
-func checkFunc(name string, nargs int) error {
-	if name == "" || nargs < -1 || nargs > 127 {
-		return &messages.ArgError{Reason: fmt.Sprintf("bad function name %q or argument count %d", name, nargs)}
-	}
-	return nil
-}
-
-// blobRef is a blob a caller opened. A blob opened for reading stays open (read) until its
-// CloseBlob, as SQLite's blob handles do: a change to its row expires it, and it holds a read
-// snapshot meanwhile, as a cursor does. A blob opened for writing is held by no SQLite handle
-// between messages: an open write blob is an active write statement, which keeps the
-// connection's implicit transaction open, so SQLite would defer the commit of every other
-// caller's write until the blob closed (and it would hold the database's write lock). Each
-// message on it opens the blob, does its part and closes it, committing a write by itself
-// outside a transaction.
-type blobRef struct {
-	table, column string
-	rowid         int64
-	write         bool
-	read          *sqlitewasm.Blob // the open handle of a blob opened for reading
-}
-
-// withBlob runs fn on ref's blob: its open handle if it has one, else the blob opened for the
-// call (for writing if ref is) and closed after it, whose error it joins.
-func (a *connActor) withBlob(ref *blobRef, fn func(*sqlitewasm.Blob) error) error {
-	if ref.read != nil {
-		return fn(ref.read)
-	}
-	b, err := a.db.OpenBlob(ref.table, ref.column, ref.rowid, ref.write)
-	if err != nil {
-		return err
-	}
-	err = fn(b)
-	return errors.Join(err, a.db.CloseBlob(b))
-}
-
-// noBlob explains a blob request that cannot be served.
-func (a *connActor) noBlob(id messages.BlobID, open bool) error {
-	if open {
-		return &messages.ArgError{Reason: "negative offset or length"}
-	}
-	if id == 0 || id > a.sh.nextBlob {
-		return fmt.Errorf("%w: unknown blob %d", messages.ErrBlobClosed, id)
-	}
-	return messages.ErrBlobClosed
-}
-
 func (a *connActor) query(m *messages.Query) messages.Reply {
 	// Into the actor's own Rows: a result read to its end within this request (a point select,
 	// any small result) allocates no Rows; one left open as a cursor gets a copy of its own.

@@ -165,6 +165,12 @@ func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Resu
 	return rep.Result, rep.Err
 }
 
+// ExecInsert runs an INSERT and returns the new row's id (aiosqlite's execute_insert).
+func (c *Conn) ExecInsert(ctx context.Context, sql string, args ...any) (int64, error) {
+	res, err := c.Exec(ctx, sql, args...)
+	return res.LastInsertID, err
+}
+
 // ExecMany runs sql once per element of args with one prepared statement, in one transaction
 // unless one is open (aiosqlite's executemany). On an error nothing of it is kept (when it
 // opened the transaction itself) and the error names the failing element.
@@ -232,6 +238,18 @@ func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, e
 	return rows.Rows[0], nil
 }
 
+// QueryAll runs a query and returns all its rows in one round trip (aiosqlite's
+// execute_fetchall).
+func (c *Conn) QueryAll(ctx context.Context, sql string, args ...any) ([]messages.Row, error) {
+	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1}
+	r, err := c.call(ctx, "query all", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return nil, err
+	}
+	rows := r.(*messages.Rows)
+	return rows.Rows, rows.Err
+}
+
 // Begin opens a deferred transaction; an error wrapping [messages.ErrInTransaction] if one is
 // open. Until Commit or Rollback, Exec does not commit by itself. The transaction belongs to
 // the connection, not to the goroutine that began it: requests other goroutines send on the
@@ -278,25 +296,16 @@ func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
 	return rep.InTransaction, rep.Err
 }
 
-// CreateFunction registers a scalar SQL function of nargs arguments (-1: any number), as
-// aiosqlite's create_function. fn gets int64, float64, string, []byte or nil arguments and
-// returns a bindable value; its error fails the statement. It runs on the connection's
-// goroutine: a panic in it is a crash of the connection, which answers the call with an error
-// wrapping [messages.ErrCrashed] and is restarted (with the function registered again). Without [Deterministic] SQLite calls it for
-// every row; see also [DirectOnly] and [Innocuous].
-func (c *Conn) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error), opts ...FuncOption) error {
-	if fn == nil {
-		return &messages.ArgError{Reason: "nil function"}
+// TotalChanges returns the rows changed since the connection opened (Python's total_changes;
+// a restart after a crash starts it again from zero).
+func (c *Conn) TotalChanges(ctx context.Context) (int64, error) {
+	m := &messages.TotalChanges{Ctx: ctx}
+	r, err := c.call(ctx, "total changes", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	if err != nil {
+		return 0, err
 	}
-	m := &messages.CreateFunction{Ctx: ctx, Name: name, NArgs: nargs, Fn: fn, Flags: funcFlags(opts)}
-	return c.ack(ctx, "create function", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
-}
-
-// Backup copies the database, consistently and while it is in use, to the file destPath
-// (created, or overwritten), as aiosqlite's backup.
-func (c *Conn) Backup(ctx context.Context, destPath string) error {
-	m := &messages.Backup{Ctx: ctx, Dest: destPath}
-	return c.ack(ctx, "backup", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	rep := r.(*messages.ExecReply)
+	return rep.Result.RowsAffected, rep.Err
 }
 
 // Close closes the connection: requests sent before it are served first, open cursors are
