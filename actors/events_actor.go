@@ -1,0 +1,514 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// eventsShared is the writer's state that outlives its actor's incarnations. Fields under
+// "actor only" are touched only by the actor's Receive (one message at a time, across
+// incarnations); the others are safe for concurrent use.
+type eventsShared struct {
+	dsn                  string
+	db                   sqlitewasm.Config
+	fault                func(batch int64, i int)
+	logger               *slog.Logger
+	sys                  *actor.ActorSystem
+	restarts             *actor.RestartStatistics // its crash history, across incarnations
+	maxBatch             int
+	maxDelay             time.Duration
+	schemaSQL, insertSQL string
+
+	counters EventCounters
+	sem      quota
+
+	sendMu   sync.RWMutex
+	closed   bool          // under sendMu: no more sends
+	isClosed atomic.Bool   // closed, for a check without the lock
+	closing  chan struct{} // closed with closed: wakes producers waiting for room
+
+	lifecycle
+	stopErr atomic.Pointer[error]
+	kill    atomic.Bool // Close's ctx is done: interrupt, write nothing more
+
+	// actor only
+	buf           []*eventsReq // read, not yet in a batch
+	bufEvents     int
+	firstAt       time.Time // when buf's first call was read
+	markerPending bool      // a flush marker is in the mailbox
+	target        int       // events expected in the next batch (see marker)
+	waiting       bool      // for the batch to reach target; timer bounds the wait
+	timer         *time.Timer
+	gen           uint64       // batches begun: tells a stale eventsDue from the current one
+	inflight      []*eventsReq // the batch being written
+	committed     bool         // inflight's transaction committed
+	batchNo       int64
+}
+
+// closedErr returns the error calls get once the writer is closed or abandoned, or nil.
+func (sh *eventsShared) closedErr() error {
+	if p := sh.stopErr.Load(); p != nil {
+		return *p
+	}
+	if sh.isClosed.Load() {
+		return messages.ErrClosed
+	}
+	return nil
+}
+
+// answer answers one call and gives its share of the queue back.
+func (sh *eventsShared) answer(r *eventsReq, err error) {
+	if r.answered {
+		return
+	}
+	r.answered = true
+	n := int64(len(r.rows))
+	if err == nil {
+		sh.counters.Committed.Add(n)
+	} else {
+		sh.counters.Failed.Add(n)
+	}
+	sh.counters.Queued.Add(-n)
+	sh.sem.release(r.weight, r.bytes)
+	sh.deliver(r, err)
+}
+
+// ackAll answers every call of a committed batch, with one update of the counters and the
+// queue for the whole batch. It returns how many events it acked and how many were still
+// queued behind them just before the acks went out.
+func (sh *eventsShared) ackAll(batch []*eventsReq) (acked, queued int64) {
+	var weight, bytes int64
+	for _, r := range batch {
+		if !r.answered {
+			acked += int64(len(r.rows))
+			weight += r.weight
+			bytes += r.bytes
+		}
+	}
+	sh.counters.Committed.Add(acked)
+	queued = sh.counters.Queued.Add(-acked)
+	sh.sem.release(weight, bytes)
+	for _, r := range batch {
+		if !r.answered {
+			r.answered = true
+			sh.deliver(r, nil)
+		}
+	}
+	return acked, queued
+}
+
+// deliver sends a call's answer to whoever waits for it. It never blocks.
+func (sh *eventsShared) deliver(r *eventsReq, err error) {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	switch {
+	case r.reply != nil:
+		select {
+		case r.reply <- err:
+		default:
+		}
+	case r.replyTo != nil:
+		select {
+		case r.replyTo <- r.ack(err):
+		default:
+		}
+	case r.sender != nil:
+		sh.sys.Root.Send(r.sender, r.ack(err))
+	}
+}
+
+func (r *eventsReq) ack(err error) *messages.EventsAck {
+	if err != nil {
+		return &messages.EventsAck{Err: err, ID: r.id}
+	}
+	return &messages.EventsAck{Count: len(r.rows), ID: r.id}
+}
+
+// eventsFlush is the marker the writer sends itself: on its return, write what was read.
+type eventsFlush struct{}
+
+var flushMarker = &eventsFlush{}
+
+// eventsDue is sent by the timer of a batch waiting for its target: its MaxDelay is up.
+type eventsDue struct{ gen uint64 }
+
+// eventsClose asks the writer to write everything it accepted; done is closed after.
+type eventsClose struct{ done chan struct{} }
+
+// killCtx is the writer's interrupt context: done once Close's ctx is.
+type killCtx struct {
+	context.Context
+	kill *atomic.Bool
+}
+
+func (c *killCtx) Err() error {
+	if c.kill.Load() {
+		return messages.ErrClosed
+	}
+	return nil
+}
+
+// eventsActor is one incarnation of the writer: it owns the connection and the prepared INSERT.
+type eventsActor struct {
+	sh      *eventsShared
+	db      *sqlitewasm.Conn
+	ins     *sqlitewasm.Stmt
+	openErr error
+	ictx    killCtx
+	onStop  func()
+}
+
+var _ actor.Actor = (*eventsActor)(nil)
+
+// Receive handles one message.
+func (a *eventsActor) Receive(actx actor.Context) {
+	switch m := actx.Message().(type) {
+	case *eventsReq:
+		a.receive(actx, m)
+	case *eventsFlush:
+		defer a.recoverCrash(actx, nil, nil)
+		a.marker(actx)
+	case *eventsDue:
+		defer a.recoverCrash(actx, nil, nil)
+		if m.gen == a.sh.gen && a.sh.waiting {
+			a.flush()
+		}
+	case *eventsClose:
+		defer a.recoverCrash(actx, nil, m)
+		a.flush()
+		close(m.done)
+	case *actor.Started:
+		a.open(actx)
+	case *actor.Restarting:
+		a.closeDB()
+	case *actor.Stopping:
+		a.stopWaiting()
+		a.failAll(a.closedErr())
+		a.closeDB()
+	case *actor.Stopped:
+		a.sh.markStopped()
+		if a.onStop != nil {
+			a.onStop()
+		}
+	case messages.Request: // never leave a caller waiting: events go through the supervisor
+		reply := m.ErrorReply(fmt.Errorf("%w: %T sent to the events writer; send messages.InsertEvents to the supervisor's PID",
+			messages.ErrUnknownRequest, m))
+		Deliver(actx, m, actx.Sender(), reply)
+	}
+}
+
+func (a *eventsActor) open(actx actor.Context) {
+	sh := a.sh
+	a.stopWaiting() // a restart: the batch being waited for is written anew
+	a.ictx = killCtx{Context: context.Background(), kill: &sh.kill}
+	var err error
+	if p := sh.stopErr.Load(); p != nil {
+		err = *p
+	} else {
+		a.db, err = sqlitewasm.Open(context.Background(), sh.dsn, sh.db)
+		if err == nil {
+			err = a.db.ExecScript(sh.schemaSQL)
+		}
+		if err == nil {
+			a.ins, err = a.db.Prepare(sh.insertSQL)
+		}
+		if err != nil {
+			a.closeDB()
+			err = fmt.Errorf("actorlite: events store %s: %w", sh.dsn, err)
+		} else {
+			a.db.SetInterrupt(&a.ictx)
+		}
+	}
+	a.openErr = err
+	if !sh.markOpened(err) && err != nil && sh.stopErr.Load() == nil {
+		sh.logger.Error("actorlite: reopening the events store after a crash failed", "dsn", sh.dsn, "err", err)
+	}
+	if len(sh.buf) > 0 { // read before a crash, not in its batch
+		if err != nil {
+			a.failAll(err)
+		} else {
+			a.postMarker(actx)
+		}
+	}
+}
+
+// gate returns the error a call gets instead of being written, or nil.
+func (a *eventsActor) gate() error {
+	if a.sh.kill.Load() {
+		return a.closedErr()
+	}
+	if a.db == nil {
+		if a.openErr != nil {
+			return a.openErr
+		}
+		return messages.ErrClosed
+	}
+	return nil
+}
+
+func (a *eventsActor) closedErr() error {
+	if p := a.sh.stopErr.Load(); p != nil {
+		return *p
+	}
+	return fmt.Errorf("%w: the events writer stopped before writing these events", messages.ErrClosed)
+}
+
+// receive queues one call and writes a batch when it is due.
+func (a *eventsActor) receive(actx actor.Context, r *eventsReq) {
+	defer a.recoverCrash(actx, r, nil)
+	sh := a.sh
+	if err := a.gate(); err != nil {
+		sh.answer(r, fmt.Errorf("actorlite: insert events: %w", err))
+		return
+	}
+	if err := r.ctx.Err(); err != nil {
+		sh.answer(r, fmt.Errorf("actorlite: insert events: given up before written: %w", err))
+		return
+	}
+	r.queued = true
+	sh.buf = append(sh.buf, r)
+	sh.bufEvents += len(r.rows)
+	if len(sh.buf) == 1 {
+		sh.firstAt = time.Now()
+	}
+	if sh.bufEvents >= sh.maxBatch || (sh.waiting && sh.bufEvents >= sh.target) ||
+		(len(sh.buf) > 1 && time.Since(sh.firstAt) >= sh.maxDelay) {
+		a.flush()
+		return
+	}
+	if !sh.markerPending && !sh.waiting {
+		a.postMarker(actx)
+	}
+}
+
+// postMarker sends the flush marker behind everything in the mailbox.
+func (a *eventsActor) postMarker(actx actor.Context) {
+	a.sh.markerPending = true
+	actx.Send(actx.Self(), flushMarker)
+}
+
+// marker handles the flush marker's return: every call queued before it has been read. The
+// batch is written now unless it is smaller than the one expected (sh.target): then the
+// writer waits, idle, for the producers its last acks woke, and writes as soon as the batch
+// reaches the target (receive), or when it is MaxDelay old (a timer's self-message). Without
+// this, a few producers split into groups that alternate, each group's batch committing
+// while the other one refills: half the batch size, twice the commits.
+func (a *eventsActor) marker(actx actor.Context) {
+	sh := a.sh
+	sh.markerPending = false
+	if sh.bufEvents == 0 || sh.waiting {
+		return
+	}
+	if sh.bufEvents < sh.target {
+		if left := sh.maxDelay - time.Since(sh.firstAt); left > 0 {
+			sh.waiting = true
+			root, self, due := actx.ActorSystem().Root, actx.Self(), &eventsDue{gen: sh.gen}
+			sh.timer = time.AfterFunc(left, func() { root.Send(self, due) })
+			return
+		}
+	}
+	a.flush()
+}
+
+// stopWaiting ends a wait for the batch's target: the batch is being written, or the writer
+// restarts or stops.
+func (a *eventsActor) stopWaiting() {
+	sh := a.sh
+	sh.gen++
+	sh.waiting = false
+	if sh.timer != nil {
+		sh.timer.Stop()
+		sh.timer = nil
+	}
+}
+
+// flush writes everything in buf, in transactions of at most maxBatch events (whole calls).
+func (a *eventsActor) flush() {
+	sh := a.sh
+	a.stopWaiting()
+	for len(sh.buf) > 0 {
+		k, n := 0, 0
+		for k < len(sh.buf) && (k == 0 || n+len(sh.buf[k].rows) <= sh.maxBatch) {
+			n += len(sh.buf[k].rows)
+			k++
+		}
+		sh.inflight = append(sh.inflight[:0], sh.buf[:k]...)
+		rest := copy(sh.buf, sh.buf[k:])
+		clear(sh.buf[rest:])
+		sh.buf = sh.buf[:rest]
+		sh.bufEvents -= n
+		a.write()
+	}
+}
+
+// write commits the events of sh.inflight in one transaction and answers their calls. On a
+// panic, sh.inflight is left for recoverCrash to answer (so no deferred cleanup here).
+func (a *eventsActor) write() {
+	a.writeBatch()
+	sh := a.sh
+	clear(sh.inflight)
+	sh.inflight, sh.committed = sh.inflight[:0], false
+}
+
+func (a *eventsActor) writeBatch() {
+	sh := a.sh
+	batch := sh.inflight
+	// Calls whose callers gave up are dropped before the transaction begins.
+	kept := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			sh.answer(r, fmt.Errorf("actorlite: insert events: given up before written: %w", err))
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(batch[len(kept):])
+	batch = kept
+	sh.inflight = kept
+	if len(batch) == 0 {
+		return
+	}
+	if err := a.gate(); err != nil {
+		a.fail(batch, err)
+		return
+	}
+	sh.batchNo++
+	if err := a.db.Begin(messages.Immediate); err != nil {
+		a.fail(batch, err)
+		return
+	}
+	i := 0
+	for _, r := range batch {
+		for j := range r.rows {
+			if sh.fault != nil {
+				sh.fault(sh.batchNo, i)
+			}
+			if err := a.insert(r, &r.rows[j]); err != nil {
+				a.rollback()
+				a.fail(batch, err)
+				return
+			}
+			i++
+		}
+	}
+	if err := a.db.Commit(); err != nil {
+		a.rollback()
+		a.fail(batch, err)
+		return
+	}
+	sh.committed = true
+	sh.counters.Batches.Add(1)
+	// The callers acked now will likely send again (closed-loop producers), and the events
+	// queued behind this batch are waiting: together, the next batch to expect.
+	acked, queued := sh.ackAll(batch)
+	sh.target = min(int(acked+queued), sh.maxBatch)
+}
+
+func (a *eventsActor) insert(r *eventsReq, row *eventRow) error {
+	s := a.ins
+	if err := s.BindText(1, row.userID); err != nil {
+		return err
+	}
+	if err := s.BindText(2, row.name); err != nil {
+		return err
+	}
+	var err error
+	if row.props < 0 {
+		err = s.BindNull(3)
+	} else {
+		err = s.BindTextBytes(3, r.text[row.props:row.props+row.propsLen])
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.BindTextBytes(4, r.text[row.ts:int(row.ts)+tsLen]); err != nil {
+		return err
+	}
+	return s.Exec()
+}
+
+// fail answers every call of a batch that was not written.
+func (a *eventsActor) fail(batch []*eventsReq, err error) {
+	a.sh.target = 0
+	if a.sh.kill.Load() {
+		err = fmt.Errorf("%w: %w", messages.ErrClosed, err)
+	}
+	err = fmt.Errorf("actorlite: insert events: batch not written: %w", err)
+	for _, r := range batch {
+		a.sh.answer(r, err)
+	}
+}
+
+// failAll answers every call read and not written with err.
+func (a *eventsActor) failAll(err error) {
+	sh := a.sh
+	for _, r := range sh.buf {
+		sh.answer(r, err)
+	}
+	clear(sh.buf)
+	sh.buf, sh.bufEvents = sh.buf[:0], 0
+}
+
+func (a *eventsActor) rollback() {
+	if err := a.db.Rollback(); err != nil {
+		a.sh.logger.Warn("actorlite: rolling back an events batch", "dsn", a.sh.dsn, "err", err)
+	}
+}
+
+// recoverCrash turns a panic into a crash: it answers the calls of the batch in flight (with
+// ErrCrashed, or with their ack if their transaction had committed) and cur if it was not yet
+// queued, posts again (behind the queue) a message the writer still owes an answer to, and
+// hands a *Crash to the supervisor (escalate), which restarts the writer.
+func (a *eventsActor) recoverCrash(actx actor.Context, cur *eventsReq, again any) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	sh := a.sh
+	ce := &messages.CrashError{DSN: sh.dsn, Panic: p}
+	stack := debug.Stack()
+	err := fmt.Errorf("actorlite: insert events: the events writer crashed during their batch; nothing of it was stored: %w", ce)
+	if sh.committed {
+		sh.ackAll(sh.inflight)
+	} else {
+		for _, r := range sh.inflight {
+			sh.answer(r, err)
+		}
+	}
+	clear(sh.inflight)
+	sh.inflight, sh.committed, sh.target = sh.inflight[:0], false, 0
+	if cur != nil && !cur.queued {
+		sh.answer(cur, err)
+	}
+	if again != nil {
+		actx.Send(actx.Self(), again)
+	}
+	escalate(actx, &Crash{Err: ce, Stack: stack}, sh.restarts, nil)
+}
+
+// closeDB rolls back what a crash left open and closes the connection.
+func (a *eventsActor) closeDB() {
+	if a.db == nil {
+		return
+	}
+	func() {
+		defer func() { recover() }() // an instance a panic left unusable is dropped by Close
+		if a.db.InTransaction() {
+			a.db.Rollback()
+		}
+	}()
+	if err := a.db.Close(); err != nil {
+		a.sh.logger.Warn("actorlite: closing the events store", "dsn", a.sh.dsn, "err", err)
+	}
+	a.db, a.ins = nil, nil
+}
