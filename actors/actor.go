@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,67 +93,6 @@ func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending, maxPe
 	return sh
 }
 
-// Bounds of what a connection has in flight from its handles.
-const (
-	// DefaultMaxPending is how many requests may be in flight before callers wait.
-	DefaultMaxPending = 1024
-	// DefaultMaxPendingBytes is how many bytes of large requests may be in flight.
-	DefaultMaxPendingBytes = 64 << 20
-	// LargeRequest is the size (SQL text, and text and blob arguments) from which a request
-	// counts its bytes against MaxPendingBytes; smaller ones are bounded by MaxPending alone.
-	// With the defaults, a connection holds at most 64 MiB of large requests and 1,024 × 64
-	// KiB of small ones.
-	LargeRequest = 64 << 10
-)
-
-// largeWeight returns the bytes req counts against MaxPendingBytes: 0 for a small request, at
-// most the bound itself (a larger request waits until nothing else large is in flight).
-func (sh *shared) largeWeight(req messages.Request) int64 {
-	n := int64(payload(req))
-	if n < LargeRequest {
-		return 0
-	}
-	return min(n, sh.large.maxB)
-}
-
-// payload returns the bytes a request carries: its SQL text, text and blob arguments, data.
-func payload(req messages.Request) int {
-	switch m := req.(type) {
-	case *messages.Exec:
-		return len(m.SQL) + argBytes(m.Args)
-	case *messages.Query:
-		return len(m.SQL) + argBytes(m.Args)
-	case *messages.ExecMany:
-		n := len(m.SQL)
-		for _, args := range m.Args {
-			n += argBytes(args)
-		}
-		return n
-	case *messages.ExecScript:
-		return len(m.SQL)
-	case *messages.BlobWrite:
-		return len(m.Data)
-	case *messages.Deserialize:
-		return len(m.Data)
-	}
-	return 0
-}
-
-func argBytes(args []any) int {
-	n := 0
-	for _, a := range args {
-		switch v := a.(type) {
-		case string:
-			n += len(v)
-		case []byte:
-			n += len(v)
-		case json.RawMessage:
-			n += len(v)
-		}
-	}
-	return n
-}
-
 // closedErr returns the error for a call on a stopped (or stopping) connection, or nil.
 func (sh *shared) closedErr() error {
 	if !sh.closing.Load() {
@@ -164,96 +102,6 @@ func (sh *shared) closedErr() error {
 		return *p
 	}
 	return messages.ErrClosed
-}
-
-// holdsSlot reports whether req holds one of the connection's MaxPending slots while in
-// flight: every request does (a handle's takes it before sending, an actor's when it is posted:
-// see admit), except a release posted without a reply to wait for (a handle's whose ctx had
-// ended, a collected handle's, an actor's): releasing never waits for room.
-func holdsSlot(req messages.Request) bool {
-	return req.ReplyChan() != nil || !releases(req)
-}
-
-// admit runs when an actor posts msg to the connection's mailbox, on the actor's goroutine.
-// A request takes one of the MaxPending slots, and room for its bytes when it is large, as a
-// handle's call does; but an actor must never block, so when there is no room now it is
-// answered at once with an error wrapping [messages.ErrOverloaded], and admit returns false.
-// The connection's memory is thus bounded for actors as for goroutines.
-func (sh *shared) admit(msg any) bool {
-	_, m, sender := actor.UnwrapEnvelope(msg)
-	req, ok := m.(messages.Request)
-	if !ok || req.ReplyChan() != nil {
-		return true // not a request, or a handle's (its slot is held)
-	}
-	if isClose(req) {
-		sh.closeSent.Store(true)
-	}
-	if !holdsSlot(req) {
-		return true // a release: never refused, never waits
-	}
-	if sh.closeSent.Load() {
-		sh.refuse(msg, false) // behind a Close: it would be refused when its turn came
-		return false
-	}
-	var why string
-	select {
-	case sh.sem <- struct{}{}:
-		w := sh.largeWeight(req)
-		if w == 0 || sh.large.tryTake(0, w) {
-			return true
-		}
-		<-sh.sem
-		why = fmt.Sprintf("no room for its %d bytes (MaxPendingBytes %d)", w, sh.large.maxB)
-	default:
-		why = fmt.Sprintf("%d requests in flight (MaxPending)", cap(sh.sem))
-	}
-	Deliver(sh.sys.Root, req, sender, req.ErrorReply(fmt.Errorf("%w: connection %s: %s", messages.ErrOverloaded, sh.dsn, why)))
-	return false
-}
-
-// refuse answers msg, which the connection will never serve: it was left queued when the
-// actor stopped, posted after, or posted by an actor behind a Close. A request gets the error calls get on a closed connection
-// (wrapping ErrCrashed too when a crash stopped it); anything else asked, an Ack with it. A
-// Close, which asks for what happened already, succeeds. admitted: msg went through admit
-// (or is a handle's), so it holds what a request holds in flight, which refuse gives back.
-func (sh *shared) refuse(msg any, admitted bool) {
-	if _, m, _ := actor.UnwrapEnvelope(msg); admitted {
-		if req, ok := m.(messages.Request); ok && holdsSlot(req) {
-			sh.release(req)
-		}
-	}
-	err := sh.closedErr()
-	if err == nil {
-		err = messages.ErrClosed
-	}
-	answerClosed(sh.sys.Root, msg, err)
-}
-
-// answerClosed answers msg, sent to a connection that is closed, with err.
-func answerClosed(root *actor.RootContext, msg any, err error) {
-	_, m, sender := actor.UnwrapEnvelope(msg)
-	req, ok := m.(messages.Request)
-	switch {
-	case !ok && sender != nil:
-		root.Send(sender, &messages.Ack{Err: err})
-	case !ok:
-	case isClose(req):
-		Deliver(root, req, sender, &messages.Ack{})
-	default:
-		Deliver(root, req, sender, req.ErrorReply(err))
-	}
-}
-
-// release gives back what a request held while in flight: its slot, and the bytes of a
-// large one.
-func (sh *shared) release(req messages.Request) {
-	select {
-	case <-sh.sem:
-	default:
-	}
-	if w := sh.largeWeight(req); w > 0 {
-		sh.large.release(0, w)
-	}
 }
 
 // Crash is the failure a connection actor hands its parent when a request crashed it (the
@@ -437,60 +285,6 @@ func (a *connActor) stopped(ctx actor.Context) {
 	}
 }
 
-// tombstone holds the PID of a connection actor that a crash stopped (its restart budget
-// spent, or its parent's strategy): it answers every request sent to that PID with the error
-// the connection's handles get, wrapping ErrClosed and ErrCrashed, where protoactor would
-// answer a dead letter. It holds nothing else. A Close is answered with success and removes it
-// (bury); so do closing or dropping the Conn handle, and the supervisor's Stop. Once buried it
-// hands what still reaches it (through a PID that cached it) to the dead letters.
-type tombstone struct {
-	sys    *actor.ActorSystem
-	pid    *actor.PID
-	err    error
-	buried atomic.Bool
-}
-
-var _ actor.Process = (*tombstone)(nil)
-
-// SendUserMessage answers msg.
-func (t *tombstone) SendUserMessage(pid *actor.PID, msg any) {
-	if t.buried.Load() {
-		t.sys.DeadLetter.SendUserMessage(pid, msg)
-		return
-	}
-	answerClosed(t.sys.Root, msg, t.err)
-	if _, m, _ := actor.UnwrapEnvelope(msg); isClose(m) {
-		t.bury()
-	}
-}
-
-// SendSystemMessage answers a Watch with Terminated, as protoactor does for a PID that is
-// gone; it ignores the rest.
-func (t *tombstone) SendSystemMessage(pid *actor.PID, msg any) {
-	if w, ok := msg.(*actor.Watch); ok && w.Watcher != nil {
-		p, _ := t.sys.ProcessRegistry.Get(w.Watcher)
-		p.SendSystemMessage(w.Watcher, &actor.Terminated{Who: pid, Why: actor.TerminatedReason_Stopped})
-	}
-}
-
-// Stop does nothing: the actor has stopped.
-func (t *tombstone) Stop(*actor.PID) {}
-
-// bury removes the connection's tombstone, if any: the PID is then gone, as for any stopped
-// actor.
-func (sh *shared) bury() {
-	if t := sh.tomb.Swap(nil); t != nil {
-		t.bury()
-	}
-}
-
-func (t *tombstone) bury() {
-	t.buried.Store(true)
-	if p, ok := t.sys.ProcessRegistry.GetLocal(t.pid.Id); ok && p == actor.Process(t) {
-		t.sys.ProcessRegistry.Remove(t.pid)
-	}
-}
-
 func isClose(m any) bool {
 	_, ok := m.(*messages.Close)
 	return ok
@@ -663,48 +457,6 @@ func endsTx(req messages.Request) bool {
 		return true
 	}
 	return false
-}
-
-// releases reports whether req releases something the connection holds: such a request
-// runs whatever its ctx, so that releasing never depends on the caller's ctx still being
-// alive (a cursor closed after its ctx ended must still free its statement and snapshot).
-func releases(req messages.Request) bool {
-	switch req.(type) {
-	case *messages.CloseCursor, *messages.CloseBlob, *messages.Rollback, *messages.Close:
-		return true
-	}
-	return false
-}
-
-// AnswerUnknown answers the message ctx holds, which the actor (named by who) does not
-// understand: an Ack with [messages.ErrUnknownRequest] when it was asked (a sender waits for
-// a reply, and must never wait for its timeout), else a warning on logger. The connection actor
-// and the supervisor use it.
-func AnswerUnknown(ctx actor.Context, logger *slog.Logger, who string) {
-	m := ctx.Message()
-	if ctx.Sender() != nil {
-		ctx.Respond(&messages.Ack{Err: fmt.Errorf("%w: %T", messages.ErrUnknownRequest, m)})
-		return
-	}
-	logger.Warn("actorlite: "+who+" ignored a message of unknown type", "type", fmt.Sprintf("%T", m))
-}
-
-// Deliver gives reply to the caller of req: through req's ReplyTo channel when a handle sent
-// it (never blocking: a full channel is the sender's bug), else to sender (an actor's Request or
-// RequestFuture), sent from s. With neither, nobody waits for it. The connection actor, the
-// events writer and the supervisor (answering a request that crashed its child) all use it.
-func Deliver(s actor.SenderContext, req messages.Request, sender *actor.PID, reply messages.Reply) {
-	messages.Stamp(reply, req)
-	if ch := req.ReplyChan(); ch != nil {
-		select {
-		case ch <- reply:
-		default:
-		}
-		return
-	}
-	if sender != nil {
-		s.Send(sender, reply)
-	}
 }
 
 // recoverCrash, deferred by serve, turns a panic while serving req into a crash: it counts

@@ -1,0 +1,73 @@
+package actors
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// refuse answers msg, which the connection will never serve: it was left queued when the
+// actor stopped, posted after, or posted by an actor behind a Close. A request gets the error calls get on a closed connection
+// (wrapping ErrCrashed too when a crash stopped it); anything else asked, an Ack with it. A
+// Close, which asks for what happened already, succeeds. admitted: msg went through admit
+// (or is a handle's), so it holds what a request holds in flight, which refuse gives back.
+func (sh *shared) refuse(msg any, admitted bool) {
+	if _, m, _ := actor.UnwrapEnvelope(msg); admitted {
+		if req, ok := m.(messages.Request); ok && holdsSlot(req) {
+			sh.release(req)
+		}
+	}
+	err := sh.closedErr()
+	if err == nil {
+		err = messages.ErrClosed
+	}
+	answerClosed(sh.sys.Root, msg, err)
+}
+
+// answerClosed answers msg, sent to a connection that is closed, with err.
+func answerClosed(root *actor.RootContext, msg any, err error) {
+	_, m, sender := actor.UnwrapEnvelope(msg)
+	req, ok := m.(messages.Request)
+	switch {
+	case !ok && sender != nil:
+		root.Send(sender, &messages.Ack{Err: err})
+	case !ok:
+	case isClose(req):
+		Deliver(root, req, sender, &messages.Ack{})
+	default:
+		Deliver(root, req, sender, req.ErrorReply(err))
+	}
+}
+
+// AnswerUnknown answers the message ctx holds, which the actor (named by who) does not
+// understand: an Ack with [messages.ErrUnknownRequest] when it was asked (a sender waits for
+// a reply, and must never wait for its timeout), else a warning on logger. The connection actor
+// and the supervisor use it.
+func AnswerUnknown(ctx actor.Context, logger *slog.Logger, who string) {
+	m := ctx.Message()
+	if ctx.Sender() != nil {
+		ctx.Respond(&messages.Ack{Err: fmt.Errorf("%w: %T", messages.ErrUnknownRequest, m)})
+		return
+	}
+	logger.Warn("actorlite: "+who+" ignored a message of unknown type", "type", fmt.Sprintf("%T", m))
+}
+
+// Deliver gives reply to the caller of req: through req's ReplyTo channel when a handle sent
+// it (never blocking: a full channel is the sender's bug), else to sender (an actor's Request or
+// RequestFuture), sent from s. With neither, nobody waits for it. The connection actor, the
+// events writer and the supervisor (answering a request that crashed its child) all use it.
+func Deliver(s actor.SenderContext, req messages.Request, sender *actor.PID, reply messages.Reply) {
+	messages.Stamp(reply, req)
+	if ch := req.ReplyChan(); ch != nil {
+		select {
+		case ch <- reply:
+		default:
+		}
+		return
+	}
+	if sender != nil {
+		s.Send(sender, reply)
+	}
+}
