@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,85 +21,6 @@ import (
 	"github.com/actorlite/actorlite/supervisor"
 	"github.com/asynkron/protoactor-go/actor"
 )
-
-// newSupervisor starts a supervisor with its own actor system and stops it when the test ends.
-func newSupervisor(t testing.TB) *supervisor.Supervisor {
-	t.Helper()
-	return xSup(t, supervisor.Config{})
-}
-
-// newConn opens a connection to a fresh database file in t.TempDir(), under a supervisor of
-// its own that the test's cleanup stops.
-func newConn(t testing.TB, opts ...actors.Option) *actors.Conn {
-	t.Helper()
-	_, c := newConnSup(t, opts...)
-	return c
-}
-
-// newConnSup is newConn that also returns the supervisor.
-func newConnSup(t testing.TB, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
-	t.Helper()
-	dir := t.TempDir() // first: its removal must run after Stop
-	s := newSupervisor(t)
-	c, err := s.Open(t.Context(), filepath.Join(dir, "test.db"), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, c
-}
-
-// exec runs statements that must succeed.
-func exec(t testing.TB, c *actors.Conn, sql string, args ...any) messages.Result {
-	t.Helper()
-	res, err := c.Exec(t.Context(), sql, args...)
-	if err != nil {
-		t.Fatalf("Exec(%q): %v", sql, err)
-	}
-	return res
-}
-
-// seed creates table t(id INTEGER PRIMARY KEY, x INTEGER) with rows x = 1..n.
-func seed(t testing.TB, c *actors.Conn, n int) {
-	t.Helper()
-	err := c.ExecScript(t.Context(), `CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);
-		WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < `+fmt.Sprint(n)+`)
-		INSERT INTO t (x) SELECT i FROM s`)
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ints returns column 0 of rows as int64s.
-func ints(t testing.TB, rows []messages.Row) []int64 {
-	t.Helper()
-	out := make([]int64, 0, len(rows))
-	for _, r := range rows {
-		v, ok := r.Index(0).(int64)
-		if !ok {
-			t.Fatalf("row %v: column 0 is %T, want int64", r, r.Index(0))
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-func seq(from, to int64) []int64 {
-	var out []int64
-	for i := from; i <= to; i++ {
-		out = append(out, i)
-	}
-	return out
-}
-
-func count(t testing.TB, c *actors.Conn, table string) int64 {
-	t.Helper()
-	row, err := c.QueryRow(t.Context(), "SELECT count(*) FROM "+table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := row.Index(0).(int64)
-	return n
-}
 
 // countRequests is a fault hook that counts the requests of type T the connection serves.
 func countRequests[T messages.Request](n *atomic.Int64) actors.Option {
@@ -339,95 +258,6 @@ func reopen(t testing.TB, c *actors.Conn) *actors.Conn {
 	return other
 }
 
-func TestCreateFunction(t *testing.T) {
-	ctx := t.Context()
-	c := newConn(t)
-	err := c.CreateFunction(ctx, "double", 1, func(args []any) (any, error) {
-		switch v := args[0].(type) {
-		case int64:
-			return v * 2, nil
-		case float64:
-			return v * 2, nil
-		case string:
-			return v + v, nil
-		case nil:
-			return nil, nil
-		}
-		return nil, fmt.Errorf("double: unsupported %T", args[0])
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	row, err := c.QueryRow(ctx, "SELECT double(21), double(1.25), double('ab'), double(NULL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := row.Values(), []any{int64(42), 2.5, "abab", nil}; !reflect.DeepEqual(got, want) {
-		t.Errorf("double(...) = %#v, want %#v", got, want)
-	}
-
-	// A variadic function.
-	err = c.CreateFunction(ctx, "nargs", -1, func(args []any) (any, error) { return len(args), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	row, err = c.QueryRow(ctx, "SELECT nargs(), nargs(1, 2, 3)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := row.Values(); !reflect.DeepEqual(got, []any{int64(0), int64(3)}) {
-		t.Errorf("nargs(...) = %v", got)
-	}
-
-	// The function's error fails the statement, and the connection goes on.
-	_, err = c.QueryRow(ctx, "SELECT double(x'00')")
-	if err == nil || !strings.Contains(err.Error(), "double: unsupported []uint8") {
-		t.Errorf("function error: err = %v", err)
-	}
-	if _, err := c.QueryRow(ctx, "SELECT double(1)"); err != nil {
-		t.Errorf("after a function error: %v", err)
-	}
-
-	// Wrong arity is an SQL error.
-	if _, err := c.QueryRow(ctx, "SELECT double(1, 2)"); !errors.Is(err, messages.ErrSQL) {
-		t.Errorf("wrong arity: err = %v, want ErrSQL", err)
-	}
-}
-
-func TestBackup(t *testing.T) {
-	ctx := t.Context()
-	s, c := newConnSup(t)
-	seed(t, c, 500)
-	dest := filepath.Join(t.TempDir(), "backup.db")
-	if err := c.Backup(ctx, dest); err != nil {
-		t.Fatal(err)
-	}
-	exec(t, c, "DELETE FROM t") // the backup is a copy, not a view
-	b, err := s.Open(ctx, dest, actors.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	row, err := b.QueryRow(ctx, "SELECT count(*), sum(x) FROM t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := row.Values(); !reflect.DeepEqual(got, []any{int64(500), int64(500 * 501 / 2)}) {
-		t.Errorf("backup holds %v", got)
-	}
-	if err := b.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	// A destination that cannot be written is an error, and the connection goes on.
-	err = c.Backup(ctx, filepath.Join(t.TempDir(), "missing", "backup.db"))
-	if !errors.Is(err, messages.ErrCantOpen) {
-		t.Errorf("backup to a missing directory: err = %v, want ErrCantOpen", err)
-	}
-	if n := count(t, c, "t"); n != 0 {
-		t.Errorf("count = %d, want 0", n)
-	}
-}
-
 func TestConnClose(t *testing.T) {
 	ctx := t.Context()
 	c := newConn(t)
@@ -491,293 +321,6 @@ func TestPID(t *testing.T) {
 	rows, ok := res.(*messages.Rows)
 	if !ok || rows.Err != nil || !rows.Done || len(rows.Rows) != 1 || rows.Rows[0].Index(0) != int64(42) {
 		t.Errorf("Query by message: %#v", res)
-	}
-}
-
-func TestCursorFetchOne(t *testing.T) {
-	ctx := t.Context()
-	var fetches atomic.Int64
-	c := newConn(t, actors.WithFetchSize(3), countRequests[*messages.Fetch](&fetches))
-	seed(t, c, 10)
-	cur, err := c.Query(ctx, "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []messages.Row
-	for {
-		row, err := cur.FetchOne(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, row)
-	}
-	if g := ints(t, got); !reflect.DeepEqual(g, seq(1, 10)) {
-		t.Errorf("rows = %v", g)
-	}
-	if _, err := cur.FetchOne(ctx); err != io.EOF {
-		t.Errorf("FetchOne after the end: err = %v, want io.EOF", err)
-	}
-	// 10 rows by 3: 3 ride on the query's reply, the other 7 take at least 3 fetches.
-	if n := fetches.Load(); n < 3 {
-		t.Errorf("%d fetches, want at least 3 with a fetch size of 3", n)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("Close on an exhausted cursor: %v", err)
-	}
-}
-
-func TestCursorFetchMany(t *testing.T) {
-	ctx := t.Context()
-	var fetches atomic.Int64
-	c := newConn(t, actors.WithFetchSize(3), countRequests[*messages.Fetch](&fetches))
-	seed(t, c, 10)
-	cur, err := c.Query(ctx, "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cur.ID() == 0 {
-		t.Fatal("a cursor with rows left has no id")
-	}
-	rows, err := cur.FetchMany(ctx, 2) // from the first chunk
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := ints(t, rows); !reflect.DeepEqual(g, seq(1, 2)) {
-		t.Errorf("FetchMany(2) = %v", g)
-	}
-	if n := fetches.Load(); n != 0 {
-		t.Errorf("%d fetches for rows of the first chunk", n)
-	}
-	rows, err = cur.FetchMany(ctx, 5) // 1 buffered + more than one chunk's worth
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := ints(t, rows); !reflect.DeepEqual(g, seq(3, 7)) {
-		t.Errorf("FetchMany(5) = %v", g)
-	}
-	rows, err = cur.FetchMany(ctx, 100) // n larger than the fetch size and than what is left
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := ints(t, rows); !reflect.DeepEqual(g, seq(8, 10)) {
-		t.Errorf("FetchMany(100) = %v", g)
-	}
-	if n := fetches.Load(); n < 2 {
-		t.Errorf("%d fetches, want at least 2", n)
-	}
-	for range 2 {
-		rows, err = cur.FetchMany(ctx, 3)
-		if err != nil || len(rows) != 0 {
-			t.Errorf("FetchMany at the end = %v, %v; want no rows and no error", rows, err)
-		}
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("Close on an exhausted cursor: %v", err)
-	}
-
-	// n < 1 means the fetch size.
-	cur, err = c.Query(ctx, "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cur.Close(ctx)
-	rows, err = cur.FetchMany(ctx, 0)
-	if err != nil || len(rows) != 3 {
-		t.Errorf("FetchMany(0) = %d rows, %v; want 3 (the fetch size)", len(rows), err)
-	}
-}
-
-func TestCursorFetchAll(t *testing.T) {
-	ctx := t.Context()
-	var fetches atomic.Int64
-	c := newConn(t, actors.WithFetchSize(3), countRequests[*messages.Fetch](&fetches))
-	seed(t, c, 50)
-	cur, err := c.Query(ctx, "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := cur.FetchOne(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := cur.FetchAll(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := ints(t, append([]messages.Row{first}, rows...)); !reflect.DeepEqual(g, seq(1, 50)) {
-		t.Errorf("FetchOne + FetchAll = %v", g)
-	}
-	if n := fetches.Load(); n != 1 {
-		t.Errorf("FetchAll took %d fetches, want 1 (the rest in one message)", n)
-	}
-	rows, err = cur.FetchAll(ctx)
-	if err != nil || len(rows) != 0 {
-		t.Errorf("FetchAll at the end = %v, %v", rows, err)
-	}
-	// The cursor's statement is released: the table can be dropped.
-	exec(t, c, "DROP TABLE t")
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-}
-
-func TestCursorAll(t *testing.T) {
-	ctx := t.Context()
-	c := newConn(t, actors.WithFetchSize(4))
-	seed(t, c, 25)
-
-	cur, err := c.Query(ctx, "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []messages.Row
-	for row, err := range cur.All(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, row)
-	}
-	if g := ints(t, got); !reflect.DeepEqual(g, seq(1, 25)) {
-		t.Errorf("All = %v", g)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("Close after All: %v", err)
-	}
-
-	// Breaking out early closes the cursor.
-	cur, err = c.Query(ctx, "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = got[:0]
-	for row, err := range cur.All(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, row)
-		if len(got) == 6 {
-			break
-		}
-	}
-	if g := ints(t, got); !reflect.DeepEqual(g, seq(1, 6)) {
-		t.Errorf("All until break = %v", g)
-	}
-	if _, err := cur.FetchOne(ctx); !errors.Is(err, messages.ErrCursorClosed) {
-		t.Errorf("FetchOne after breaking out of All: err = %v, want ErrCursorClosed", err)
-	}
-	exec(t, c, "DROP TABLE t") // its statement was released in the actor too
-
-	// An error is yielded once, as the last pair.
-	cur, err = c.Query(ctx, "SELECT 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var errs int
-	for _, err := range cur.All(ctx) {
-		if !errors.Is(err, messages.ErrCursorClosed) {
-			t.Errorf("All on a closed cursor yielded err = %v", err)
-		}
-		errs++
-	}
-	if errs != 1 {
-		t.Errorf("All on a closed cursor yielded %d pairs, want 1", errs)
-	}
-}
-
-func TestCursorClose(t *testing.T) {
-	ctx := t.Context()
-	c := newConn(t, actors.WithFetchSize(2))
-	seed(t, c, 10)
-
-	// Closing an open cursor frees its statement in the actor.
-	cur, err := c.Query(ctx, "SELECT x FROM t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, "DROP TABLE t"); !errors.Is(err, messages.ErrBusy) {
-		t.Fatalf("DROP TABLE under an open cursor: err = %v, want ErrBusy (table locked)", err)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	for name, fetch := range map[string]func() error{
-		"FetchOne":  func() error { _, err := cur.FetchOne(ctx); return err },
-		"FetchMany": func() error { _, err := cur.FetchMany(ctx, 5); return err },
-		"FetchAll":  func() error { _, err := cur.FetchAll(ctx); return err },
-	} {
-		if err := fetch(); !errors.Is(err, messages.ErrCursorClosed) {
-			t.Errorf("%s on a closed cursor: err = %v, want ErrCursorClosed", name, err)
-		}
-	}
-	exec(t, c, "DROP TABLE t")
-
-	// A cursor whose rows all came with the reply is exhausted from the start.
-	cur, err = c.Query(ctx, "SELECT 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cur.ID() != 0 {
-		t.Errorf("a cursor exhausted on its first reply has id %d", cur.ID())
-	}
-	if _, err := cur.FetchAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("Close on an exhausted cursor: %v", err)
-	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("second Close on an exhausted cursor: %v", err)
-	}
-}
-
-// openAbandonedCursor opens a cursor with rows left in the actor and drops the handle.
-func openAbandonedCursor(t *testing.T, c *actors.Conn) {
-	t.Helper()
-	cur, err := c.Query(t.Context(), "SELECT x FROM t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cur.ID() == 0 {
-		t.Fatal("the cursor is exhausted already")
-	}
-	// The open statement is observable: it keeps the table from being dropped.
-	if _, err := c.Exec(t.Context(), "DROP TABLE t"); !errors.Is(err, messages.ErrBusy) {
-		t.Fatalf("DROP TABLE under an open cursor: err = %v, want ErrBusy (table locked)", err)
-	}
-	runtime.KeepAlive(cur)
-}
-
-func TestCursorGarbageCollected(t *testing.T) {
-	c := newConn(t, actors.WithFetchSize(2))
-	seed(t, c, 10)
-	openAbandonedCursor(t, c)
-
-	// Once the handle is collected, its cleanup sends CloseCursor and the actor frees the
-	// statement: DROP TABLE then succeeds. Await that, collecting garbage in between.
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	for tries := 1; ; tries++ {
-		runtime.GC()
-		_, err := c.Exec(ctx, "DROP TABLE t")
-		if err == nil {
-			t.Logf("the collected cursor was closed after %d collections", tries)
-			break
-		}
-		if !errors.Is(err, messages.ErrBusy) {
-			t.Fatalf("DROP TABLE: %v", err)
-		}
-		if ctx.Err() != nil {
-			t.Fatal("a garbage-collected cursor was never closed")
-		}
 	}
 }
 
@@ -913,48 +456,6 @@ func TestConverters(t *testing.T) {
 	}
 	if stored != "2024-05-06T05:08:09.123456789Z" {
 		t.Errorf("stored time = %q", stored)
-	}
-}
-
-func TestWithConverter(t *testing.T) {
-	ctx := t.Context()
-	type cents int64
-	c := newConn(t,
-		actors.WithConverter("money", func(v any) (any, error) {
-			switch v := v.(type) {
-			case int64:
-				return cents(v), nil
-			case float64:
-				return cents(v*100 + 0.5), nil
-			}
-			return nil, fmt.Errorf("not money: %v", v)
-		}),
-		actors.WithConverter("BOOLEAN", nil), // remove a built-in converter
-	)
-	exec(t, c, "CREATE TABLE p (price MONEY(10,2), ok BOOLEAN)")
-	exec(t, c, "INSERT INTO p VALUES (1.25, 1), (NULL, 0)")
-	cur, err := c.Query(ctx, "SELECT price, ok FROM p ORDER BY rowid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := cur.FetchAll(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := rows[0].Values(), []any{cents(125), int64(1)}; !reflect.DeepEqual(got, want) {
-		t.Errorf("row 0 = %#v, want %#v", got, want)
-	}
-	if got, want := rows[1].Values(), []any{nil, int64(0)}; !reflect.DeepEqual(got, want) {
-		t.Errorf("row 1 = %#v, want %#v (NULL is never converted)", got, want)
-	}
-
-	// A converter's error fails the query with ErrConvert; the connection goes on.
-	exec(t, c, "INSERT INTO p VALUES ('lots', 1)")
-	if _, err := c.QueryRow(ctx, "SELECT price FROM p WHERE price = 'lots'"); !errors.Is(err, messages.ErrConvert) {
-		t.Errorf("failing converter: err = %v, want ErrConvert", err)
-	}
-	if n := count(t, c, "p"); n != 3 {
-		t.Errorf("count = %d", n)
 	}
 }
 
@@ -1244,35 +745,6 @@ func TestClosedConn(t *testing.T) {
 	}
 }
 
-func TestUnknownCursorByMessage(t *testing.T) {
-	s, c := newConnSup(t)
-	seed(t, c, 3)
-	root := s.System().Root
-
-	res, err := root.RequestFuture(c.PID(), &messages.Fetch{Cursor: 999, N: 10}, 5*time.Second).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, ok := res.(*messages.Rows)
-	if !ok {
-		t.Fatalf("reply is %T, want *messages.Rows", res)
-	}
-	if !errors.Is(rows.Err, messages.ErrUnknownCursor) || !rows.Done || rows.Cursor != 999 || len(rows.Rows) != 0 {
-		t.Errorf("reply = %+v, want Err ErrUnknownCursor, Done, Cursor 999, no rows", rows)
-	}
-
-	res, err = root.RequestFuture(c.PID(), &messages.CloseCursor{Cursor: 999}, 5*time.Second).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ack, ok := res.(*messages.Ack); !ok || !errors.Is(ack.Err, messages.ErrUnknownCursor) {
-		t.Errorf("CloseCursor{999}: reply %#v, want *Ack with ErrUnknownCursor", res)
-	}
-	if n := count(t, c, "t"); n != 3 {
-		t.Errorf("count = %d, want 3", n)
-	}
-}
-
 // notARequest is a message no connection actor understands.
 type notARequest struct{ N int }
 
@@ -1543,85 +1015,45 @@ func TestStopSendsNoDeadLetters(t *testing.T) {
 	}
 }
 
-// TestCursorFetchCancelledWhileServed cancels a fetch while the actor serves it: the actor
-// reads the rows, the caller gets only its ctx error. Going on must not silently skip those
-// rows: later fetches fail with ErrCursorClosed, and the statement is freed.
-func TestCursorFetchCancelledWhileServed(t *testing.T) {
-	c := newConn(t, actors.WithFetchSize(3))
-	seed(t, c, 20)
-	var cancelAt6 atomic.Pointer[context.CancelFunc]
-	err := c.CreateFunction(t.Context(), "f", 1, func(args []any) (any, error) {
-		if p := cancelAt6.Load(); p != nil && args[0] == int64(6) {
-			(*p)() // while the actor steps the fetch's last row
-		}
-		return args[0], nil
-	})
-	if err != nil {
-		t.Fatal(err)
+func TestTotalChangesExecInsertQueryAll(t *testing.T) {
+	s, c := xOpen(t)
+	ctx := xCtx(t)
+	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
+	if n, err := c.TotalChanges(ctx); n != 0 || err != nil {
+		t.Fatalf("total changes %d, %v", n, err)
 	}
-	cur, err := c.Query(t.Context(), "SELECT f(x) FROM t ORDER BY id") // rowid order: f runs as rows are stepped
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cur.Close(t.Context())
-	got, err := cur.FetchMany(t.Context(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancelAt6.Store(&cancel)
-	rows, err := cur.FetchMany(ctx, 3)
-	if err == nil {
-		got = append(got, rows...) // the reply won the race: no row is lost
-	} else if !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled fetch: err = %v, want context.Canceled", err)
-	}
-	rest, err := cur.FetchAll(t.Context())
-	switch {
-	case errors.Is(err, messages.ErrCursorClosed):
-	case err != nil:
-		t.Fatalf("FetchAll: %v", err)
-	default:
-		if g := ints(t, append(got, rest...)); !reflect.DeepEqual(g, seq(1, 20)) {
-			t.Errorf("rows read around a cancelled fetch = %v, want 1..20 or an error", g)
+	for i, want := range []int64{1, 2, 3} {
+		id, err := c.ExecInsert(ctx, "INSERT INTO t (s) VALUES (?)", fmt.Sprint(i))
+		if id != want || err != nil {
+			t.Fatalf("ExecInsert: %d, %v; want %d", id, err, want)
 		}
 	}
-	exec(t, c, "DROP TABLE t") // the cursor's statement was freed
-}
-
-// TestCursorErrorIsSticky checks that a cursor whose fetch failed does not then report a
-// normal end (io.EOF, no rows) as if no row were missing.
-func TestCursorErrorIsSticky(t *testing.T) {
-	ctx := t.Context()
-	c := newConn(t, actors.WithFetchSize(3), actors.WithConverter("CHECKED", func(v any) (any, error) {
-		if v == int64(5) {
-			return nil, errors.New("five is not allowed")
-		}
-		return v, nil
-	}))
-	exec(t, c, "CREATE TABLE n (v CHECKED)")
-	if _, err := c.ExecMany(ctx, "INSERT INTO n VALUES (?)", [][]any{{1}, {2}, {3}, {4}, {5}, {6}, {7}}); err != nil {
-		t.Fatal(err)
+	if id, err := c.ExecInsert(ctx, "INSERT INTO nosuch VALUES (1)"); id != 0 || !errors.Is(err, messages.ErrSQL) {
+		t.Fatalf("ExecInsert bad: %d, %v", id, err)
 	}
-	cur, err := c.Query(ctx, "SELECT v FROM n ORDER BY rowid")
-	if err != nil {
-		t.Fatal(err)
+	xExec(t, c, "UPDATE t SET s = 'x'")
+	if n, err := c.TotalChanges(ctx); n != 6 || err != nil {
+		t.Fatalf("total changes %d, %v; want 6", n, err)
 	}
-	defer cur.Close(ctx)
-	rows, err := cur.FetchAll(ctx)
-	if !errors.Is(err, messages.ErrConvert) {
-		t.Fatalf("FetchAll = %d rows, %v; want ErrConvert", len(rows), err)
+	// QueryAll returns every row, past the fetch size, in one round trip.
+	xScript(t, c, `WITH RECURSIVE r(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM r WHERE i < 500)
+		INSERT INTO t (id, s) SELECT i, 'y' FROM r`)
+	rows, err := c.QueryAll(ctx, "SELECT id FROM t WHERE id > ? ORDER BY id", 0)
+	if err != nil || len(rows) != 500 || rows[499].Index(0) != int64(500) {
+		t.Fatalf("QueryAll: %d rows, %v", len(rows), err)
 	}
-	if _, err := cur.FetchOne(ctx); err == nil || err == io.EOF {
-		t.Errorf("FetchOne after a failed fetch: err = %v, want an error, not a normal end", err)
+	if rows, err := c.QueryAll(ctx, "SELECT id FROM t WHERE 0"); err != nil || len(rows) != 0 {
+		t.Fatalf("QueryAll of nothing: %v, %v", rows, err)
 	}
-	if rows, err := cur.FetchMany(ctx, 10); err == nil {
-		t.Errorf("FetchMany after a failed fetch: %v rows and no error", rows)
+	if _, err := c.QueryAll(ctx, "SELECT nosuch FROM t"); !errors.Is(err, messages.ErrSQL) {
+		t.Fatalf("QueryAll bad: %v", err)
 	}
-	if err := cur.Close(ctx); err != nil {
-		t.Errorf("Close: %v", err)
+	if _, err := c.QueryAll(ctx, "SELECT ?", struct{}{}); !errors.Is(err, messages.ErrBadArgument) {
+		t.Fatalf("QueryAll bad argument: %v", err)
 	}
-	if n := count(t, c, "n"); n != 7 {
-		t.Errorf("count = %d", n)
+	// A restart starts the count again.
+	xCrash(t, s, c)
+	if n, err := c.TotalChanges(ctx); n != 0 || err != nil {
+		t.Fatalf("total changes after restart %d, %v", n, err)
 	}
 }

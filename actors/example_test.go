@@ -33,6 +33,19 @@ func openExample(ctx context.Context, opts ...actors.Option) (*supervisor.Superv
 	return s, conn
 }
 
+// xExample starts a supervisor and opens an in-memory database; stop the supervisor when done.
+func xExample(ctx context.Context, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
+	s, err := supervisor.Start(ctx, supervisor.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	conn, err := s.Open(ctx, ":memory:", opts...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return s, conn
+}
+
 func ExampleConn_Exec() {
 	ctx := context.Background()
 	s, conn := openExample(ctx)
