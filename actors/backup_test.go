@@ -72,12 +72,12 @@ CREATE VIEW cheap AS SELECT name FROM items WHERE price < 1;
 INSERT INTO items (name, price) VALUES ('after trigger', 7);
 `
 
-// xSchema returns sqlite_schema, ordered.
-func xSchema(t testing.TB, c *actors.Conn) [][]any {
-	return xValues(t, c, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
+// schemaOf returns sqlite_schema, ordered.
+func schemaOf(t testing.TB, c *actors.Conn) [][]any {
+	return queryValues(t, c, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
 }
 
-func xTableRows(t testing.TB, c *actors.Conn) map[string][][]any {
+func tableRowsOf(t testing.TB, c *actors.Conn) map[string][][]any {
 	out := make(map[string][][]any)
 	for _, q := range []string{
 		`SELECT * FROM items ORDER BY id`,
@@ -88,15 +88,15 @@ func xTableRows(t testing.TB, c *actors.Conn) map[string][][]any {
 		`SELECT name, seq FROM sqlite_sequence`,
 		`SELECT typeof(price), typeof(data), typeof(note) FROM items ORDER BY id`,
 	} {
-		out[q] = xValues(t, c, q)
+		out[q] = queryValues(t, c, q)
 	}
 	return out
 }
 
 func TestDumpRoundTrip(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xScript(t, c, dumpSetup)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	execScript(t, c, dumpSetup)
 	var dump strings.Builder
 	if err := c.Dump(ctx, &dump); err != nil {
 		t.Fatal(err)
@@ -110,28 +110,28 @@ func TestDumpRoundTrip(t *testing.T) {
 	if err := fresh.ExecScript(ctx, dump.String()); err != nil {
 		t.Fatalf("loading the dump: %v", err)
 	}
-	if got, want := xSchema(t, fresh), xSchema(t, c); !reflect.DeepEqual(got, want) {
+	if got, want := schemaOf(t, fresh), schemaOf(t, c); !reflect.DeepEqual(got, want) {
 		t.Fatalf("schema differs:\n got %v\nwant %v", got, want)
 	}
-	if got, want := xTableRows(t, fresh), xTableRows(t, c); !reflect.DeepEqual(got, want) {
+	if got, want := tableRowsOf(t, fresh), tableRowsOf(t, c); !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows differ:\n got %v\nwant %v", got, want)
 	}
 	// The trigger and the index work in the copy.
-	xExec(t, fresh, "INSERT INTO items (name, price) VALUES ('new', 3)")
-	if v := xOne(t, fresh, "SELECT what FROM log ORDER BY rowid DESC LIMIT 1"); v != "insert new" {
+	exec(t, fresh, "INSERT INTO items (name, price) VALUES ('new', 3)")
+	if v := queryValue(t, fresh, "SELECT what FROM log ORDER BY rowid DESC LIMIT 1"); v != "insert new" {
 		t.Fatalf("trigger in the copy: %v", v)
 	}
 	if _, err := fresh.Exec(ctx, "INSERT INTO items (name, price) VALUES ('dup', 3)"); !errors.Is(err, messages.ErrConstraint) {
 		t.Fatalf("unique index in the copy: %v", err)
 	}
-	if v := xOne(t, fresh, "PRAGMA integrity_check"); v != "ok" {
+	if v := queryValue(t, fresh, "PRAGMA integrity_check"); v != "ok" {
 		t.Fatalf("integrity: %v", v)
 	}
 	// A dump of the copy is the same text.
 	var again strings.Builder
-	xExec(t, fresh, "DELETE FROM items WHERE name = 'new'")
-	xExec(t, fresh, "DELETE FROM log WHERE what = 'insert new'")
-	xExec(t, fresh, "UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence) - 1")
+	exec(t, fresh, "DELETE FROM items WHERE name = 'new'")
+	exec(t, fresh, "DELETE FROM log WHERE what = 'insert new'")
+	exec(t, fresh, "UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence) - 1")
 	if err := fresh.Dump(ctx, &again); err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +141,8 @@ func TestDumpRoundTrip(t *testing.T) {
 }
 
 func TestDumpEmptyAndInTransaction(t *testing.T) {
-	_, c := xOpen(t)
-	ctx := xCtx(t)
+	_, c := newBoomConn(t)
+	ctx := testCtx(t)
 	var empty strings.Builder
 	if err := c.Dump(ctx, &empty); err != nil {
 		t.Fatal(err)
@@ -151,11 +151,11 @@ func TestDumpEmptyAndInTransaction(t *testing.T) {
 		t.Fatalf("empty dump %q, want %q", empty.String(), want)
 	}
 	// Inside a transaction, the dump sees its changes and leaves it open.
-	xExec(t, c, "CREATE TABLE t (x)")
+	exec(t, c, "CREATE TABLE t (x)")
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t VALUES (42)")
+	exec(t, c, "INSERT INTO t VALUES (42)")
 	var in strings.Builder
 	if err := c.Dump(ctx, &in); err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestDumpEmptyAndInTransaction(t *testing.T) {
 	if err := c.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM t"); v != int64(0) {
+	if v := queryValue(t, c, "SELECT count(*) FROM t"); v != int64(0) {
 		t.Fatal(v)
 	}
 }
@@ -190,10 +190,10 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestDumpErrors(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	// Enough rows for several chunks.
-	xScript(t, c, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);
+	execScript(t, c, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);
 		WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 20000)
 		INSERT INTO t (s) SELECT printf('row %08d padding padding padding', i) FROM r`)
 	for range 20 {
@@ -206,7 +206,7 @@ func TestDumpErrors(t *testing.T) {
 	if in, err := c.InTransaction(ctx); in || err != nil {
 		t.Fatalf("in transaction %v, %v", in, err)
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM t"); v != int64(20000) {
+	if v := queryValue(t, c, "SELECT count(*) FROM t"); v != int64(20000) {
 		t.Fatal(v)
 	}
 	// A cancelled dump returns the ctx error.
@@ -239,10 +239,10 @@ func TestDumpErrors(t *testing.T) {
 	if err := c.Dump(ctx, nil); err == nil {
 		t.Fatal("dump to a nil writer succeeded")
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM t"); v != int64(20000) {
+	if v := queryValue(t, c, "SELECT count(*) FROM t"); v != int64(20000) {
 		t.Fatal(v)
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 }
 
 type writerFunc func([]byte) (int, error)
@@ -250,9 +250,9 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestSerializeDeserialize(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xScript(t, c, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	execScript(t, c, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);
 		INSERT INTO t (s) VALUES ('a'), ('b')`)
 	data, err := c.Serialize(ctx)
 	if err != nil {
@@ -268,12 +268,12 @@ func TestSerializeDeserialize(t *testing.T) {
 	if err := other.Deserialize(ctx, data); err != nil {
 		t.Fatal(err)
 	}
-	if got := xValues(t, other, "SELECT s FROM t ORDER BY id"); !reflect.DeepEqual(got, [][]any{{"a"}, {"b"}}) {
+	if got := queryValues(t, other, "SELECT s FROM t ORDER BY id"); !reflect.DeepEqual(got, [][]any{{"a"}, {"b"}}) {
 		t.Fatalf("deserialized rows: %v", got)
 	}
 	// The deserialized database is writable.
-	xExec(t, other, "INSERT INTO t (s) VALUES ('c')")
-	if v := xOne(t, other, "SELECT count(*) FROM t"); v != int64(3) {
+	exec(t, other, "INSERT INTO t (s) VALUES ('c')")
+	if v := queryValue(t, other, "SELECT count(*) FROM t"); v != int64(3) {
 		t.Fatal(v)
 	}
 	if err := other.Deserialize(ctx, nil); err == nil {
@@ -284,5 +284,5 @@ func TestSerializeDeserialize(t *testing.T) {
 			t.Fatal("garbage deserialized into a readable database")
 		}
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 }

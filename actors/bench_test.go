@@ -125,7 +125,7 @@ func BenchmarkCommitWithSubscriber(b *testing.B) {
 
 func benchCommit(b *testing.B, subscribe bool) {
 	ctx := context.Background()
-	s := xSup(b, supervisor.Config{})
+	s := newSupervisor(b, supervisor.Config{})
 	c, err := s.Open(ctx, filepath.Join(b.TempDir(), "feed.db"))
 	if err != nil {
 		b.Fatal(err)

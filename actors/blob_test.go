@@ -14,7 +14,7 @@ import (
 func TestOpenBlob(t *testing.T) {
 	var reads, writes atomic.Int64
 	var tooBig atomic.Bool
-	s, c := xOpen(t, actors.WithFaultHook(func(req messages.Request) {
+	s, c := newBoomConn(t, actors.WithFaultHook(func(req messages.Request) {
 		switch m := req.(type) {
 		case *messages.BlobRead:
 			reads.Add(1)
@@ -24,10 +24,10 @@ func TestOpenBlob(t *testing.T) {
 			tooBig.CompareAndSwap(false, len(m.Data) > 256<<10)
 		}
 	}))
-	ctx := xCtx(t)
+	ctx := testCtx(t)
 	const size = 600 << 10 // three messages of at most 256 KiB
-	xExec(t, c, "CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, data BLOB)")
-	id := xExec(t, c, "INSERT INTO files (name, data) VALUES ('big', zeroblob(?))", size).LastInsertID
+	exec(t, c, "CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, data BLOB)")
+	id := exec(t, c, "INSERT INTO files (name, data) VALUES ('big', zeroblob(?))", size).LastInsertID
 
 	b, err := c.OpenBlob(ctx, "files", "data", id, true)
 	if err != nil {
@@ -107,7 +107,7 @@ func TestOpenBlob(t *testing.T) {
 	if _, err := b.Read(buf); !errors.Is(err, messages.ErrBlobClosed) {
 		t.Fatalf("read after close: %v", err)
 	}
-	if v := xOne(t, c, "SELECT substr(data, 11, 5) FROM files WHERE id = ?", id); !bytes.Equal(v.([]byte), []byte("hello")) {
+	if v := queryValue(t, c, "SELECT substr(data, 11, 5) FROM files WHERE id = ?", id); !bytes.Equal(v.([]byte), []byte("hello")) {
 		t.Fatalf("SQL sees %q", v)
 	}
 
@@ -142,7 +142,7 @@ func TestOpenBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xCrash(t, s, c)
+	crashAndRestart(t, s, c)
 	if _, err := b2.Read(buf); !errors.Is(err, messages.ErrBlobClosed) || !errors.Is(err, messages.ErrCrashed) {
 		t.Fatalf("read after a crash: %v, want ErrBlobClosed and ErrCrashed", err)
 	}
@@ -169,21 +169,21 @@ func TestOpenBlob(t *testing.T) {
 }
 
 func TestBlobInvalidatedByUpdate(t *testing.T) {
-	_, c := xOpen(t)
-	ctx := xCtx(t)
-	xExec(t, c, "CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB)")
-	xExec(t, c, "INSERT INTO files VALUES (1, x'00010203')")
+	_, c := newBoomConn(t)
+	ctx := testCtx(t)
+	exec(t, c, "CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB)")
+	exec(t, c, "INSERT INTO files VALUES (1, x'00010203')")
 	b, err := c.OpenBlob(ctx, "files", "data", 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	xExec(t, c, "UPDATE files SET data = x'ff' WHERE id = 1")
+	exec(t, c, "UPDATE files SET data = x'ff' WHERE id = 1")
 	if _, err := b.Read(make([]byte, 4)); err == nil {
 		t.Fatal("a blob read after its row changed succeeded")
 	}
 	// The connection is fine.
-	if v := xOne(t, c, "SELECT hex(data) FROM files"); v != "FF" {
+	if v := queryValue(t, c, "SELECT hex(data) FROM files"); v != "FF" {
 		t.Fatal(v)
 	}
 }

@@ -63,13 +63,13 @@ func openAndDrop(t *testing.T, s *supervisor.Supervisor, dsn string) {
 func TestConnGarbageCollected(t *testing.T) {
 	dir := t.TempDir()
 	h := &captureHandler{}
-	s := xSup(t, supervisor.Config{Logger: slog.New(h)})
+	s := newSupervisor(t, supervisor.Config{Logger: slog.New(h)})
 	dsn := filepath.Join(dir, "dropped.db")
 	openAndDrop(t, s, dsn)
 	if n := s.Stats().OpenConns; n != 1 {
 		t.Fatalf("%d open connections", n)
 	}
-	ctx := xCtx(t)
+	ctx := testCtx(t)
 	for {
 		if msg, ok := h.warned(dsn); ok {
 			t.Logf("warning: %s", msg)
@@ -92,7 +92,7 @@ func TestConnGarbageCollected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM t"); v != int64(0) {
+	if v := queryValue(t, c, "SELECT count(*) FROM t"); v != int64(0) {
 		t.Fatal(v)
 	}
 	// A Conn that was closed is not warned about when collected.

@@ -250,7 +250,7 @@ func TestTransactions(t *testing.T) {
 // reopen opens a second connection to c's database file, under a supervisor of its own.
 func reopen(t testing.TB, c *actors.Conn) *actors.Conn {
 	t.Helper()
-	s := newSupervisor(t)
+	s := newSupervisor(t, supervisor.Config{})
 	other, err := s.Open(t.Context(), c.DSN())
 	if err != nil {
 		t.Fatal(err)
@@ -778,7 +778,7 @@ func TestUnknownMessage(t *testing.T) {
 }
 
 func TestOpenBadDSN(t *testing.T) {
-	s := newSupervisor(t)
+	s := newSupervisor(t, supervisor.Config{})
 	dir := t.TempDir()
 	for name, dsn := range map[string]string{
 		"missing directory": filepath.Join(dir, "missing", "test.db"),
@@ -1016,9 +1016,9 @@ func TestStopSendsNoDeadLetters(t *testing.T) {
 }
 
 func TestTotalChangesExecInsertQueryAll(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
 	if n, err := c.TotalChanges(ctx); n != 0 || err != nil {
 		t.Fatalf("total changes %d, %v", n, err)
 	}
@@ -1031,12 +1031,12 @@ func TestTotalChangesExecInsertQueryAll(t *testing.T) {
 	if id, err := c.ExecInsert(ctx, "INSERT INTO nosuch VALUES (1)"); id != 0 || !errors.Is(err, messages.ErrSQL) {
 		t.Fatalf("ExecInsert bad: %d, %v", id, err)
 	}
-	xExec(t, c, "UPDATE t SET s = 'x'")
+	exec(t, c, "UPDATE t SET s = 'x'")
 	if n, err := c.TotalChanges(ctx); n != 6 || err != nil {
 		t.Fatalf("total changes %d, %v; want 6", n, err)
 	}
 	// QueryAll returns every row, past the fetch size, in one round trip.
-	xScript(t, c, `WITH RECURSIVE r(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM r WHERE i < 500)
+	execScript(t, c, `WITH RECURSIVE r(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM r WHERE i < 500)
 		INSERT INTO t (id, s) SELECT i, 'y' FROM r`)
 	rows, err := c.QueryAll(ctx, "SELECT id FROM t WHERE id > ? ORDER BY id", 0)
 	if err != nil || len(rows) != 500 || rows[499].Index(0) != int64(500) {
@@ -1052,7 +1052,7 @@ func TestTotalChangesExecInsertQueryAll(t *testing.T) {
 		t.Fatalf("QueryAll bad argument: %v", err)
 	}
 	// A restart starts the count again.
-	xCrash(t, s, c)
+	crashAndRestart(t, s, c)
 	if n, err := c.TotalChanges(ctx); n != 0 || err != nil {
 		t.Fatalf("total changes after restart %d, %v", n, err)
 	}

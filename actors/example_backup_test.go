@@ -8,7 +8,7 @@ import (
 
 func ExampleConn_Dump() {
 	ctx := context.Background()
-	s, conn := xExample(ctx)
+	s, conn := startExample(ctx)
 	defer s.Stop(ctx)
 	err := conn.ExecScript(ctx, `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, data BLOB);
 		INSERT INTO notes (body, data) VALUES ('it''s done', x'cafe'), (NULL, NULL);

@@ -9,7 +9,7 @@ import (
 
 func ExampleConn_OpenBlob() {
 	ctx := context.Background()
-	s, conn := xExample(ctx)
+	s, conn := startExample(ctx)
 	defer s.Stop(ctx)
 	// A blob cannot grow: make room with zeroblob, then write into it.
 	if _, err := conn.Exec(ctx, "CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB)"); err != nil {

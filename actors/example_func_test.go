@@ -39,7 +39,7 @@ func (m *median) Final() (any, error) {
 
 func ExampleConn_CreateAggregate() {
 	ctx := context.Background()
-	s, conn := xExample(ctx)
+	s, conn := startExample(ctx)
 	defer s.Stop(ctx)
 	err := conn.CreateAggregate(ctx, "median", 1, func() actors.Aggregate { return &median{} }, actors.Deterministic())
 	if err != nil {
@@ -73,7 +73,7 @@ func (m *movingAvg) Final() (any, error)      { return m.Value() }
 
 func ExampleConn_CreateWindowFunction() {
 	ctx := context.Background()
-	s, conn := xExample(ctx)
+	s, conn := startExample(ctx)
 	defer s.Stop(ctx)
 	err := conn.CreateWindowFunction(ctx, "moving_avg", 1, func() actors.WindowAggregate { return &movingAvg{} })
 	if err != nil {

@@ -21,7 +21,7 @@ func (f *changeFeed) Receive(ctx actor.Context) {
 
 func ExampleConn_SetUpdateHook() {
 	ctx := context.Background()
-	s, conn := xExample(ctx)
+	s, conn := startExample(ctx)
 	defer s.Stop(ctx)
 	commits := make(chan *messages.RowChanges, 16)
 	root := s.System().Root

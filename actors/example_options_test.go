@@ -11,7 +11,7 @@ import (
 // Full-text search over event names with FTS5.
 func ExampleWithFTS5() {
 	ctx := context.Background()
-	s, conn := xExample(ctx, actors.WithFTS5())
+	s, conn := startExample(ctx, actors.WithFTS5())
 	defer s.Stop(ctx)
 	err := conn.ExecScript(ctx, `CREATE TABLE events (id INTEGER PRIMARY KEY, user_id TEXT, name TEXT);
 		INSERT INTO events (user_id, name) VALUES
@@ -45,7 +45,7 @@ func ExampleWithFTS5() {
 // Spatial lookups with an R*Tree index.
 func ExampleWithRTree() {
 	ctx := context.Background()
-	s, conn := xExample(ctx, actors.WithRTree())
+	s, conn := startExample(ctx, actors.WithRTree())
 	defer s.Stop(ctx)
 	err := conn.ExecScript(ctx, `CREATE VIRTUAL TABLE zones USING rtree(id, min_x, max_x, min_y, max_y);
 		INSERT INTO zones VALUES (1, 0, 10, 0, 10), (2, 5, 15, 5, 15), (3, 20, 30, 0, 5)`)
@@ -69,7 +69,7 @@ func ExampleWithRTree() {
 // SQLite's math functions are built in: no option needed.
 func Example_mathFunctions() {
 	ctx := context.Background()
-	s, conn := xExample(ctx)
+	s, conn := startExample(ctx)
 	defer s.Stop(ctx)
 	row, err := conn.QueryRow(ctx, "SELECT sqrt(2), pow(2, 10), log10(1000), ceil(1.2), round(pi(), 4)")
 	if err != nil {

@@ -14,32 +14,25 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// openExample starts a supervisor and opens an in-memory database with a small table.
-func openExample(ctx context.Context, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
+// startExample starts a supervisor and opens an in-memory database; stop the supervisor when done.
+func startExample(ctx context.Context, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
 	s, err := supervisor.Start(ctx, supervisor.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	conn, err := s.Open(ctx, ":memory:", opts...)
-	if err != nil {
-		log.Fatal(err)
-	}
-	err = conn.ExecScript(ctx, `
-		CREATE TABLE fruit (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL);
-		INSERT INTO fruit (name, price) VALUES ('apple', 0.5), ('banana', 0.25), ('cherry', 3), ('date', 2.5);`)
 	if err != nil {
 		log.Fatal(err)
 	}
 	return s, conn
 }
 
-// xExample starts a supervisor and opens an in-memory database; stop the supervisor when done.
-func xExample(ctx context.Context, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
-	s, err := supervisor.Start(ctx, supervisor.Config{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	conn, err := s.Open(ctx, ":memory:", opts...)
+// openExample is startExample with a small table of fruit.
+func openExample(ctx context.Context, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
+	s, conn := startExample(ctx, opts...)
+	err := conn.ExecScript(ctx, `
+		CREATE TABLE fruit (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL);
+		INSERT INTO fruit (name, price) VALUES ('apple', 0.5), ('banana', 0.25), ('cherry', 3), ('date', 2.5);`)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -73,9 +73,9 @@ func lowerFunc(args []any) (any, error) {
 }
 
 func TestCreateFunctionFlags(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xScript(t, c, `CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	execScript(t, c, `CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);
 		INSERT INTO people (name) VALUES ('Ada'), ('ALAN'), ('grace')`)
 	reg := func(name string, opts ...actors.FuncOption) {
 		t.Helper()
@@ -91,19 +91,19 @@ func TestCreateFunctionFlags(t *testing.T) {
 
 	// A deterministic function can be used in an index expression (trusted_schema is off:
 	// Deterministic marks it innocuous too), and the index is used.
-	xExec(t, c, "CREATE INDEX people_lower ON people (det_lower(name))")
-	xExec(t, c, "INSERT INTO people (name) VALUES ('Edsger')") // evaluates the index expression
-	plan := fmt.Sprint(xValues(t, c, "EXPLAIN QUERY PLAN SELECT id FROM people WHERE det_lower(name) = 'alan'"))
+	exec(t, c, "CREATE INDEX people_lower ON people (det_lower(name))")
+	exec(t, c, "INSERT INTO people (name) VALUES ('Edsger')") // evaluates the index expression
+	plan := fmt.Sprint(queryValues(t, c, "EXPLAIN QUERY PLAN SELECT id FROM people WHERE det_lower(name) = 'alan'"))
 	if !strings.Contains(plan, "people_lower") {
 		t.Fatalf("query plan %s does not use the expression index", plan)
 	}
-	if v := xOne(t, c, "SELECT id FROM people WHERE det_lower(name) = 'alan'"); v != int64(2) {
+	if v := queryValue(t, c, "SELECT id FROM people WHERE det_lower(name) = 'alan'"); v != int64(2) {
 		t.Fatalf("lookup through the index: %v", v)
 	}
 	// And in a generated column.
-	xExec(t, c, "CREATE TABLE g (a TEXT, b TEXT GENERATED ALWAYS AS (det_lower(a)) STORED)")
-	xExec(t, c, "INSERT INTO g (a) VALUES ('MiXeD')")
-	if v := xOne(t, c, "SELECT b FROM g"); v != "mixed" {
+	exec(t, c, "CREATE TABLE g (a TEXT, b TEXT GENERATED ALWAYS AS (det_lower(a)) STORED)")
+	exec(t, c, "INSERT INTO g (a) VALUES ('MiXeD')")
+	if v := queryValue(t, c, "SELECT b FROM g"); v != "mixed" {
 		t.Fatalf("generated column: %v", v)
 	}
 
@@ -124,7 +124,7 @@ func TestCreateFunctionFlags(t *testing.T) {
 	// In a view, trusted_schema off admits innocuous functions only; direct-only ones never.
 	for name, ok := range map[string]bool{"det_lower": true, "innocuous_lower": true, "plain_lower": false,
 		"direct_lower": false, "det_direct_lower": false} {
-		xExec(t, c, fmt.Sprintf("CREATE VIEW v_%s AS SELECT %s(name) AS n FROM people", name, name))
+		exec(t, c, fmt.Sprintf("CREATE VIEW v_%s AS SELECT %s(name) AS n FROM people", name, name))
 		_, err := c.QueryAll(ctx, fmt.Sprintf("SELECT n FROM v_%s", name))
 		if ok && err != nil {
 			t.Errorf("view calling %s: %v", name, err)
@@ -135,15 +135,15 @@ func TestCreateFunctionFlags(t *testing.T) {
 	}
 	// At top level every one of them works.
 	for _, name := range []string{"det_lower", "plain_lower", "innocuous_lower", "direct_lower", "det_direct_lower"} {
-		if v := xOne(t, c, fmt.Sprintf("SELECT %s('ÉtÉ X')", name)); v != "été x" {
+		if v := queryValue(t, c, fmt.Sprintf("SELECT %s('ÉtÉ X')", name)); v != "été x" {
 			t.Errorf("%s: %v", name, v)
 		}
 	}
 
 	// After a crash the function is registered again, with its flags: the index still works.
-	xCrash(t, s, c)
-	xExec(t, c, "INSERT INTO people (name) VALUES ('Barbara')")
-	if v := xOne(t, c, "SELECT id FROM people WHERE det_lower(name) = 'barbara'"); v != int64(5) {
+	crashAndRestart(t, s, c)
+	exec(t, c, "INSERT INTO people (name) VALUES ('Barbara')")
+	if v := queryValue(t, c, "SELECT id FROM people WHERE det_lower(name) = 'barbara'"); v != int64(5) {
 		t.Fatalf("lookup after restart: %v", v)
 	}
 	if _, err := c.QueryAll(ctx, "SELECT n FROM v_direct_lower"); err == nil {
@@ -152,13 +152,13 @@ func TestCreateFunctionFlags(t *testing.T) {
 }
 
 func TestCreateFunctionBadInput(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	fn := func([]any) (any, error) { return int64(1), nil }
-	xIsArgError(t, "nil function", c.CreateFunction(ctx, "f", 0, nil))
-	xIsArgError(t, "empty name", c.CreateFunction(ctx, "", 0, fn))
-	xIsArgError(t, "nargs -2", c.CreateFunction(ctx, "f", -2, fn))
-	xIsArgError(t, "nargs 128", c.CreateFunction(ctx, "f", 128, fn))
+	isArgError(t, "nil function", c.CreateFunction(ctx, "f", 0, nil))
+	isArgError(t, "empty name", c.CreateFunction(ctx, "", 0, fn))
+	isArgError(t, "nargs -2", c.CreateFunction(ctx, "f", -2, fn))
+	isArgError(t, "nargs 128", c.CreateFunction(ctx, "f", 128, fn))
 	// Options may be nil.
 	if err := c.CreateFunction(ctx, "one", 0, fn, nil, actors.Deterministic()); err != nil {
 		t.Fatal(err)
@@ -184,17 +184,17 @@ func TestCreateFunctionBadInput(t *testing.T) {
 	if _, err := c.QueryAll(ctx, "SELECT one(1)"); !errors.Is(err, messages.ErrSQL) {
 		t.Fatalf("one(1): %v", err)
 	}
-	if v := xOne(t, c, "SELECT one()"); v != int64(1) {
+	if v := queryValue(t, c, "SELECT one()"); v != int64(1) {
 		t.Fatalf("one() = %v", v)
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 	// A panic is a crash: answered with ErrCrashed, the connection restarted and usable.
 	var ce *messages.CrashError
 	_, err = c.Exec(ctx, "SELECT boom()")
 	if !errors.Is(err, messages.ErrCrashed) || !errors.As(err, &ce) || ce.Panic != "boom!" {
 		t.Fatalf("panicking function: %v", err)
 	}
-	if v := xOne(t, c, "SELECT one()"); v != int64(1) {
+	if v := queryValue(t, c, "SELECT one()"); v != int64(1) {
 		t.Fatalf("one() after restart = %v", v)
 	}
 	if st := s.Stats(); st.Crashes != 1 || st.Restarts != 1 || st.OpenConns != 1 {
@@ -238,16 +238,16 @@ func (a *sumAgg) Final() (any, error) {
 }
 
 func TestCreateAggregate(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xScript(t, c, `CREATE TABLE sales (region TEXT, amount INTEGER);
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	execScript(t, c, `CREATE TABLE sales (region TEXT, amount INTEGER);
 		INSERT INTO sales VALUES ('north', 10), ('north', 5), ('south', 7), ('south', NULL), ('east', NULL)`)
 	var finals atomic.Int64
 	newSum := func() actors.Aggregate { return &sumAgg{fail: "bad", final: func() { finals.Add(1) }} }
 	if err := c.CreateAggregate(ctx, "mysum", 1, newSum, actors.Deterministic()); err != nil {
 		t.Fatal(err)
 	}
-	got := xValues(t, c, "SELECT region, mysum(amount) FROM sales GROUP BY region ORDER BY region")
+	got := queryValues(t, c, "SELECT region, mysum(amount) FROM sales GROUP BY region ORDER BY region")
 	want := [][]any{{"east", int64(0)}, {"north", int64(15)}, {"south", int64(7)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("grouped: %v, want %v", got, want)
@@ -257,12 +257,12 @@ func TestCreateAggregate(t *testing.T) {
 		t.Fatalf("%d Final calls for 3 groups", n)
 	}
 	// No row at all: Final of a fresh state.
-	if v := xOne(t, c, "SELECT mysum(amount) FROM sales WHERE 0"); v != nil {
+	if v := queryValue(t, c, "SELECT mysum(amount) FROM sales WHERE 0"); v != nil {
 		t.Fatalf("empty aggregate: %v", v)
 	}
 	// As in SQLite, an aggregate can be used with OVER while its frame only grows; a sliding
 	// frame needs Inverse (CreateWindowFunction): an error, not a crash.
-	got = xValues(t, c, "SELECT mysum(amount) OVER (ORDER BY rowid) FROM sales WHERE region = 'north'")
+	got = queryValues(t, c, "SELECT mysum(amount) OVER (ORDER BY rowid) FROM sales WHERE region = 'north'")
 	if !reflect.DeepEqual(got, [][]any{{int64(10)}, {int64(15)}}) {
 		t.Fatalf("aggregate over a growing frame: %v", got)
 	}
@@ -271,7 +271,7 @@ func TestCreateAggregate(t *testing.T) {
 		t.Fatalf("aggregate over a sliding frame: %v, want an error", err)
 	}
 	// A Step error fails the statement, and only it.
-	xExec(t, c, "INSERT INTO sales VALUES ('west', 'bad')")
+	exec(t, c, "INSERT INTO sales VALUES ('west', 'bad')")
 	if _, err := c.QueryAll(ctx, "SELECT mysum(amount) FROM sales"); err == nil || !strings.Contains(err.Error(), `cannot add "bad"`) {
 		t.Fatalf("failing step: %v", err)
 	}
@@ -288,22 +288,22 @@ func TestCreateAggregate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, "SELECT nargs(1, 2, 3) FROM sales WHERE region = 'north'"); v != int64(6) {
+	if v := queryValue(t, c, "SELECT nargs(1, 2, 3) FROM sales WHERE region = 'north'"); v != int64(6) {
 		t.Fatalf("nargs: %v", v)
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 
 	// Bad input.
-	xIsArgError(t, "nil constructor", c.CreateAggregate(ctx, "x", 1, nil))
-	xIsArgError(t, "empty name", c.CreateAggregate(ctx, "", 1, newSum))
-	xIsArgError(t, "nargs 200", c.CreateAggregate(ctx, "x", 200, newSum))
+	isArgError(t, "nil constructor", c.CreateAggregate(ctx, "x", 1, nil))
+	isArgError(t, "empty name", c.CreateAggregate(ctx, "", 1, newSum))
+	isArgError(t, "nargs 200", c.CreateAggregate(ctx, "x", 200, newSum))
 
 	// A panic in Step is a crash; the aggregate is registered again after the restart.
 	_, err = c.QueryAll(ctx, "SELECT mysum(v) FROM (SELECT 'panic' AS v)")
 	if !errors.Is(err, messages.ErrCrashed) || !strings.Contains(err.Error(), "aggregate step panicked") {
 		t.Fatalf("panicking step: %v, want ErrCrashed with the panic", err)
 	}
-	if v := xOne(t, c, "SELECT mysum(amount) FROM sales WHERE region = 'north'"); v != int64(15) {
+	if v := queryValue(t, c, "SELECT mysum(amount) FROM sales WHERE region = 'north'"); v != int64(15) {
 		t.Fatalf("after restart: %v", v)
 	}
 	if st := s.Stats(); st.Crashes != 1 || st.Restarts != 1 {
@@ -348,26 +348,26 @@ func (m *movingSum) Value() (any, error) { return m.sum, nil }
 func (m *movingSum) Final() (any, error) { return m.sum, nil }
 
 func TestCreateWindowFunction(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xScript(t, c, `CREATE TABLE pts (x INTEGER PRIMARY KEY, y INTEGER);
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	execScript(t, c, `CREATE TABLE pts (x INTEGER PRIMARY KEY, y INTEGER);
 		INSERT INTO pts VALUES (1, 1), (2, 2), (3, 3), (4, 4), (5, 5)`)
 	if err := c.CreateWindowFunction(ctx, "msum", 1, func() actors.WindowAggregate { return &movingSum{} }); err != nil {
 		t.Fatal(err)
 	}
 	const q = "SELECT x, msum(y) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM pts ORDER BY x"
-	got := xValues(t, c, q)
+	got := queryValues(t, c, q)
 	want := [][]any{{int64(1), int64(1)}, {int64(2), int64(3)}, {int64(3), int64(5)}, {int64(4), int64(7)}, {int64(5), int64(9)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("moving sum: %v, want %v", got, want)
 	}
 	// Running total (no Inverse), partitions, and use as a plain aggregate.
-	got = xValues(t, c, "SELECT x, msum(y) OVER (PARTITION BY x % 2 ORDER BY x) FROM pts ORDER BY x")
+	got = queryValues(t, c, "SELECT x, msum(y) OVER (PARTITION BY x % 2 ORDER BY x) FROM pts ORDER BY x")
 	want = [][]any{{int64(1), int64(1)}, {int64(2), int64(2)}, {int64(3), int64(4)}, {int64(4), int64(6)}, {int64(5), int64(9)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("partitioned running sum: %v, want %v", got, want)
 	}
-	if v := xOne(t, c, "SELECT msum(y) FROM pts"); v != int64(15) {
+	if v := queryValue(t, c, "SELECT msum(y) FROM pts"); v != int64(15) {
 		t.Fatalf("as an aggregate: %v", v)
 	}
 	// By message, a window function whose aggregate has no Inverse: statements fail, the
@@ -383,9 +383,9 @@ func TestCreateWindowFunction(t *testing.T) {
 			t.Fatalf("%s: %v, want not a WindowAggregate", q, err)
 		}
 	}
-	xIsArgError(t, "nil constructor", c.CreateWindowFunction(ctx, "w", 1, nil))
-	xIsArgError(t, "bad nargs", c.CreateWindowFunction(ctx, "w", -5, func() actors.WindowAggregate { return &movingSum{} }))
-	xNoCrash(t, s)
+	isArgError(t, "nil constructor", c.CreateWindowFunction(ctx, "w", 1, nil))
+	isArgError(t, "bad nargs", c.CreateWindowFunction(ctx, "w", -5, func() actors.WindowAggregate { return &movingSum{} }))
+	noCrash(t, s)
 
 	// A panic in Inverse is a crash; the window function is registered again.
 	if err := c.CreateWindowFunction(ctx, "msum_panics", 1, func() actors.WindowAggregate { return &movingSum{panicInverse: true} }); err != nil {
@@ -395,7 +395,7 @@ func TestCreateWindowFunction(t *testing.T) {
 	if !errors.Is(err, messages.ErrCrashed) || !strings.Contains(err.Error(), "inverse panicked") {
 		t.Fatalf("panicking inverse: %v", err)
 	}
-	if got := xValues(t, c, q); len(got) != 5 || got[4][1] != int64(9) {
+	if got := queryValues(t, c, q); len(got) != 5 || got[4][1] != int64(9) {
 		t.Fatalf("after restart: %v", got)
 	}
 }
@@ -403,17 +403,17 @@ func TestCreateWindowFunction(t *testing.T) {
 func reverseCmp(a, b string) int { return strings.Compare(b, a) }
 
 func TestCreateCollation(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	if err := c.CreateCollation(ctx, "reverse", reverseCmp); err != nil {
 		t.Fatal(err)
 	}
-	xScript(t, c, `CREATE TABLE words (w TEXT COLLATE reverse);
+	execScript(t, c, `CREATE TABLE words (w TEXT COLLATE reverse);
 		INSERT INTO words VALUES ('b'), ('a'), ('c');
 		CREATE INDEX words_w ON words (w)`)
 	col := func(sql string) []any {
 		var out []any
-		for _, r := range xValues(t, c, sql) {
+		for _, r := range queryValues(t, c, sql) {
 			out = append(out, r[0])
 		}
 		return out
@@ -441,9 +441,9 @@ func TestCreateCollation(t *testing.T) {
 	if _, err := c.QueryAll(ctx, "SELECT 1 ORDER BY 'x' COLLATE nosuch"); !errors.Is(err, messages.ErrSQL) {
 		t.Fatalf("unknown collation: %v", err)
 	}
-	xIsArgError(t, "nil cmp", c.CreateCollation(ctx, "x", nil))
-	xIsArgError(t, "empty name", c.CreateCollation(ctx, "", reverseCmp))
-	xNoCrash(t, s)
+	isArgError(t, "nil cmp", c.CreateCollation(ctx, "x", nil))
+	isArgError(t, "empty name", c.CreateCollation(ctx, "", reverseCmp))
+	noCrash(t, s)
 
 	// A panic in cmp is a crash; the collations are registered again (the table needs one).
 	if err := c.CreateCollation(ctx, "panics", func(a, b string) int { panic("cmp panicked") }); err != nil {
@@ -453,11 +453,11 @@ func TestCreateCollation(t *testing.T) {
 	if !errors.Is(err, messages.ErrCrashed) || !strings.Contains(err.Error(), "cmp panicked") {
 		t.Fatalf("panicking collation: %v", err)
 	}
-	xExec(t, c, "INSERT INTO words VALUES ('d')")
+	exec(t, c, "INSERT INTO words VALUES ('d')")
 	if got := col("SELECT w FROM words ORDER BY w"); !reflect.DeepEqual(got, []any{"d", "c", "b", "a"}) {
 		t.Fatalf("after restart: %v", got)
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM words WHERE w > 'b'"); v != int64(1) { // only 'a' sorts after 'b'
+	if v := queryValue(t, c, "SELECT count(*) FROM words WHERE w > 'b'"); v != int64(1) { // only 'a' sorts after 'b'
 		t.Fatalf("comparison through the index after restart: %v", v)
 	}
 }

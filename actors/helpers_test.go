@@ -13,89 +13,10 @@ import (
 	"github.com/actorlite/actorlite/supervisor"
 )
 
-// newSupervisor starts a supervisor with its own actor system and stops it when the test ends.
-func newSupervisor(t testing.TB) *supervisor.Supervisor {
-	t.Helper()
-	return xSup(t, supervisor.Config{})
-}
+// The helpers every test file of the package uses.
 
-// newConn opens a connection to a fresh database file in t.TempDir(), under a supervisor of
-// its own that the test's cleanup stops.
-func newConn(t testing.TB, opts ...actors.Option) *actors.Conn {
-	t.Helper()
-	_, c := newConnSup(t, opts...)
-	return c
-}
-
-// newConnSup is newConn that also returns the supervisor.
-func newConnSup(t testing.TB, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
-	t.Helper()
-	dir := t.TempDir() // first: its removal must run after Stop
-	s := newSupervisor(t)
-	c, err := s.Open(t.Context(), filepath.Join(dir, "test.db"), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, c
-}
-
-// exec runs statements that must succeed.
-func exec(t testing.TB, c *actors.Conn, sql string, args ...any) messages.Result {
-	t.Helper()
-	res, err := c.Exec(t.Context(), sql, args...)
-	if err != nil {
-		t.Fatalf("Exec(%q): %v", sql, err)
-	}
-	return res
-}
-
-// seed creates table t(id INTEGER PRIMARY KEY, x INTEGER) with rows x = 1..n.
-func seed(t testing.TB, c *actors.Conn, n int) {
-	t.Helper()
-	err := c.ExecScript(t.Context(), `CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);
-		WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < `+fmt.Sprint(n)+`)
-		INSERT INTO t (x) SELECT i FROM s`)
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ints returns column 0 of rows as int64s.
-func ints(t testing.TB, rows []messages.Row) []int64 {
-	t.Helper()
-	out := make([]int64, 0, len(rows))
-	for _, r := range rows {
-		v, ok := r.Index(0).(int64)
-		if !ok {
-			t.Fatalf("row %v: column 0 is %T, want int64", r, r.Index(0))
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-func seq(from, to int64) []int64 {
-	var out []int64
-	for i := from; i <= to; i++ {
-		out = append(out, i)
-	}
-	return out
-}
-
-func count(t testing.TB, c *actors.Conn, table string) int64 {
-	t.Helper()
-	row, err := c.QueryRow(t.Context(), "SELECT count(*) FROM "+table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := row.Index(0).(int64)
-	return n
-}
-
-// Helpers of this file are prefixed with x: conn_test.go has its own.
-
-// xSup starts a supervisor with its own actor system, stopped when the test ends.
-func xSup(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
+// newSupervisor starts a supervisor with its own actor system, stopped when the test ends.
+func newSupervisor(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
 	t.Helper()
 	// The test's temporary directory is removed by a cleanup registered at its first use; use
 	// it now, so that its removal runs after Stop has closed every database file in it.
@@ -114,51 +35,74 @@ func xSup(t testing.TB, cfg supervisor.Config) *supervisor.Supervisor {
 	return s
 }
 
-// xOpen opens a fresh database file under a new supervisor, with boom() registered: a
-// function that panics, to crash the connection.
-func xOpen(t testing.TB, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
+// newConn opens a connection to a fresh database file in t.TempDir(), under a supervisor of
+// its own that the test's cleanup stops.
+func newConn(t testing.TB, opts ...actors.Option) *actors.Conn {
 	t.Helper()
-	dir := t.TempDir() // first: removed after the supervisor stopped
-	s := xSup(t, supervisor.Config{})
-	c, err := s.Open(context.Background(), filepath.Join(dir, "extra.db"), opts...)
+	_, c := newConnSup(t, opts...)
+	return c
+}
+
+// newConnSup is newConn that also returns the supervisor.
+func newConnSup(t testing.TB, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
+	t.Helper()
+	dir := t.TempDir() // first: its removal must run after Stop
+	s := newSupervisor(t, supervisor.Config{})
+	c, err := s.Open(t.Context(), filepath.Join(dir, "test.db"), opts...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.CreateFunction(context.Background(), "boom", 0, func([]any) (any, error) { panic("boom!") }); err != nil {
 		t.Fatal(err)
 	}
 	return s, c
 }
 
-// xCtx bounds a test's calls: none of them may hang.
-func xCtx(t testing.TB) context.Context {
+// newBoomConn is newConnSup with boom() registered: a function that panics, to crash the
+// connection (see crashAndRestart).
+func newBoomConn(t testing.TB, opts ...actors.Option) (*supervisor.Supervisor, *actors.Conn) {
+	t.Helper()
+	s, c := newConnSup(t, opts...)
+	if err := c.CreateFunction(testCtx(t), "boom", 0, func([]any) (any, error) { panic("boom!") }); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+// testCtx bounds a test's calls: none of them may hang.
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-// xExec runs statements that must succeed.
-func xExec(t testing.TB, c *actors.Conn, sql string, args ...any) messages.Result {
+// exec runs statements that must succeed.
+func exec(t testing.TB, c *actors.Conn, sql string, args ...any) messages.Result {
 	t.Helper()
-	res, err := c.Exec(xCtx(t), sql, args...)
+	res, err := c.Exec(testCtx(t), sql, args...)
 	if err != nil {
 		t.Fatalf("Exec(%q): %v", sql, err)
 	}
 	return res
 }
 
-// xScript runs a script that must succeed.
-func xScript(t testing.TB, c *actors.Conn, script string) {
+// execScript runs a script that must succeed.
+func execScript(t testing.TB, c *actors.Conn, script string) {
 	t.Helper()
-	if err := c.ExecScript(xCtx(t), script); err != nil {
+	if err := c.ExecScript(testCtx(t), script); err != nil {
 		t.Fatalf("ExecScript: %v", err)
 	}
 }
 
-// xValues runs a query that must succeed and returns its rows' values.
-func xValues(t testing.TB, c *actors.Conn, sql string, args ...any) [][]any {
+// seed creates table t(id INTEGER PRIMARY KEY, x INTEGER) with rows x = 1..n.
+func seed(t testing.TB, c *actors.Conn, n int) {
 	t.Helper()
-	rows, err := c.QueryAll(xCtx(t), sql, args...)
+	execScript(t, c, `CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);
+		WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < `+fmt.Sprint(n)+`)
+		INSERT INTO t (x) SELECT i FROM s`)
+}
+
+// queryValues runs a query that must succeed and returns its rows' values.
+func queryValues(t testing.TB, c *actors.Conn, sql string, args ...any) [][]any {
+	t.Helper()
+	rows, err := c.QueryAll(testCtx(t), sql, args...)
 	if err != nil {
 		t.Fatalf("QueryAll(%q): %v", sql, err)
 	}
@@ -169,26 +113,56 @@ func xValues(t testing.TB, c *actors.Conn, sql string, args ...any) [][]any {
 	return out
 }
 
-// xOne runs a query that must return one row of one value, and returns the value.
-func xOne(t testing.TB, c *actors.Conn, sql string, args ...any) any {
+// queryValue runs a query that must return a row, and returns the row's first value.
+func queryValue(t testing.TB, c *actors.Conn, sql string, args ...any) any {
 	t.Helper()
-	row, err := c.QueryRow(xCtx(t), sql, args...)
+	row, err := c.QueryRow(testCtx(t), sql, args...)
 	if err != nil {
 		t.Fatalf("QueryRow(%q): %v", sql, err)
 	}
 	return row.Index(0)
 }
 
-// xCrash crashes the connection with boom() and checks the crash is answered per the
-// supervision rules, then that the restarted connection answers.
-func xCrash(t testing.TB, s *supervisor.Supervisor, c *actors.Conn) {
+// count returns the rows of table.
+func count(t testing.TB, c *actors.Conn, table string) int64 {
+	t.Helper()
+	n, _ := queryValue(t, c, "SELECT count(*) FROM "+table).(int64)
+	return n
+}
+
+// ints returns column 0 of rows as int64s.
+func ints(t testing.TB, rows []messages.Row) []int64 {
+	t.Helper()
+	out := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		v, ok := r.Index(0).(int64)
+		if !ok {
+			t.Fatalf("row %v: column 0 is %T, want int64", r, r.Index(0))
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// seq returns from, from+1, …, to.
+func seq(from, to int64) []int64 {
+	var out []int64
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// crashAndRestart crashes the connection with boom() (see newBoomConn) and checks the crash
+// is answered per the supervision rules, then that the restarted connection answers.
+func crashAndRestart(t testing.TB, s *supervisor.Supervisor, c *actors.Conn) {
 	t.Helper()
 	before := s.Stats()
-	_, err := c.Exec(xCtx(t), "SELECT boom()")
+	_, err := c.Exec(testCtx(t), "SELECT boom()")
 	if !errors.Is(err, messages.ErrCrashed) {
 		t.Fatalf("SELECT boom(): %v, want ErrCrashed", err)
 	}
-	if v := xOne(t, c, "SELECT 1"); v != int64(1) {
+	if v := queryValue(t, c, "SELECT 1"); v != int64(1) {
 		t.Fatalf("after the restart: SELECT 1 = %v", v)
 	}
 	if after := s.Stats(); after.Crashes != before.Crashes+1 || after.Restarts != before.Restarts+1 {
@@ -196,15 +170,16 @@ func xCrash(t testing.TB, s *supervisor.Supervisor, c *actors.Conn) {
 	}
 }
 
-// xNoCrash checks the supervisor saw no crash.
-func xNoCrash(t testing.TB, s *supervisor.Supervisor) {
+// noCrash checks the supervisor saw no crash.
+func noCrash(t testing.TB, s *supervisor.Supervisor) {
 	t.Helper()
 	if st := s.Stats(); st.Crashes != 0 || st.Restarts != 0 {
 		t.Fatalf("stats %+v: a callback's panic crashed the connection", st)
 	}
 }
 
-func xIsArgError(t testing.TB, what string, err error) {
+// isArgError checks that err is an *ArgError wrapping ErrBadArgument; what names the call.
+func isArgError(t testing.TB, what string, err error) {
 	t.Helper()
 	var ae *messages.ArgError
 	if !errors.As(err, &ae) || !errors.Is(err, messages.ErrBadArgument) {

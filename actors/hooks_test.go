@@ -18,13 +18,13 @@ import (
 )
 
 func TestSetAuthorizer(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xScript(t, c, `CREATE TABLE acct (id INTEGER PRIMARY KEY, owner TEXT, secret TEXT);
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	execScript(t, c, `CREATE TABLE acct (id INTEGER PRIMARY KEY, owner TEXT, secret TEXT);
 		INSERT INTO acct VALUES (1, 'ann', 's3cret');
 		CREATE VIEW owners AS SELECT owner FROM acct`)
 	// Warm the statement cache: a cached statement must be authorized again.
-	if v := xOne(t, c, "SELECT secret FROM acct"); v != "s3cret" {
+	if v := queryValue(t, c, "SELECT secret FROM acct"); v != "s3cret" {
 		t.Fatal(v)
 	}
 	var mu sync.Mutex
@@ -46,10 +46,10 @@ func TestSetAuthorizer(t *testing.T) {
 	if err := c.SetAuthorizer(ctx, auth); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, "SELECT secret FROM acct"); v != nil {
+	if v := queryValue(t, c, "SELECT secret FROM acct"); v != nil {
 		t.Fatalf("ignored column read as %v, want NULL", v)
 	}
-	if v := xOne(t, c, "SELECT owner FROM acct"); v != "ann" {
+	if v := queryValue(t, c, "SELECT owner FROM acct"); v != "ann" {
 		t.Fatalf("owner: %v", v)
 	}
 	mu.Lock()
@@ -65,7 +65,7 @@ func TestSetAuthorizer(t *testing.T) {
 	if _, err := c.QueryAll(ctx, "SELECT * FROM owners"); !errors.Is(err, messages.ErrNotAuthorized) {
 		t.Fatalf("denied read through a view: %v", err)
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM acct"); v != int64(1) {
+	if v := queryValue(t, c, "SELECT count(*) FROM acct"); v != int64(1) {
 		t.Fatalf("the denied DELETE deleted: %d rows", v)
 	}
 	// Through every entry point.
@@ -79,31 +79,31 @@ func TestSetAuthorizer(t *testing.T) {
 		t.Fatalf("Query: %v", err)
 	}
 	// Survives a restart.
-	xCrash(t, s, c)
+	crashAndRestart(t, s, c)
 	if _, err := c.Exec(ctx, "DELETE FROM acct"); !errors.Is(err, messages.ErrNotAuthorized) {
 		t.Fatalf("after restart: %v, want ErrNotAuthorized", err)
 	}
-	if v := xOne(t, c, "SELECT secret FROM acct"); v != nil {
+	if v := queryValue(t, c, "SELECT secret FROM acct"); v != nil {
 		t.Fatalf("after restart, ignored column read as %v", v)
 	}
 	// nil removes it, statements prepared under it included.
 	if err := c.SetAuthorizer(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, "SELECT secret FROM acct"); v != "s3cret" {
+	if v := queryValue(t, c, "SELECT secret FROM acct"); v != "s3cret" {
 		t.Fatalf("after removal: secret read as %v", v)
 	}
-	xExec(t, c, "DELETE FROM acct")
+	exec(t, c, "DELETE FROM acct")
 	// A restart after removal does not bring it back.
-	xCrash(t, s, c)
-	xExec(t, c, "INSERT INTO acct VALUES (2, 'bob', 'x')")
-	xExec(t, c, "DELETE FROM acct")
+	crashAndRestart(t, s, c)
+	exec(t, c, "INSERT INTO acct VALUES (2, 'bob', 'x')")
+	exec(t, c, "DELETE FROM acct")
 }
 
 func TestSetAuthorizerPanics(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xExec(t, c, "CREATE TABLE t (x)")
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	exec(t, c, "CREATE TABLE t (x)")
 	var armed atomic.Bool
 	err := c.SetAuthorizer(ctx, func(r messages.AuthRequest) messages.AuthResult {
 		if armed.Load() && r.Action == "INSERT" {
@@ -123,7 +123,7 @@ func TestSetAuthorizerPanics(t *testing.T) {
 		t.Fatalf("panicking authorizer crashed the connection: %v", err)
 	}
 	// The next statement is not blamed for it.
-	if v := xOne(t, c, "SELECT count(*) FROM t"); v != int64(0) {
+	if v := queryValue(t, c, "SELECT count(*) FROM t"); v != int64(0) {
 		t.Fatalf("count %v after a failed insert", v)
 	}
 	_, err = c.QueryAll(ctx, "INSERT INTO t VALUES (2) RETURNING x")
@@ -131,13 +131,13 @@ func TestSetAuthorizerPanics(t *testing.T) {
 		t.Fatalf("panicking authorizer, QueryAll: %v", err)
 	}
 	armed.Store(false)
-	xExec(t, c, "INSERT INTO t VALUES (3)")
-	xNoCrash(t, s)
+	exec(t, c, "INSERT INTO t VALUES (3)")
+	noCrash(t, s)
 }
 
 func TestSetTrace(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	var mu sync.Mutex
 	var traced []string
 	var negative bool
@@ -157,8 +157,8 @@ func TestSetTrace(t *testing.T) {
 	if err := c.SetTrace(ctx, trace); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
-	xExec(t, c, "INSERT INTO t (s) VALUES (?)", "it's")
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
+	exec(t, c, "INSERT INTO t (s) VALUES (?)", "it's")
 	if got, want := take(), []string{"CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)", "INSERT INTO t (s) VALUES ('it''s')"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Exec traced %q, want %q", got, want)
 	}
@@ -168,7 +168,7 @@ func TestSetTrace(t *testing.T) {
 	if got, want := take(), []string{"BEGIN", "INSERT INTO t (s) VALUES ('a')", "INSERT INTO t (s) VALUES ('b')", "COMMIT"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("ExecMany traced %q, want %q", got, want)
 	}
-	xScript(t, c, "UPDATE t SET s = upper(s); DELETE FROM t WHERE id = 3")
+	execScript(t, c, "UPDATE t SET s = upper(s); DELETE FROM t WHERE id = 3")
 	if got, want := take(), []string{"UPDATE t SET s = upper(s);", "DELETE FROM t WHERE id = 3"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("ExecScript traced %q, want %q", got, want)
 	}
@@ -202,9 +202,9 @@ func TestSetTrace(t *testing.T) {
 		t.Fatalf("transactions traced %q, want %q", got, want)
 	}
 	// Survives a restart.
-	xCrash(t, s, c)
+	crashAndRestart(t, s, c)
 	take()
-	xExec(t, c, "DELETE FROM t WHERE id = ?", 99)
+	exec(t, c, "DELETE FROM t WHERE id = ?", 99)
 	if got, want := take(), []string{"DELETE FROM t WHERE id = 99"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after restart traced %q, want %q", got, want)
 	}
@@ -212,7 +212,7 @@ func TestSetTrace(t *testing.T) {
 	if err := c.SetTrace(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "DELETE FROM t WHERE id = 98")
+	exec(t, c, "DELETE FROM t WHERE id = 98")
 	if got := take(); len(got) != 0 {
 		t.Fatalf("traced %q after removal", got)
 	}
@@ -224,14 +224,14 @@ func TestSetTrace(t *testing.T) {
 }
 
 func TestSetTraceDuration(t *testing.T) {
-	_, c := xOpen(t)
-	ctx := xCtx(t)
+	_, c := newBoomConn(t)
+	ctx := testCtx(t)
 	durations := make(chan time.Duration, 4)
 	if err := c.SetTrace(ctx, func(sql string, d time.Duration) { durations <- d }); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	v := xOne(t, c, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT count(*) FROM c")
+	v := queryValue(t, c, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT count(*) FROM c")
 	elapsed := time.Since(t0)
 	if v != int64(50000) {
 		t.Fatal(v)
@@ -243,9 +243,9 @@ func TestSetTraceDuration(t *testing.T) {
 }
 
 func TestSetTracePanics(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xExec(t, c, "CREATE TABLE t (x)")
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	exec(t, c, "CREATE TABLE t (x)")
 	var armed atomic.Bool
 	if err := c.SetTrace(ctx, func(sql string, d time.Duration) {
 		if armed.Load() {
@@ -267,11 +267,11 @@ func TestSetTracePanics(t *testing.T) {
 	}
 	armed.Store(false)
 	// The statement itself ran, and the connection is up.
-	if v := xOne(t, c, "SELECT count(*) FROM t"); v != int64(1) {
+	if v := queryValue(t, c, "SELECT count(*) FROM t"); v != int64(1) {
 		t.Fatalf("count %v", v)
 	}
 	// A cursor closed early: its trace panic must not fail an unrelated later call.
-	xExec(t, c, "INSERT INTO t SELECT value FROM generate_series(2, 200)")
+	exec(t, c, "INSERT INTO t SELECT value FROM generate_series(2, 200)")
 	cur, err := c.Query(ctx, "SELECT x FROM t") // more than one chunk: the cursor stays open
 	if err != nil {
 		t.Fatal(err)
@@ -287,26 +287,26 @@ func TestSetTracePanics(t *testing.T) {
 	if _, err := c.Exec(ctx, "INSERT INTO t VALUES (4)"); err != nil {
 		t.Fatalf("a later statement was blamed for an earlier trace panic: %v", err)
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 }
 
 func TestSetProgressHandler(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	const q = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT count(*) FROM c"
 	var calls atomic.Int64
 	count := func() bool { calls.Add(1); return false }
 	if err := c.SetProgressHandler(ctx, 1000, count); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, q); v != int64(50000) {
+	if v := queryValue(t, c, q); v != int64(50000) {
 		t.Fatal(v)
 	}
 	every1000 := calls.Swap(0)
 	if err := c.SetProgressHandler(ctx, 20000, count); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, q); v != int64(50000) {
+	if v := queryValue(t, c, q); v != int64(50000) {
 		t.Fatal(v)
 	}
 	every20000 := calls.Swap(0)
@@ -329,7 +329,7 @@ func TestSetProgressHandler(t *testing.T) {
 	// Survives a restart. (go-sqlite3 also checks before each statement and each row it steps:
 	// a handler that aborts at once would fail even SELECT boom().)
 	abortAfter.Store(1 << 40)
-	xCrash(t, s, c)
+	crashAndRestart(t, s, c)
 	abortAfter.Store(3)
 	if _, err := c.QueryRow(ctx, q); !errors.Is(err, messages.ErrInterrupted) {
 		t.Fatalf("after restart: %v, want ErrInterrupted", err)
@@ -338,21 +338,21 @@ func TestSetProgressHandler(t *testing.T) {
 	if err := c.SetProgressHandler(ctx, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, q); v != int64(50000) {
+	if v := queryValue(t, c, q); v != int64(50000) {
 		t.Fatal(v)
 	}
 	// Bad input.
-	xIsArgError(t, "steps 0", c.SetProgressHandler(ctx, 0, count))
-	xIsArgError(t, "steps -1", c.SetProgressHandler(ctx, -1, count))
+	isArgError(t, "steps 0", c.SetProgressHandler(ctx, 0, count))
+	isArgError(t, "steps -1", c.SetProgressHandler(ctx, -1, count))
 	// By message, bypassing the handle's check.
 	reply := make(chan messages.Reply, 1)
 	s.System().Root.Send(c.PID(), &messages.SetProgressHandler{Steps: 0, Fn: count, ReplyTo: reply})
-	xIsArgError(t, "steps 0 by message", (<-reply).ReplyErr())
+	isArgError(t, "steps 0 by message", (<-reply).ReplyErr())
 }
 
 func TestSetProgressHandlerPanics(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	const q = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT count(*) FROM c"
 	var armed atomic.Bool
 	if err := c.SetProgressHandler(ctx, 1000, func() bool {
@@ -369,10 +369,10 @@ func TestSetProgressHandlerPanics(t *testing.T) {
 		t.Fatalf("panicking progress handler: %v, want the panic in the error", err)
 	}
 	armed.Store(false)
-	if v := xOne(t, c, q); v != int64(20000) {
+	if v := queryValue(t, c, q); v != int64(20000) {
 		t.Fatalf("after the panic: %v", v)
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 }
 
 // changeSink is an actor that forwards the update hook's messages to a channel.
@@ -384,8 +384,8 @@ func (a *changeSink) Receive(ctx actor.Context) {
 	}
 }
 
-// xSink spawns a changeSink in s's actor system, stopped when the test ends.
-func xSink(t testing.TB, s *supervisor.Supervisor) (*actor.PID, <-chan *messages.RowChanges) {
+// newSink spawns a changeSink in s's actor system, stopped when the test ends.
+func newSink(t testing.TB, s *supervisor.Supervisor) (*actor.PID, <-chan *messages.RowChanges) {
 	t.Helper()
 	ch := make(chan *messages.RowChanges, 1024)
 	root := s.System().Root
@@ -394,10 +394,10 @@ func xSink(t testing.TB, s *supervisor.Supervisor) (*actor.PID, <-chan *messages
 	return pid, ch
 }
 
-// xCommits receives the messages of n commits of c, and returns their changes.
-func xCommits(t testing.TB, c *actors.Conn, ch <-chan *messages.RowChanges, n int) [][]messages.RowChange {
+// waitCommits receives the messages of n commits of c, and returns their changes.
+func waitCommits(t testing.TB, c *actors.Conn, ch <-chan *messages.RowChanges, n int) [][]messages.RowChange {
 	t.Helper()
-	ctx := xCtx(t)
+	ctx := testCtx(t)
 	var out [][]messages.RowChange
 	for len(out) < n {
 		select {
@@ -414,10 +414,10 @@ func xCommits(t testing.TB, c *actors.Conn, ch <-chan *messages.RowChanges, n in
 }
 
 func TestSetUpdateHook(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	pid, ch := xSink(t, s)
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	pid, ch := newSink(t, s)
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
 	if err := c.SetUpdateHook(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
@@ -428,21 +428,21 @@ func TestSetUpdateHook(t *testing.T) {
 	// expect receives one message per commit wanted, each with that commit's rows.
 	expect := func(want ...commit) {
 		t.Helper()
-		if got := xCommits(t, c, ch, len(want)); !reflect.DeepEqual(got, want) {
+		if got := waitCommits(t, c, ch, len(want)); !reflect.DeepEqual(got, want) {
 			t.Fatalf("commits %+v, want %+v", got, want)
 		}
 	}
 	// Autocommit: one message per statement.
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")
-	xExec(t, c, "UPDATE t SET v = 'B' WHERE id = 2")
-	xExec(t, c, "DELETE FROM t WHERE id = 1")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")
+	exec(t, c, "UPDATE t SET v = 'B' WHERE id = 2")
+	exec(t, c, "DELETE FROM t WHERE id = 1")
 	expect(commit{rc("INSERT", 1), rc("INSERT", 2)}, commit{rc("UPDATE", 2)}, commit{rc("DELETE", 1)})
 	// A rolled-back transaction sends nothing: the next change is the marker's.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (10, 'x')")
-	xExec(t, c, "DELETE FROM t WHERE id = 2")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (10, 'x')")
+	exec(t, c, "DELETE FROM t WHERE id = 2")
 	if err := c.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -454,14 +454,14 @@ func TestSetUpdateHook(t *testing.T) {
 	if _, err := c.Exec(ctx, "INSERT INTO t (id, v) VALUES (30, 'z'), (2, 'dup')"); !errors.Is(err, messages.ErrConstraint) {
 		t.Fatalf("Exec: %v", err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (3, 'marker')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (3, 'marker')")
 	expect(commit{rc("INSERT", 3)})
 	// A committed transaction sends its changes, after the commit.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (4, 'd')")
-	xExec(t, c, "UPDATE t SET v = 'C' WHERE id = 3")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (4, 'd')")
+	exec(t, c, "UPDATE t SET v = 'C' WHERE id = 3")
 	select {
 	case got := <-ch:
 		t.Fatalf("change %+v sent before the commit", got)
@@ -475,14 +475,14 @@ func TestSetUpdateHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(commit{rc("INSERT", 5), rc("INSERT", 6)})
-	xScript(t, c, "BEGIN; DELETE FROM t WHERE id = 5; COMMIT; BEGIN; DELETE FROM t WHERE id = 6; ROLLBACK")
+	execScript(t, c, "BEGIN; DELETE FROM t WHERE id = 5; COMMIT; BEGIN; DELETE FROM t WHERE id = 6; ROLLBACK")
 	expect(commit{rc("DELETE", 5)})
 
 	// Changes of a transaction lost in a crash are never sent.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (40, 'lost')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (40, 'lost')")
 	if _, err := c.Exec(ctx, "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
 		t.Fatal(err)
 	}
@@ -490,27 +490,27 @@ func TestSetUpdateHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The hook survives the restart.
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (7, 'g')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (7, 'g')")
 	expect(commit{rc("INSERT", 7)})
 
 	// nil removes it: nothing is sent until it is set again.
 	if err := c.SetUpdateHook(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (8, 'h')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (8, 'h')")
 	if err := c.SetUpdateHook(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (9, 'i')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (9, 'i')")
 	expect(commit{rc("INSERT", 9)})
 }
 
 // longQuery counts to a billion: minutes of work unless interrupted. started() reports when it runs.
-const xLongQuery = `WITH RECURSIVE c(x) AS (SELECT started() UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000)
+const longQuery = `WITH RECURSIVE c(x) AS (SELECT started() UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000)
 	SELECT count(*) FROM c`
 
-// xStarted registers started(), which reports on the returned channel each time it runs.
-func xStarted(t testing.TB, c *actors.Conn) <-chan struct{} {
+// startedFunc registers started(), which reports on the returned channel each time it runs.
+func startedFunc(t testing.TB, c *actors.Conn) <-chan struct{} {
 	t.Helper()
 	ch := make(chan struct{}, 16)
 	err := c.CreateFunction(context.Background(), "started", 0, func([]any) (any, error) {
@@ -524,19 +524,19 @@ func xStarted(t testing.TB, c *actors.Conn) <-chan struct{} {
 }
 
 func TestInterrupt(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
 	// Nothing running: nothing happens.
 	if err := c.Interrupt(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v := xOne(t, c, "SELECT 42"); v != int64(42) {
+	if v := queryValue(t, c, "SELECT 42"); v != int64(42) {
 		t.Fatal(v)
 	}
-	started := xStarted(t, c)
+	started := startedFunc(t, c)
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.QueryRow(ctx, xLongQuery)
+		_, err := c.QueryRow(ctx, longQuery)
 		done <- err
 	}()
 	<-started
@@ -565,7 +565,7 @@ func TestInterrupt(t *testing.T) {
 	if rows.Err != nil || len(rows.Rows) != 1 || rows.Rows[0].Index(0) != int64(7) {
 		t.Fatalf("queued query: %+v", rows)
 	}
-	if v := xOne(t, c, "SELECT 43"); v != int64(43) {
+	if v := queryValue(t, c, "SELECT 43"); v != int64(43) {
 		t.Fatal(v)
 	}
 	// An Exec, and within a transaction, which stays open.
@@ -573,7 +573,7 @@ func TestInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() {
-		_, err := c.Exec(ctx, "CREATE TABLE big AS "+xLongQuery)
+		_, err := c.Exec(ctx, "CREATE TABLE big AS "+longQuery)
 		done <- err
 	}()
 	<-started
@@ -584,7 +584,7 @@ func TestInterrupt(t *testing.T) {
 	if err := c.Rollback(ctx); err != nil && !errors.Is(err, messages.ErrNoTransaction) {
 		t.Fatal(err)
 	}
-	xNoCrash(t, s)
+	noCrash(t, s)
 	if err := c.Close(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -57,8 +57,8 @@ func TestWithConverter(t *testing.T) {
 
 func TestExtensions(t *testing.T) {
 	dir := t.TempDir()
-	s := xSup(t, supervisor.Config{})
-	ctx := xCtx(t)
+	s := newSupervisor(t, supervisor.Config{})
+	ctx := testCtx(t)
 	plain, err := s.Open(ctx, filepath.Join(dir, "plain.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestExtensions(t *testing.T) {
 		t.Fatalf("rtree without WithRTree: %v", err)
 	}
 	// Math and JSON functions are built in.
-	if v := xOne(t, plain, "SELECT sqrt(16) + pow(2, 3) + floor(log10(1000)) + json_extract('{\"a\": 1}', '$.a')"); v != float64(16) {
+	if v := queryValue(t, plain, "SELECT sqrt(16) + pow(2, 3) + floor(log10(1000)) + json_extract('{\"a\": 1}', '$.a')"); v != float64(16) {
 		t.Fatalf("math: %v", v)
 	}
 
@@ -81,22 +81,22 @@ func TestExtensions(t *testing.T) {
 	if err := c.CreateFunction(ctx, "boom", 0, func([]any) (any, error) { panic("boom!") }); err != nil {
 		t.Fatal(err)
 	}
-	xScript(t, c, `CREATE VIRTUAL TABLE docs USING fts5(title, body);
+	execScript(t, c, `CREATE VIRTUAL TABLE docs USING fts5(title, body);
 		INSERT INTO docs VALUES ('Go', 'actors and channels'), ('SQLite', 'a small fast database engine');
 		CREATE VIRTUAL TABLE boxes USING rtree(id, x0, x1, y0, y1);
 		INSERT INTO boxes VALUES (1, 0, 10, 0, 10), (2, 20, 30, 20, 30)`)
-	if v := xOne(t, c, "SELECT title FROM docs WHERE docs MATCH 'database'"); v != "SQLite" {
+	if v := queryValue(t, c, "SELECT title FROM docs WHERE docs MATCH 'database'"); v != "SQLite" {
 		t.Fatalf("fts5: %v", v)
 	}
-	if v := xOne(t, c, "SELECT id FROM boxes WHERE x0 <= 25 AND x1 >= 25 AND y0 <= 25 AND y1 >= 25"); v != int64(2) {
+	if v := queryValue(t, c, "SELECT id FROM boxes WHERE x0 <= 25 AND x1 >= 25 AND y0 <= 25 AND y1 >= 25"); v != int64(2) {
 		t.Fatalf("rtree: %v", v)
 	}
 	// The extensions are loaded again after a restart.
-	xCrash(t, s, c)
-	if v := xOne(t, c, "SELECT title FROM docs WHERE docs MATCH 'actors'"); v != "Go" {
+	crashAndRestart(t, s, c)
+	if v := queryValue(t, c, "SELECT title FROM docs WHERE docs MATCH 'actors'"); v != "Go" {
 		t.Fatalf("fts5 after restart: %v", v)
 	}
-	if v := xOne(t, c, "SELECT count(*) FROM boxes WHERE x1 >= 5"); v != int64(2) {
+	if v := queryValue(t, c, "SELECT count(*) FROM boxes WHERE x1 >= 5"); v != int64(2) {
 		t.Fatalf("rtree after restart: %v", v)
 	}
 	// A dump of virtual tables loads into a fresh database with the extensions.
@@ -111,10 +111,10 @@ func TestExtensions(t *testing.T) {
 	if err := fresh.ExecScript(ctx, dump.String()); err != nil {
 		t.Fatalf("loading a dump with virtual tables: %v\n%s", err, dump.String())
 	}
-	if v := xOne(t, fresh, "SELECT title FROM docs WHERE docs MATCH 'engine'"); v != "SQLite" {
+	if v := queryValue(t, fresh, "SELECT title FROM docs WHERE docs MATCH 'engine'"); v != "SQLite" {
 		t.Fatalf("fts5 in the copy: %v", v)
 	}
-	if v := xOne(t, fresh, "SELECT id FROM boxes WHERE x0 <= 5 AND x1 >= 5"); v != int64(1) {
+	if v := queryValue(t, fresh, "SELECT id FROM boxes WHERE x0 <= 5 AND x1 >= 5"); v != int64(1) {
 		t.Fatalf("rtree in the copy: %v", v)
 	}
 }

@@ -70,7 +70,7 @@ func subscribe(t testing.TB, s *supervisor.Supervisor, hook func(self *actor.PID
 	root := s.System().Root
 	pid := root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sub }))
 	t.Cleanup(func() { root.StopFuture(pid).Wait() }) // before the supervisor's Stop
-	ctx := xCtx(t)
+	ctx := testCtx(t)
 	var errs []error
 	for range conns {
 		select {
@@ -107,7 +107,7 @@ func nextCommit(t testing.TB, f *feed) *messages.RowChanges {
 	select {
 	case m := <-f.ch:
 		return m
-	case <-xCtx(t).Done():
+	case <-testCtx(t).Done():
 		t.Fatal("no *messages.RowChanges came")
 		return nil
 	}
@@ -149,24 +149,24 @@ func rowChange(op, table string, id int64) messages.RowChange {
 }
 
 func TestSubscriberGetsOneMessagePerCommit(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
 	ch := subscribed(t, s, c)
 	rc := func(op string, id int64) messages.RowChange { return rowChange(op, "t", id) }
 
 	// Autocommit: each statement is a commit.
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")
 	expectCommit(t, ch, c, rc("INSERT", 1), rc("INSERT", 2))
-	xExec(t, c, "UPDATE t SET v = 'B' WHERE id = 2")
+	exec(t, c, "UPDATE t SET v = 'B' WHERE id = 2")
 	expectCommit(t, ch, c, rc("UPDATE", 2))
 
 	// A transaction is one message, sent after its commit, its rows in the order changed.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (3, 'c')")
-	xExec(t, c, "DELETE FROM t WHERE id = 1")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (3, 'c')")
+	exec(t, c, "DELETE FROM t WHERE id = 1")
 	noCommit(t, ch)
 	if err := c.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestSubscriberGetsOneMessagePerCommit(t *testing.T) {
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (10, 'x')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (10, 'x')")
 	if err := c.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestSubscriberGetsOneMessagePerCommit(t *testing.T) {
 	noCommit(t, ch)
 
 	// A request that commits several times sends one message per commit, in order.
-	xScript(t, c, `INSERT INTO t (id, v) VALUES (4, 'd');
+	execScript(t, c, `INSERT INTO t (id, v) VALUES (4, 'd');
 		BEGIN; DELETE FROM t WHERE id = 4; ROLLBACK;
 		BEGIN; UPDATE t SET v = 'D' WHERE id = 4; INSERT INTO t (id, v) VALUES (5, 'e'); COMMIT;
 		DELETE FROM t WHERE id = 2`)
@@ -208,23 +208,23 @@ func TestSubscriberGetsOneMessagePerCommit(t *testing.T) {
 	expectCommit(t, ch, c, want...)
 
 	// A commit that changed no row sends nothing.
-	xScript(t, c, "BEGIN; SELECT 1; COMMIT")
-	xExec(t, c, "UPDATE t SET v = 'none' WHERE id < 0")
+	execScript(t, c, "BEGIN; SELECT 1; COMMIT")
+	exec(t, c, "UPDATE t SET v = 'none' WHERE id < 0")
 	noCommit(t, ch)
 
 	// A nil Subscriber (and nil Fn) removes the hook.
 	if errs, _ := subscribe(t, s, func(*actor.PID) *messages.SetUpdateHook { return &messages.SetUpdateHook{} }, c); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
-	xExec(t, c, "INSERT INTO t (id, v) VALUES (6, 'f')")
+	exec(t, c, "INSERT INTO t (id, v) VALUES (6, 'f')")
 	noCommit(t, ch)
-	xNoCrash(t, s)
+	noCrash(t, s)
 }
 
 func TestSubscriberTellsConnectionsApart(t *testing.T) {
 	dir := t.TempDir()
-	s := xSup(t, supervisor.Config{})
-	ctx := xCtx(t)
+	s := newSupervisor(t, supervisor.Config{})
+	ctx := testCtx(t)
 	var conns [2]*actors.Conn
 	for i, name := range []string{"a.db", "b.db"} {
 		c, err := s.Open(ctx, filepath.Join(dir, name))
@@ -232,13 +232,13 @@ func TestSubscriberTellsConnectionsApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		conns[i] = c
-		xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+		exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
 	}
 	a, b := conns[0], conns[1]
 	ch := subscribed(t, s, a, b)
-	xExec(t, a, "INSERT INTO t (id) VALUES (1)")
-	xExec(t, b, "INSERT INTO t (id) VALUES (2)")
-	xExec(t, a, "DELETE FROM t WHERE id = 1")
+	exec(t, a, "INSERT INTO t (id) VALUES (1)")
+	exec(t, b, "INSERT INTO t (id) VALUES (2)")
+	exec(t, a, "DELETE FROM t WHERE id = 1")
 	// One subscriber, one mailbox: each connection's messages come in its commit order; a
 	// and b's interleave as their commits did, since each was acknowledged before the next.
 	expectCommit(t, ch, a, rowChange("INSERT", "t", 1))
@@ -248,18 +248,18 @@ func TestSubscriberTellsConnectionsApart(t *testing.T) {
 }
 
 func TestSubscriberSurvivesRestart(t *testing.T) {
-	s, c := xOpen(t)
-	ctx := xCtx(t)
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+	s, c := newBoomConn(t)
+	ctx := testCtx(t)
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
 	ch := subscribed(t, s, c)
-	xExec(t, c, "INSERT INTO t (id) VALUES (1)")
+	exec(t, c, "INSERT INTO t (id) VALUES (1)")
 	expectCommit(t, ch, c, rowChange("INSERT", "t", 1))
 
 	// A transaction lost in the crash is never sent.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	xExec(t, c, "INSERT INTO t (id) VALUES (2)")
+	exec(t, c, "INSERT INTO t (id) VALUES (2)")
 	if _, err := c.Exec(ctx, "SELECT boom()"); !errors.Is(err, messages.ErrCrashed) {
 		t.Fatalf("SELECT boom(): %v, want ErrCrashed", err)
 	}
@@ -270,8 +270,8 @@ func TestSubscriberSurvivesRestart(t *testing.T) {
 
 	// The new incarnation sends to the same subscriber, as the same connection.
 	for i := int64(3); i < 5; i++ {
-		xCrash(t, s, c)
-		xExec(t, c, "INSERT INTO t (id) VALUES (?)", i)
+		crashAndRestart(t, s, c)
+		exec(t, c, "INSERT INTO t (id) VALUES (?)", i)
 		expectCommit(t, ch, c, rowChange("INSERT", "t", i))
 	}
 }
@@ -283,15 +283,15 @@ func (p otherPID) GetAddress() string { return p.address }
 func (p otherPID) GetId() string      { return p.id }
 
 func TestSubscriberAnyPID(t *testing.T) {
-	s, c := xOpen(t)
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+	s, c := newBoomConn(t)
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
 	errs, ch := subscribe(t, s, func(self *actor.PID) *messages.SetUpdateHook {
 		return &messages.SetUpdateHook{Subscriber: otherPID{self.GetAddress(), self.GetId()}}
 	}, c)
 	if errs[0] != nil {
 		t.Fatal(errs[0])
 	}
-	xExec(t, c, "INSERT INTO t (id) VALUES (1)")
+	exec(t, c, "INSERT INTO t (id) VALUES (1)")
 	expectCommit(t, ch, c, rowChange("INSERT", "t", 1))
 
 	// A nil *actor.PID is no subscriber: it removes the hook, as the handle's nil does.
@@ -300,20 +300,20 @@ func TestSubscriberAnyPID(t *testing.T) {
 	}, c); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
-	xExec(t, c, "INSERT INTO t (id) VALUES (2)")
+	exec(t, c, "INSERT INTO t (id) VALUES (2)")
 	noCommit(t, ch)
 
 	// One without an id names nothing.
 	errs, _ = subscribe(t, s, func(*actor.PID) *messages.SetUpdateHook {
 		return &messages.SetUpdateHook{Subscriber: otherPID{address: "nonhost"}}
 	}, c)
-	xIsArgError(t, "SetUpdateHook with an empty subscriber id", errs[0])
-	xNoCrash(t, s)
+	isArgError(t, "SetUpdateHook with an empty subscriber id", errs[0])
+	noCrash(t, s)
 }
 
 func TestSetUpdateHookSubscriberAndFn(t *testing.T) {
-	s, c := xOpen(t)
-	xExec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+	s, c := newBoomConn(t)
+	exec(t, c, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
 	ch := subscribed(t, s, c)
 	fn := make(chan []messages.RowChange, 1)
 	errs, _ := subscribe(t, s, func(self *actor.PID) *messages.SetUpdateHook {
@@ -324,7 +324,7 @@ func TestSetUpdateHookSubscriberAndFn(t *testing.T) {
 		t.Fatalf("SetUpdateHook with Subscriber and Fn: %v, want an *ArgError", errs[0])
 	}
 	// Refused: the hook in place stays.
-	xExec(t, c, "INSERT INTO t (id) VALUES (1)")
+	exec(t, c, "INSERT INTO t (id) VALUES (1)")
 	expectCommit(t, ch, c, rowChange("INSERT", "t", 1))
 	select {
 	case rc := <-fn:
@@ -339,15 +339,15 @@ func TestSetUpdateHookSubscriberAndFn(t *testing.T) {
 	if errs[0] != nil {
 		t.Fatal(errs[0])
 	}
-	xExec(t, c, "INSERT INTO t (id) VALUES (2)")
+	exec(t, c, "INSERT INTO t (id) VALUES (2)")
 	select {
 	case rc := <-fn:
 		if want := []messages.RowChange{rowChange("INSERT", "t", 2)}; !reflect.DeepEqual(rc, want) {
 			t.Fatalf("Fn got %+v, want %+v", rc, want)
 		}
-	case <-xCtx(t).Done():
+	case <-testCtx(t).Done():
 		t.Fatal("Fn not called")
 	}
 	noCommit(t, ch)
-	xNoCrash(t, s)
+	noCrash(t, s)
 }
