@@ -557,6 +557,7 @@ func (sh *shared) gone(gen int64) error {
 	return nil
 }
 
+// handle routes req to the method that serves it: one case per request type.
 func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Reply {
 	switch m := req.(type) {
 	case *messages.Query:
@@ -564,164 +565,253 @@ func (a *connActor) handle(actx actor.Context, req messages.Request) messages.Re
 	case *messages.Fetch:
 		return a.fetch(m)
 	case *messages.Exec:
-		res, err := a.db.Exec(m.SQL, m.Args)
-		return &messages.ExecReply{Result: res, Err: err}
+		return a.exec(m)
 	case *messages.ExecMany:
-		res, err := a.db.ExecMany(m.SQL, m.Args)
-		return &messages.ExecReply{Result: res, Err: err}
+		return a.execMany(m)
 	case *messages.ExecScript:
-		err := a.db.ExecScript(m.SQL)
-		return &messages.ExecReply{Result: messages.Result{LastInsertID: a.db.LastInsertID(), RowsAffected: a.db.Changes()}, Err: err}
+		return a.execScript(m)
 	case *messages.CloseCursor:
 		return &messages.Ack{Err: a.closeCursor(m.Cursor)}
 	case *messages.Begin:
 		return &messages.Ack{Err: a.db.Begin(m.Mode)}
 	case *messages.Commit:
-		if a.sh.txLost {
-			a.sh.txLost = false
-			return &messages.Ack{Err: fmt.Errorf("%w: nothing was committed: %w", messages.ErrTransactionLost, a.crashErr())}
-		}
-		return &messages.Ack{Err: a.db.Commit()}
+		return a.commit()
 	case *messages.Rollback:
-		if a.sh.txLost {
-			a.sh.txLost = false
-			if a.db.InTransaction() {
-				return &messages.Ack{Err: a.db.Rollback()}
-			}
-			return &messages.Ack{}
-		}
-		return &messages.Ack{Err: a.db.Rollback()}
+		return a.rollback()
 	case *messages.TxStatus:
 		return &messages.TxStatusReply{InTransaction: a.db.InTransaction()}
 	case *messages.Backup:
 		return &messages.Ack{Err: a.db.Backup(m.Dest)}
 	case *messages.CreateFunction:
-		if err := checkFunc(m.Name, m.NArgs); err != nil {
-			return &messages.Ack{Err: err}
-		}
-		if m.Fn == nil {
-			return &messages.Ack{Err: &messages.ArgError{Reason: "nil function"}}
-		}
-		flags := sqlitewasm.FuncFlag(m.Flags)
-		return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
-			return db.CreateFunction(m.Name, m.NArgs, m.Fn, flags)
-		})
+		return a.createFunction(m)
 	case *messages.CreateAggregate:
-		if err := checkFunc(m.Name, m.NArgs); err != nil {
-			return &messages.Ack{Err: err}
-		}
-		if m.New == nil {
-			return &messages.Ack{Err: &messages.ArgError{Reason: "nil aggregate constructor"}}
-		}
-		flags := sqlitewasm.FuncFlag(m.Flags)
-		return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
-			if m.Window {
-				return db.CreateWindowFunction(m.Name, m.NArgs, func() sqlitewasm.WindowAggregate {
-					return windowOf(m.New())
-				}, flags)
-			}
-			return db.CreateAggregate(m.Name, m.NArgs, m.New, flags)
-		})
+		return a.createAggregate(m)
 	case *messages.CreateCollation:
-		if m.Name == "" {
-			return &messages.Ack{Err: &messages.ArgError{Reason: "empty collation name"}}
-		}
-		return a.apply("collation "+m.Name, m.Cmp == nil, func(db *sqlitewasm.Conn) error {
-			return db.CreateCollation(m.Name, m.Cmp)
-		})
+		return a.createCollation(m)
 	case *messages.SetAuthorizer:
-		return a.apply("authorizer", m.Fn == nil, func(db *sqlitewasm.Conn) error { return db.SetAuthorizer(m.Fn) })
+		return a.setAuthorizer(m)
 	case *messages.SetTrace:
-		return a.apply("trace", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetTrace(m.Fn); return nil })
+		return a.setTrace(m)
 	case *messages.SetUpdateHook:
-		fn, err := a.sh.updateHook(actx.Self(), m)
-		if err != nil {
-			return &messages.Ack{Err: err}
-		}
-		return a.apply("update hook", fn == nil, func(db *sqlitewasm.Conn) error { db.SetUpdateHook(fn); return nil })
+		return a.setUpdateHook(actx.Self(), m)
 	case *messages.SetProgressHandler:
-		if m.Fn != nil && m.Steps < 1 {
-			return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", m.Steps)}}
-		}
-		return a.apply("progress handler", m.Fn == nil, func(db *sqlitewasm.Conn) error {
-			db.SetProgressHandler(m.Steps, m.Fn)
-			return nil
-		})
+		return a.setProgressHandler(m)
 	case *messages.OpenBlob:
-		ref := &blobRef{table: m.Table, column: m.Column, rowid: m.RowID, write: m.Write}
-		var size int64
-		if m.Write {
-			err := a.withBlob(ref, func(b *sqlitewasm.Blob) error { size = b.Size(); return nil })
-			if err != nil {
-				return &messages.BlobReply{Err: err}
-			}
-		} else {
-			b, err := a.db.OpenBlob(m.Table, m.Column, m.RowID, false)
-			if err != nil {
-				return &messages.BlobReply{Err: err}
-			}
-			ref.read, size = b, b.Size()
-		}
-		a.sh.nextBlob++
-		a.blobs[a.sh.nextBlob] = ref
-		return &messages.BlobReply{Blob: a.sh.nextBlob, Size: size}
+		return a.openBlob(m)
 	case *messages.BlobRead:
-		ref, ok := a.blobs[m.Blob]
-		if !ok || m.N < 0 || m.Offset < 0 {
-			return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
-		}
-		reply := &messages.BlobReply{Blob: m.Blob}
-		err := a.withBlob(ref, func(b *sqlitewasm.Blob) error {
-			reply.Size = b.Size()
-			buf := make([]byte, min(m.N, int(max(0, reply.Size-m.Offset))))
-			n, err := b.ReadAt(buf, m.Offset)
-			reply.Data, reply.N = buf[:n], n
-			return err
-		})
-		reply.Err = err
-		return reply
+		return a.readBlob(m)
 	case *messages.BlobWrite:
-		ref, ok := a.blobs[m.Blob]
-		if !ok || m.Offset < 0 {
-			return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
-		}
-		reply := &messages.BlobReply{Blob: m.Blob}
-		reply.Err = a.withBlob(ref, func(b *sqlitewasm.Blob) (err error) {
-			reply.Size = b.Size()
-			reply.N, err = b.WriteAt(m.Data, m.Offset)
-			return err
-		})
-		return reply
+		return a.writeBlob(m)
 	case *messages.CloseBlob:
-		ref, ok := a.blobs[m.Blob]
-		delete(a.blobs, m.Blob)
-		if ok && ref.read != nil {
-			return &messages.Ack{Err: a.db.CloseBlob(ref.read)}
-		}
-		return &messages.Ack{}
+		return a.closeBlob(m)
 	case *messages.Dump:
-		if m.W == nil {
-			return &messages.Ack{Err: &messages.ArgError{Reason: "nil writer"}}
-		}
-		return &messages.Ack{Err: a.db.Dump(m.W)}
+		return a.dump(m)
 	case *messages.Serialize:
-		data, err := a.db.Serialize()
-		return &messages.BlobReply{Data: data, Size: int64(len(data)), Err: err}
+		return a.serialize()
 	case *messages.Deserialize:
 		return &messages.Ack{Err: a.db.Deserialize(m.Data)}
 	case *messages.TotalChanges:
 		return &messages.ExecReply{Result: messages.Result{RowsAffected: a.db.TotalChanges()}}
 	case *messages.Close:
-		a.closed = true
-		a.sh.closing.Store(true)
-		var rerr error
-		if a.db != nil && a.inTransaction() {
-			rerr = guardClose("the open transaction", func() { a.db.Rollback() })
-		}
-		return &messages.Ack{Err: errors.Join(rerr, a.closeDB())}
+		return a.close()
 	default:
 		return req.ErrorReply(fmt.Errorf("%w: %T is not a connection request", messages.ErrUnknownRequest, req))
 	}
+}
+
+func (a *connActor) exec(m *messages.Exec) messages.Reply {
+	res, err := a.db.Exec(m.SQL, m.Args)
+	return &messages.ExecReply{Result: res, Err: err}
+}
+
+func (a *connActor) execMany(m *messages.ExecMany) messages.Reply {
+	res, err := a.db.ExecMany(m.SQL, m.Args)
+	return &messages.ExecReply{Result: res, Err: err}
+}
+
+func (a *connActor) execScript(m *messages.ExecScript) messages.Reply {
+	err := a.db.ExecScript(m.SQL)
+	return &messages.ExecReply{Result: messages.Result{LastInsertID: a.db.LastInsertID(), RowsAffected: a.db.Changes()}, Err: err}
+}
+
+// commit commits, or ends a transaction a crash lost with ErrTransactionLost.
+func (a *connActor) commit() messages.Reply {
+	if a.sh.txLost {
+		a.sh.txLost = false
+		return &messages.Ack{Err: fmt.Errorf("%w: nothing was committed: %w", messages.ErrTransactionLost, a.crashErr())}
+	}
+	return &messages.Ack{Err: a.db.Commit()}
+}
+
+// rollback rolls back; after a crash lost a transaction, it acknowledges the loss.
+func (a *connActor) rollback() messages.Reply {
+	if a.sh.txLost {
+		a.sh.txLost = false
+		if a.db.InTransaction() {
+			return &messages.Ack{Err: a.db.Rollback()}
+		}
+		return &messages.Ack{}
+	}
+	return &messages.Ack{Err: a.db.Rollback()}
+}
+
+// close closes the connection: an open transaction is rolled back, then the database closed.
+func (a *connActor) close() messages.Reply {
+	a.closed = true
+	a.sh.closing.Store(true)
+	var rerr error
+	if a.db != nil && a.inTransaction() {
+		rerr = guardClose("the open transaction", func() { a.db.Rollback() })
+	}
+	return &messages.Ack{Err: errors.Join(rerr, a.closeDB())}
+}
+
+// createFunction registers a scalar function, replayed after a restart.
+func (a *connActor) createFunction(m *messages.CreateFunction) messages.Reply {
+	if err := checkFunc(m.Name, m.NArgs); err != nil {
+		return &messages.Ack{Err: err}
+	}
+	if m.Fn == nil {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "nil function"}}
+	}
+	flags := sqlitewasm.FuncFlag(m.Flags)
+	return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
+		return db.CreateFunction(m.Name, m.NArgs, m.Fn, flags)
+	})
+}
+
+// createAggregate registers an aggregate or window function, replayed after a restart.
+func (a *connActor) createAggregate(m *messages.CreateAggregate) messages.Reply {
+	if err := checkFunc(m.Name, m.NArgs); err != nil {
+		return &messages.Ack{Err: err}
+	}
+	if m.New == nil {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "nil aggregate constructor"}}
+	}
+	flags := sqlitewasm.FuncFlag(m.Flags)
+	return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
+		if m.Window {
+			return db.CreateWindowFunction(m.Name, m.NArgs, func() sqlitewasm.WindowAggregate {
+				return windowOf(m.New())
+			}, flags)
+		}
+		return db.CreateAggregate(m.Name, m.NArgs, m.New, flags)
+	})
+}
+
+// createCollation registers a collation (nil Cmp: removes it), replayed after a restart.
+func (a *connActor) createCollation(m *messages.CreateCollation) messages.Reply {
+	if m.Name == "" {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "empty collation name"}}
+	}
+	return a.apply("collation "+m.Name, m.Cmp == nil, func(db *sqlitewasm.Conn) error {
+		return db.CreateCollation(m.Name, m.Cmp)
+	})
+}
+
+func (a *connActor) setAuthorizer(m *messages.SetAuthorizer) messages.Reply {
+	return a.apply("authorizer", m.Fn == nil, func(db *sqlitewasm.Conn) error { return db.SetAuthorizer(m.Fn) })
+}
+
+func (a *connActor) setTrace(m *messages.SetTrace) messages.Reply {
+	return a.apply("trace", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetTrace(m.Fn); return nil })
+}
+
+// setUpdateHook installs the update hook m asks for on the connection actor self.
+func (a *connActor) setUpdateHook(self *actor.PID, m *messages.SetUpdateHook) messages.Reply {
+	fn, err := a.sh.updateHook(self, m)
+	if err != nil {
+		return &messages.Ack{Err: err}
+	}
+	return a.apply("update hook", fn == nil, func(db *sqlitewasm.Conn) error { db.SetUpdateHook(fn); return nil })
+}
+
+// setProgressHandler installs the progress handler (sqlitewasm runs it), replayed after a
+// restart.
+func (a *connActor) setProgressHandler(m *messages.SetProgressHandler) messages.Reply {
+	if m.Fn != nil && m.Steps < 1 {
+		return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", m.Steps)}}
+	}
+	return a.apply("progress handler", m.Fn == nil, func(db *sqlitewasm.Conn) error {
+		db.SetProgressHandler(m.Steps, m.Fn)
+		return nil
+	})
+}
+
+// openBlob opens a blob: a reading one stays open until closeBlob, a writing one is only checked.
+func (a *connActor) openBlob(m *messages.OpenBlob) messages.Reply {
+	ref := &blobRef{table: m.Table, column: m.Column, rowid: m.RowID, write: m.Write}
+	var size int64
+	if m.Write {
+		err := a.withBlob(ref, func(b *sqlitewasm.Blob) error { size = b.Size(); return nil })
+		if err != nil {
+			return &messages.BlobReply{Err: err}
+		}
+	} else {
+		b, err := a.db.OpenBlob(m.Table, m.Column, m.RowID, false)
+		if err != nil {
+			return &messages.BlobReply{Err: err}
+		}
+		ref.read, size = b, b.Size()
+	}
+	a.sh.nextBlob++
+	a.blobs[a.sh.nextBlob] = ref
+	return &messages.BlobReply{Blob: a.sh.nextBlob, Size: size}
+}
+
+// readBlob reads at most m.N bytes of an open blob at m.Offset.
+func (a *connActor) readBlob(m *messages.BlobRead) messages.Reply {
+	ref, ok := a.blobs[m.Blob]
+	if !ok || m.N < 0 || m.Offset < 0 {
+		return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
+	}
+	reply := &messages.BlobReply{Blob: m.Blob}
+	err := a.withBlob(ref, func(b *sqlitewasm.Blob) error {
+		reply.Size = b.Size()
+		buf := make([]byte, min(m.N, int(max(0, reply.Size-m.Offset))))
+		n, err := b.ReadAt(buf, m.Offset)
+		reply.Data, reply.N = buf[:n], n
+		return err
+	})
+	reply.Err = err
+	return reply
+}
+
+// writeBlob writes m.Data to an open blob at m.Offset.
+func (a *connActor) writeBlob(m *messages.BlobWrite) messages.Reply {
+	ref, ok := a.blobs[m.Blob]
+	if !ok || m.Offset < 0 {
+		return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
+	}
+	reply := &messages.BlobReply{Blob: m.Blob}
+	reply.Err = a.withBlob(ref, func(b *sqlitewasm.Blob) (err error) {
+		reply.Size = b.Size()
+		reply.N, err = b.WriteAt(m.Data, m.Offset)
+		return err
+	})
+	return reply
+}
+
+// closeBlob forgets a blob, closing its handle if it holds one.
+func (a *connActor) closeBlob(m *messages.CloseBlob) messages.Reply {
+	ref, ok := a.blobs[m.Blob]
+	delete(a.blobs, m.Blob)
+	if ok && ref.read != nil {
+		return &messages.Ack{Err: a.db.CloseBlob(ref.read)}
+	}
+	return &messages.Ack{}
+}
+
+func (a *connActor) dump(m *messages.Dump) messages.Reply {
+	if m.W == nil {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "nil writer"}}
+	}
+	return &messages.Ack{Err: a.db.Dump(m.W)}
+}
+
+func (a *connActor) serialize() messages.Reply {
+	data, err := a.db.Serialize()
+	return &messages.BlobReply{Data: data, Size: int64(len(data)), Err: err}
 }
 
 // apply runs a registration now and records it for replay after a restart (remove: drops it).
