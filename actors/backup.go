@@ -102,3 +102,15 @@ func (w *chunkWriter) Write(p []byte) (int, error) {
 		return 0, context.Cause(w.ctx)
 	}
 }
+
+func (a *connActor) dump(m *messages.Dump) messages.Reply {
+	if m.W == nil {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "nil writer"}}
+	}
+	return &messages.Ack{Err: a.db.Dump(m.W)}
+}
+
+func (a *connActor) serialize() messages.Reply {
+	data, err := a.db.Serialize()
+	return &messages.BlobReply{Data: data, Size: int64(len(data)), Err: err}
+}

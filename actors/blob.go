@@ -180,6 +180,70 @@ type blobRef struct {
 	read          *sqlitewasm.Blob // the open handle of a blob opened for reading
 }
 
+// openBlob opens a blob: a reading one stays open until closeBlob, a writing one is only checked.
+func (a *connActor) openBlob(m *messages.OpenBlob) messages.Reply {
+	ref := &blobRef{table: m.Table, column: m.Column, rowid: m.RowID, write: m.Write}
+	var size int64
+	if m.Write {
+		err := a.withBlob(ref, func(b *sqlitewasm.Blob) error { size = b.Size(); return nil })
+		if err != nil {
+			return &messages.BlobReply{Err: err}
+		}
+	} else {
+		b, err := a.db.OpenBlob(m.Table, m.Column, m.RowID, false)
+		if err != nil {
+			return &messages.BlobReply{Err: err}
+		}
+		ref.read, size = b, b.Size()
+	}
+	a.sh.nextBlob++
+	a.blobs[a.sh.nextBlob] = ref
+	return &messages.BlobReply{Blob: a.sh.nextBlob, Size: size}
+}
+
+// readBlob reads at most m.N bytes of an open blob at m.Offset.
+func (a *connActor) readBlob(m *messages.BlobRead) messages.Reply {
+	ref, ok := a.blobs[m.Blob]
+	if !ok || m.N < 0 || m.Offset < 0 {
+		return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
+	}
+	reply := &messages.BlobReply{Blob: m.Blob}
+	err := a.withBlob(ref, func(b *sqlitewasm.Blob) error {
+		reply.Size = b.Size()
+		buf := make([]byte, min(m.N, int(max(0, reply.Size-m.Offset))))
+		n, err := b.ReadAt(buf, m.Offset)
+		reply.Data, reply.N = buf[:n], n
+		return err
+	})
+	reply.Err = err
+	return reply
+}
+
+// writeBlob writes m.Data to an open blob at m.Offset.
+func (a *connActor) writeBlob(m *messages.BlobWrite) messages.Reply {
+	ref, ok := a.blobs[m.Blob]
+	if !ok || m.Offset < 0 {
+		return &messages.BlobReply{Blob: m.Blob, Err: a.noBlob(m.Blob, ok)}
+	}
+	reply := &messages.BlobReply{Blob: m.Blob}
+	reply.Err = a.withBlob(ref, func(b *sqlitewasm.Blob) (err error) {
+		reply.Size = b.Size()
+		reply.N, err = b.WriteAt(m.Data, m.Offset)
+		return err
+	})
+	return reply
+}
+
+// closeBlob forgets a blob, closing its handle if it holds one.
+func (a *connActor) closeBlob(m *messages.CloseBlob) messages.Reply {
+	ref, ok := a.blobs[m.Blob]
+	delete(a.blobs, m.Blob)
+	if ok && ref.read != nil {
+		return &messages.Ack{Err: a.db.CloseBlob(ref.read)}
+	}
+	return &messages.Ack{}
+}
+
 // withBlob runs fn on ref's blob: its open handle if it has one, else the blob opened for the
 // call (for writing if ref is) and closed after it, whose error it joins.
 func (a *connActor) withBlob(ref *blobRef, fn func(*sqlitewasm.Blob) error) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
 )
 
 // FuncOption qualifies a user function ([Conn.CreateFunction], [Conn.CreateAggregate],
@@ -137,4 +138,47 @@ func checkFunc(name string, nargs int) error {
 		return &messages.ArgError{Reason: fmt.Sprintf("bad function name %q or argument count %d", name, nargs)}
 	}
 	return nil
+}
+
+// createFunction registers a scalar function, replayed after a restart.
+func (a *connActor) createFunction(m *messages.CreateFunction) messages.Reply {
+	if err := checkFunc(m.Name, m.NArgs); err != nil {
+		return &messages.Ack{Err: err}
+	}
+	if m.Fn == nil {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "nil function"}}
+	}
+	flags := sqlitewasm.FuncFlag(m.Flags)
+	return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
+		return db.CreateFunction(m.Name, m.NArgs, m.Fn, flags)
+	})
+}
+
+// createAggregate registers an aggregate or window function, replayed after a restart.
+func (a *connActor) createAggregate(m *messages.CreateAggregate) messages.Reply {
+	if err := checkFunc(m.Name, m.NArgs); err != nil {
+		return &messages.Ack{Err: err}
+	}
+	if m.New == nil {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "nil aggregate constructor"}}
+	}
+	flags := sqlitewasm.FuncFlag(m.Flags)
+	return a.apply(fmt.Sprintf("function %s/%d", m.Name, m.NArgs), false, func(db *sqlitewasm.Conn) error {
+		if m.Window {
+			return db.CreateWindowFunction(m.Name, m.NArgs, func() sqlitewasm.WindowAggregate {
+				return windowOf(m.New())
+			}, flags)
+		}
+		return db.CreateAggregate(m.Name, m.NArgs, m.New, flags)
+	})
+}
+
+// createCollation registers a collation (nil Cmp: removes it), replayed after a restart.
+func (a *connActor) createCollation(m *messages.CreateCollation) messages.Reply {
+	if m.Name == "" {
+		return &messages.Ack{Err: &messages.ArgError{Reason: "empty collation name"}}
+	}
+	return a.apply("collation "+m.Name, m.Cmp == nil, func(db *sqlitewasm.Conn) error {
+		return db.CreateCollation(m.Name, m.Cmp)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -100,6 +101,35 @@ func subscriberPID(p messages.PID) (*actor.PID, error) {
 		pid = actor.NewPID(p.GetAddress(), p.GetId())
 	}
 	return pid, nil
+}
+
+func (a *connActor) setAuthorizer(m *messages.SetAuthorizer) messages.Reply {
+	return a.apply("authorizer", m.Fn == nil, func(db *sqlitewasm.Conn) error { return db.SetAuthorizer(m.Fn) })
+}
+
+func (a *connActor) setTrace(m *messages.SetTrace) messages.Reply {
+	return a.apply("trace", m.Fn == nil, func(db *sqlitewasm.Conn) error { db.SetTrace(m.Fn); return nil })
+}
+
+// setUpdateHook installs the update hook m asks for on the connection actor self.
+func (a *connActor) setUpdateHook(self *actor.PID, m *messages.SetUpdateHook) messages.Reply {
+	fn, err := a.sh.updateHook(self, m)
+	if err != nil {
+		return &messages.Ack{Err: err}
+	}
+	return a.apply("update hook", fn == nil, func(db *sqlitewasm.Conn) error { db.SetUpdateHook(fn); return nil })
+}
+
+// setProgressHandler installs the progress handler (sqlitewasm runs it), replayed after a
+// restart.
+func (a *connActor) setProgressHandler(m *messages.SetProgressHandler) messages.Reply {
+	if m.Fn != nil && m.Steps < 1 {
+		return &messages.Ack{Err: &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", m.Steps)}}
+	}
+	return a.apply("progress handler", m.Fn == nil, func(db *sqlitewasm.Conn) error {
+		db.SetProgressHandler(m.Steps, m.Fn)
+		return nil
+	})
 }
 
 // Interrupt interrupts whatever the connection runs now (Python's interrupt): the running
