@@ -13,14 +13,14 @@ import (
 // (created, or overwritten), as aiosqlite's backup.
 func (c *Conn) Backup(ctx context.Context, destPath string) error {
 	m := &messages.Backup{Ctx: ctx, Dest: destPath}
-	return c.ack(ctx, "backup", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "backup", m, &m.ReplyTo)
 }
 
 // Serialize returns the bytes of the main database, as its file would hold them (Python's
 // serialize).
 func (c *Conn) Serialize(ctx context.Context) ([]byte, error) {
 	m := &messages.Serialize{Ctx: ctx}
-	r, err := c.call(ctx, "serialize", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "serialize", m, &m.ReplyTo)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (c *Conn) Serialize(ctx context.Context) ([]byte, error) {
 // deserialize). data belongs to the connection once passed.
 func (c *Conn) Deserialize(ctx context.Context, data []byte) error {
 	m := &messages.Deserialize{Ctx: ctx, Data: data}
-	return c.ack(ctx, "deserialize", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "deserialize", m, &m.ReplyTo)
 }
 
 // Dump writes SQL text that recreates the database to w (sqlite3's .dump, Python's
@@ -50,7 +50,7 @@ func (c *Conn) Dump(ctx context.Context, w io.Writer) error {
 	m := &messages.Dump{Ctx: dctx, W: pw}
 	done := make(chan error, 1)
 	go func() {
-		err := c.ack(dctx, "dump", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+		err := c.ack(dctx, "dump", m, &m.ReplyTo)
 		pw.close() // the actor may still write if dctx is done: pw then refuses
 		done <- err
 	}()

@@ -40,7 +40,7 @@ type Blob struct {
 // OpenBlob opens the blob in table.column of the row rowid, for reading, or also writing.
 func (c *Conn) OpenBlob(ctx context.Context, table, column string, rowid int64, write bool) (*Blob, error) {
 	m := &messages.OpenBlob{Ctx: ctx, Table: table, Column: column, RowID: rowid, Write: write}
-	r, err := c.call(ctx, "open blob", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "open blob", m, &m.ReplyTo)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (b *Blob) ReadContext(ctx context.Context, p []byte) (int, error) {
 		return 0, nil
 	}
 	m := &messages.BlobRead{Ctx: ctx, Blob: b.id, Offset: b.off, N: min(len(p), blobChunk)}
-	r, err := b.conn.call(ctx, "blob read", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := b.conn.call(ctx, "blob read", m, &m.ReplyTo)
 	if err != nil {
 		return 0, err
 	}
@@ -108,7 +108,7 @@ func (b *Blob) WriteContext(ctx context.Context, p []byte) (int, error) {
 	for written < len(p) {
 		chunk := p[written:min(len(p), written+blobChunk)]
 		m := &messages.BlobWrite{Ctx: ctx, Blob: b.id, Offset: b.off, Data: chunk}
-		r, err := b.conn.call(ctx, "blob write", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+		r, err := b.conn.call(ctx, "blob write", m, &m.ReplyTo)
 		if err != nil {
 			return written, err
 		}
@@ -154,7 +154,7 @@ func (b *Blob) Close() error {
 		return nil
 	}
 	m := &messages.CloseBlob{Ctx: b.ctx, Blob: b.id}
-	err := b.conn.release(b.ctx, "close blob", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	err := b.conn.release(b.ctx, "close blob", m, &m.ReplyTo)
 	if errors.Is(err, messages.ErrClosed) {
 		return nil
 	}

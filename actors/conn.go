@@ -40,9 +40,10 @@ func orBackground(ctx context.Context) context.Context {
 	return ctx
 }
 
-// call sends req (whose ReplyTo it sets) and waits for the reply.
-func (c *Conn) call(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply)) (messages.Reply, error) {
-	return c.send(ctx, op, req, setReply, false)
+// call sends req and waits for the reply. replyTo is &req.ReplyTo: every request has the
+// field, and call sets it to the channel the reply comes on.
+func (c *Conn) call(ctx context.Context, op string, req messages.Request, replyTo *chan<- messages.Reply) (messages.Reply, error) {
+	return c.send(ctx, op, req, replyTo, false)
 }
 
 // release sends req, a request that releases something the connection holds (a cursor, a
@@ -51,8 +52,8 @@ func (c *Conn) call(ctx context.Context, op string, req messages.Request, setRep
 // ctx done (before or while waiting for a slot) it is sent without a reply to wait for. It
 // then runs after every request sent before it and before any sent after it, and release
 // returns an error wrapping ctx's.
-func (c *Conn) release(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply)) error {
-	r, err := c.send(ctx, op, req, setReply, true)
+func (c *Conn) release(ctx context.Context, op string, req messages.Request, replyTo *chan<- messages.Reply) error {
+	r, err := c.send(ctx, op, req, replyTo, true)
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func (c *Conn) forget(op string, req messages.Request, ctxErr error) error {
 }
 
 // send is call, and release when release is set.
-func (c *Conn) send(ctx context.Context, op string, req messages.Request, setReply func(chan<- messages.Reply), release bool) (messages.Reply, error) {
+func (c *Conn) send(ctx context.Context, op string, req messages.Request, replyTo *chan<- messages.Reply, release bool) (messages.Reply, error) {
 	if c == nil {
 		return nil, fmt.Errorf("actorlite: %s: nil Conn: %w", op, messages.ErrClosed)
 	}
@@ -106,7 +107,7 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, setRep
 		}
 	}
 	ch := replyChans.Get().(chan messages.Reply)
-	setReply(ch)
+	*replyTo = ch
 	// Through the mailbox itself: when the connection is idle, the request runs right here,
 	// on this goroutine, which would otherwise only park until the reply came.
 	sh.mailbox.postInline(req, func() bool { return len(ch) > 0 })
@@ -143,8 +144,8 @@ func (c *Conn) backlog() int32 {
 }
 
 // ack runs a request answered by *messages.Ack.
-func (c *Conn) ack(ctx context.Context, op string, req messages.Request, set func(chan<- messages.Reply)) error {
-	r, err := c.call(ctx, op, req, set)
+func (c *Conn) ack(ctx context.Context, op string, req messages.Request, replyTo *chan<- messages.Reply) error {
+	r, err := c.call(ctx, op, req, replyTo)
 	if err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func (c *Conn) ack(ctx context.Context, op string, req messages.Request, set fun
 // integers, floats, bool, string, []byte, time.Time, json.RawMessage and driver.Valuer.
 func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Result, error) {
 	m := &messages.Exec{Ctx: ctx, SQL: sql, Args: args}
-	r, err := c.call(ctx, "exec", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "exec", m, &m.ReplyTo)
 	if err != nil {
 		return messages.Result{}, err
 	}
@@ -176,7 +177,7 @@ func (c *Conn) ExecInsert(ctx context.Context, sql string, args ...any) (int64, 
 // opened the transaction itself) and the error names the failing element.
 func (c *Conn) ExecMany(ctx context.Context, sql string, args [][]any) (messages.Result, error) {
 	m := &messages.ExecMany{Ctx: ctx, SQL: sql, Args: args}
-	r, err := c.call(ctx, "exec many", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "exec many", m, &m.ReplyTo)
 	if err != nil {
 		return messages.Result{}, err
 	}
@@ -188,7 +189,7 @@ func (c *Conn) ExecMany(ctx context.Context, sql string, args [][]any) (messages
 // executescript). Unlike Python's, it does not commit an open transaction first.
 func (c *Conn) ExecScript(ctx context.Context, script string) error {
 	m := &messages.ExecScript{Ctx: ctx, SQL: script}
-	r, err := c.call(ctx, "exec script", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "exec script", m, &m.ReplyTo)
 	if err != nil {
 		return err
 	}
@@ -205,7 +206,7 @@ func (c *Conn) Query(ctx context.Context, sql string, args ...any) (*Cursor, err
 
 // query sends m and returns the cursor on its reply.
 func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
-	r, err := c.call(ctx, "query", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "query", m, &m.ReplyTo)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +225,7 @@ func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.
 
 // queryRow sends m (a OneRow query) and returns the row on its reply.
 func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, error) {
-	r, err := c.call(ctx, "query row", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "query row", m, &m.ReplyTo)
 	if err != nil {
 		return messages.Row{}, err
 	}
@@ -242,7 +243,7 @@ func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, e
 // execute_fetchall).
 func (c *Conn) QueryAll(ctx context.Context, sql string, args ...any) ([]messages.Row, error) {
 	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1}
-	r, err := c.call(ctx, "query all", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "query all", m, &m.ReplyTo)
 	if err != nil {
 		return nil, err
 	}
@@ -265,14 +266,14 @@ func (c *Conn) BeginExclusive(ctx context.Context) error { return c.begin(ctx, m
 
 func (c *Conn) begin(ctx context.Context, mode string) error {
 	m := &messages.Begin{Ctx: ctx, Mode: mode}
-	return c.ack(ctx, "begin", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "begin", m, &m.ReplyTo)
 }
 
 // Commit commits the open transaction (aiosqlite's commit); an error wrapping
 // [messages.ErrNoTransaction] if none is open, or [messages.ErrTransactionLost] if a crash lost it.
 func (c *Conn) Commit(ctx context.Context) error {
 	m := &messages.Commit{Ctx: ctx}
-	return c.ack(ctx, "commit", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "commit", m, &m.ReplyTo)
 }
 
 // Rollback rolls back the open transaction (aiosqlite's rollback); an error wrapping
@@ -282,13 +283,13 @@ func (c *Conn) Commit(ctx context.Context) error {
 // it, and Rollback returns an error wrapping ctx's without waiting for it.
 func (c *Conn) Rollback(ctx context.Context) error {
 	m := &messages.Rollback{Ctx: ctx}
-	return c.release(ctx, "rollback", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.release(ctx, "rollback", m, &m.ReplyTo)
 }
 
 // InTransaction reports whether a transaction is open (aiosqlite's in_transaction).
 func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
 	m := &messages.TxStatus{Ctx: ctx}
-	r, err := c.call(ctx, "in transaction", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "in transaction", m, &m.ReplyTo)
 	if err != nil {
 		return false, err
 	}
@@ -300,7 +301,7 @@ func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
 // a restart after a crash starts it again from zero).
 func (c *Conn) TotalChanges(ctx context.Context) (int64, error) {
 	m := &messages.TotalChanges{Ctx: ctx}
-	r, err := c.call(ctx, "total changes", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := c.call(ctx, "total changes", m, &m.ReplyTo)
 	if err != nil {
 		return 0, err
 	}
@@ -326,7 +327,7 @@ func (c *Conn) Close(ctx context.Context) error {
 	}
 	m := &messages.Close{Ctx: ctx}
 	c.sh.closeSent.Store(true)
-	err := c.release(ctx, "close", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	err := c.release(ctx, "close", m, &m.ReplyTo)
 	if errors.Is(err, messages.ErrClosed) {
 		err = nil
 	}

@@ -92,7 +92,7 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 			return fmt.Errorf("actorlite: fetch: %w", err)
 		}
 		m := &messages.Fetch{Ctx: ctx, Cursor: cur.id, N: want}
-		r, err := cur.conn.call(ctx, "fetch", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+		r, err := cur.conn.call(ctx, "fetch", m, &m.ReplyTo)
 		if err != nil {
 			// The fetch may have been served and its rows lost with the reply: going on would
 			// silently skip them. Fail every later fetch, and free the statement.
@@ -235,7 +235,7 @@ func (cur *Cursor) Close(ctx context.Context) error {
 		return nil // its connection closed it, or a crash did
 	}
 	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}
-	err := cur.conn.release(ctx, "close cursor", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	err := cur.conn.release(ctx, "close cursor", m, &m.ReplyTo)
 	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) || (err != nil && orBackground(ctx).Err() != nil) {
 		return nil // closed already, or sure to be before anything sent after it
 	}

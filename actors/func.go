@@ -67,7 +67,7 @@ func (c *Conn) CreateFunction(ctx context.Context, name string, nargs int, fn fu
 		return &messages.ArgError{Reason: "nil function"}
 	}
 	m := &messages.CreateFunction{Ctx: ctx, Name: name, NArgs: nargs, Fn: fn, Flags: funcFlags(opts)}
-	return c.ack(ctx, "create function", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "create function", m, &m.ReplyTo)
 }
 
 // Aggregate is a user aggregate function (see [Conn.CreateAggregate]).
@@ -88,7 +88,7 @@ func (c *Conn) CreateAggregate(ctx context.Context, name string, nargs int, newA
 		return &messages.ArgError{Reason: "nil aggregate constructor"}
 	}
 	m := &messages.CreateAggregate{Ctx: ctx, Name: name, NArgs: nargs, New: newAgg, Flags: funcFlags(opts)}
-	return c.ack(ctx, "create aggregate", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "create aggregate", m, &m.ReplyTo)
 }
 
 // CreateWindowFunction registers an aggregate window function, as Python's
@@ -100,7 +100,7 @@ func (c *Conn) CreateWindowFunction(ctx context.Context, name string, nargs int,
 	}
 	m := &messages.CreateAggregate{Ctx: ctx, Name: name, NArgs: nargs, Window: true, Flags: funcFlags(opts),
 		New: func() messages.Aggregate { return newAgg() }}
-	return c.ack(ctx, "create window function", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "create window function", m, &m.ReplyTo)
 }
 
 // windowOf returns agg as a WindowAggregate. One sent by message (CreateAggregate with
@@ -130,7 +130,7 @@ func (c *Conn) CreateCollation(ctx context.Context, name string, cmp func(a, b s
 		return &messages.ArgError{Reason: "nil collation"}
 	}
 	m := &messages.CreateCollation{Ctx: ctx, Name: name, Cmp: cmp}
-	return c.ack(ctx, "create collation", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "create collation", m, &m.ReplyTo)
 }
 
 func checkFunc(name string, nargs int) error {

@@ -17,7 +17,7 @@ import (
 // connection stays up. It is installed again after a restart.
 func (c *Conn) SetAuthorizer(ctx context.Context, fn func(messages.AuthRequest) messages.AuthResult) error {
 	m := &messages.SetAuthorizer{Ctx: ctx, Fn: fn}
-	return c.ack(ctx, "set authorizer", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "set authorizer", m, &m.ReplyTo)
 }
 
 // SetTrace installs fn (Python's set_trace_callback), called on the connection's goroutine
@@ -26,7 +26,7 @@ func (c *Conn) SetAuthorizer(ctx context.Context, fn func(messages.AuthRequest) 
 // A panic in fn fails that call with an error holding the panic (the statement itself ran).
 func (c *Conn) SetTrace(ctx context.Context, fn func(sql string, d time.Duration)) error {
 	m := &messages.SetTrace{Ctx: ctx, Fn: fn}
-	return c.ack(ctx, "set trace", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "set trace", m, &m.ReplyTo)
 }
 
 // SetProgressHandler installs fn (Python's set_progress_handler), called while a statement
@@ -42,7 +42,7 @@ func (c *Conn) SetProgressHandler(ctx context.Context, steps int, fn func() (abo
 		return &messages.ArgError{Reason: fmt.Sprintf("progress handler steps %d < 1", steps)}
 	}
 	m := &messages.SetProgressHandler{Ctx: ctx, Steps: steps, Fn: fn}
-	return c.ack(ctx, "set progress handler", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "set progress handler", m, &m.ReplyTo)
 }
 
 // SetUpdateHook makes the connection send the actor pid a *[messages.RowChanges] after each
@@ -60,7 +60,7 @@ func (c *Conn) SetUpdateHook(ctx context.Context, pid *actor.PID) error {
 	if pid != nil { // never a typed nil in the interface
 		m.Subscriber = pid
 	}
-	return c.ack(ctx, "set update hook", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	return c.ack(ctx, "set update hook", m, &m.ReplyTo)
 }
 
 // Ensure protoactor's PID names a subscriber.

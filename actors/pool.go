@@ -325,7 +325,7 @@ func (p *Pool) Tx(ctx context.Context, fn func(c *Conn) error) (err error) {
 	defer p.unlockWriter()
 	w := p.writer
 	m := &messages.Begin{Ctx: ctx, Mode: messages.Immediate}
-	r, err := w.call(ctx, "tx: begin", m, func(ch chan<- messages.Reply) { m.ReplyTo = ch })
+	r, err := w.call(ctx, "tx: begin", m, &m.ReplyTo)
 	if err != nil { // no reply (ctx ended, say): BEGIN may have run
 		p.endTx(ctx)
 		return err
