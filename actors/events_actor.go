@@ -106,27 +106,25 @@ func (sh *eventsShared) ackAll(batch []*eventsReq) (acked, queued int64) {
 	return acked, queued
 }
 
-// deliver sends a call's answer to whoever waits for it. It never blocks.
+// deliver sends a call's answer to whoever waits for it: Insert's caller its error, an actor
+// its *messages.EventsAck, as Deliver does (sendReply). It never blocks.
 func (sh *eventsShared) deliver(r *eventsReq, err error) {
 	if r.cancel != nil {
 		r.cancel()
 	}
-	switch {
-	case r.reply != nil:
+	if r.reply != nil { // Insert's caller: its error alone, no reply to build
 		select {
 		case r.reply <- err:
 		default:
 		}
-	case r.replyTo != nil:
-		select {
-		case r.replyTo <- r.ack(err):
-		default:
-		}
-	case r.sender != nil:
-		sh.sys.Root.Send(r.sender, r.ack(err))
+		return
+	}
+	if r.replyTo != nil || r.sender != nil {
+		sendReply(sh.sys.Root, r.replyTo, r.sender, r.ack(err))
 	}
 }
 
+// ack is the reply to an actor's call, stamped with its request's ID.
 func (r *eventsReq) ack(err error) *messages.EventsAck {
 	if err != nil {
 		return &messages.EventsAck{Err: err, ID: r.id}

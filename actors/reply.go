@@ -56,11 +56,19 @@ func AnswerUnknown(ctx actor.Context, logger *slog.Logger, who string) {
 
 // Deliver gives reply to the caller of req: through req's ReplyTo channel when a handle sent
 // it (never blocking: a full channel is the sender's bug), else to sender (an actor's Request or
-// RequestFuture), sent from s. With neither, nobody waits for it. The connection actor, the
-// events writer and the supervisor (answering a request that crashed its child) all use it.
+// RequestFuture), sent from s. With neither, nobody waits for it. It stamps reply with req's ID.
+// Every answer to a request goes through it: the connection actor's, the events writer's and
+// the supervisor's (answering a request that crashed its child). It is exported for package
+// supervisor; a program has no use for it.
 func Deliver(s actor.SenderContext, req messages.Request, sender *actor.PID, reply messages.Reply) {
 	messages.Stamp(reply, req)
-	if ch := req.ReplyChan(); ch != nil {
+	sendReply(s, req.ReplyChan(), sender, reply)
+}
+
+// sendReply is Deliver for a reply already stamped, to a request of which the caller kept only
+// its ReplyTo channel ch and its sender: the events writer's.
+func sendReply(s actor.SenderContext, ch chan<- messages.Reply, sender *actor.PID, reply messages.Reply) {
+	if ch != nil {
 		select {
 		case ch <- reply:
 		default:
