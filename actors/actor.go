@@ -27,8 +27,8 @@ type shared struct {
 	sys    *actor.ActorSystem
 
 	mailbox *inlineMailbox // the actor's mailbox: handles post to it directly
-	sem     chan struct{}  // one token per request in flight from a handle (MaxPending)
-	large   quota          // bytes of large requests in flight from handles (MaxPendingBytes)
+	pending quota          // requests in flight, one each (MaxPending): see holdsSlot
+	large   quota          // bytes of large requests in flight (MaxPendingBytes)
 	lifecycle
 
 	// preopened is the database Child.Open opened before the spawn, for the first incarnation
@@ -85,10 +85,10 @@ func newShared(sys *actor.ActorSystem, dsn string, cfg config, maxPending, maxPe
 	}
 	sh := &shared{
 		dsn: dsn, cfg: cfg, logger: logger, sys: sys,
-		sem:       make(chan struct{}, maxPending),
 		lifecycle: newLifecycle(),
 		restarts:  actor.NewRestartStatistics(),
 	}
+	sh.pending.maxN, sh.pending.maxB = int64(maxPending), math.MaxInt64
 	sh.large.maxN, sh.large.maxB = math.MaxInt64, int64(maxPendingBytes)
 	return sh
 }

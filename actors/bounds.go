@@ -86,7 +86,9 @@ func (sh *shared) admit(msg any) bool {
 	_, m, sender := actor.UnwrapEnvelope(msg)
 	req, ok := m.(messages.Request)
 	if !ok || req.ReplyChan() != nil {
-		return true // not a request, or a handle's (its slot is held)
+		// Not a request, or one an actor sent with ReplyTo set, as a handle's: admitted as it
+		// always was, taking nothing (handles post theirs with postInline, not through here).
+		return true
 	}
 	if isClose(req) {
 		sh.closeSent.Store(true)
@@ -99,16 +101,13 @@ func (sh *shared) admit(msg any) bool {
 		return false
 	}
 	var why string
-	select {
-	case sh.sem <- struct{}{}:
-		w := sh.largeWeight(req)
-		if w == 0 || sh.large.tryTake(0, w) {
-			return true
-		}
-		<-sh.sem
+	if w := sh.largeWeight(req); !sh.pending.tryTake(1, 0) {
+		why = fmt.Sprintf("%d requests in flight (MaxPending)", sh.pending.maxN)
+	} else if w > 0 && !sh.large.tryTake(0, w) {
+		sh.pending.release(1, 0)
 		why = fmt.Sprintf("no room for its %d bytes (MaxPendingBytes %d)", w, sh.large.maxB)
-	default:
-		why = fmt.Sprintf("%d requests in flight (MaxPending)", cap(sh.sem))
+	} else {
+		return true
 	}
 	Deliver(sh.sys.Root, req, sender, req.ErrorReply(fmt.Errorf("%w: connection %s: %s", messages.ErrOverloaded, sh.dsn, why)))
 	return false
@@ -117,10 +116,7 @@ func (sh *shared) admit(msg any) bool {
 // release gives back what a request held while in flight: its slot, and the bytes of a
 // large one.
 func (sh *shared) release(req messages.Request) {
-	select {
-	case <-sh.sem:
-	default:
-	}
+	sh.pending.release(1, 0)
 	if w := sh.largeWeight(req); w > 0 {
 		sh.large.release(0, w)
 	}

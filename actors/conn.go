@@ -83,23 +83,18 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, replyT
 		}
 		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
 	}
-	select {
-	case sh.sem <- struct{}{}:
-	default:
-		select {
-		case sh.sem <- struct{}{}:
-		case <-ctx.Done():
-			if release {
-				return nil, c.forget(op, req, ctx.Err())
-			}
-			return nil, fmt.Errorf("actorlite: %s: waiting for a slot: %w", op, ctx.Err())
-		case <-sh.done:
+	if err := sh.pending.acquire(ctx, 1, 0, sh.done); err != nil {
+		switch {
+		case errors.Is(err, messages.ErrClosed): // the connection stopped
 			return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
+		case release:
+			return nil, c.forget(op, req, err)
 		}
+		return nil, fmt.Errorf("actorlite: %s: waiting for a slot: %w", op, err)
 	}
 	if w := sh.largeWeight(req); w > 0 {
 		if err := sh.large.acquire(ctx, 0, w, sh.done); err != nil {
-			<-sh.sem
+			sh.pending.release(1, 0)
 			if errors.Is(err, messages.ErrClosed) {
 				err = sh.closedErr()
 			}

@@ -10,8 +10,10 @@ import (
 )
 
 // quota bounds what is in flight, by count and by bytes together: a semaphore with two
-// weights, first come first served. The events writer's queue counts events and bytes; a
-// connection counts only the bytes of its large requests (its count bound is MaxPending).
+// weights, first come first served. The events writer's queue counts events and bytes in one
+// quota. A connection has two: one counts its requests (MaxPending, one each), the other the
+// bytes of its large ones (MaxPendingBytes); in one quota, small requests would queue behind a
+// large one waiting for bytes, and actors' small requests would be refused meanwhile.
 //
 // A goroutine (a handle's call, [EventWriter.Insert]) waits for room on a channel, honouring
 // its ctx and the closing of what it waits for. An actor's call ([EventWriter.Submit]) must not
@@ -142,10 +144,13 @@ func (s *quota) drop(w *quotaWaiter) bool {
 	return true
 }
 
-// release gives back room for n events of b bytes.
+// release gives back room for n events of b bytes. What is held never drops below zero: a
+// connection releases a slot for every request that holds one by holdsSlot, which includes
+// one an actor sent with ReplyTo set although admit took nothing for it (as a channel of tokens,
+// which it replaced, gave back nothing when empty).
 func (s *quota) release(n, b int64) {
 	s.mu.Lock()
-	s.n, s.b = s.n-n, s.b-b
+	s.n, s.b = max(s.n-n, 0), max(s.b-b, 0)
 	granted := s.notify()
 	s.mu.Unlock()
 	run(granted)
