@@ -118,11 +118,9 @@ func (e *eventsRouter) handleFailure(sys *actor.ActorSystem, sup actor.Superviso
 	dsn := e.w.DSN()
 	crashErr, stack := crashOf(dsn, reason)
 	e.crashes.Add(1)
-	rs.Fail()
-	failures := rs.NumberOfFailures(cfg.RestartWindow)
-	if cfg.MaxRestarts < 0 || failures > cfg.MaxRestarts {
-		e.w.Abandon(fmt.Errorf("%w: %w: events writer restart budget spent (%d restarts within %s): %w",
-			messages.ErrClosed, messages.ErrCrashed, max(cfg.MaxRestarts, 0), cfg.RestartWindow, crashErr))
+	budget := e.s.budget()
+	if failures, spent := budget.spend(rs); spent {
+		e.w.Abandon(budget.spentErr("events writer ", crashErr))
 		logger.Error("actorlite: events writer crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic),
 			"then", "abandoned: restart budget spent", "restarts", cfg.MaxRestarts, "window", cfg.RestartWindow, "stack", string(stack))
 	} else {

@@ -485,15 +485,13 @@ func (s *Supervisor) childCrashed(ch *actors.Child, c *actors.Crash) {
 // spend counts a crash against ch's restart budget, and abandons ch when it is spent: every
 // call then fails with ErrClosed and ErrCrashed, to its handles and to actors, until Stop.
 func (s *Supervisor) spend(ch *actors.Child, crashErr *messages.CrashError) {
-	rs := ch.RestartStats()
-	rs.Fail()
-	if s.cfg.MaxRestarts >= 0 && rs.NumberOfFailures(s.cfg.RestartWindow) <= s.cfg.MaxRestarts {
+	b := s.budget()
+	if _, spent := b.spend(ch.RestartStats()); !spent {
 		s.restarts.Add(1)
 		return
 	}
 	s.abandoned.Add(1)
-	ch.Abandon(fmt.Errorf("%w: %w: restart budget spent (%d restarts within %s): %w",
-		messages.ErrClosed, messages.ErrCrashed, max(s.cfg.MaxRestarts, 0), s.cfg.RestartWindow, crashErr))
+	ch.Abandon(b.spentErr("", crashErr))
 	s.mu.Lock()
 	s.tombs = append(s.tombs, ch)
 	s.mu.Unlock()
