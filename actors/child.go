@@ -19,6 +19,11 @@ import (
 // [*Crash]; a parent that stops it after a crash leaves calls an error wrapping
 // [messages.ErrClosed] and [messages.ErrCrashed]. A Child never holds the handles it gave out,
 // so that a handle dropped without Close is noticed and closed when it is garbage collected.
+//
+// A Child is for supervisors, not for programs that use a supervisor.Supervisor. Its methods
+// share names with [EventWriter]'s, which a supervisor drives the same way, but their meanings
+// differ where a connection and the events writer differ: see [Child.Abandon], [Child.Close]
+// and [Child.Discard].
 type Child struct {
 	sh    *shared
 	props *actor.Props
@@ -26,7 +31,8 @@ type Child struct {
 	pid   *actor.PID
 }
 
-// ChildConfig is what a connection actor needs from its supervisor.
+// ChildConfig is what a connection actor needs from its supervisor: package supervisor fills
+// it from its Config, a program with its own supervision tree fills it itself.
 type ChildConfig struct {
 	System     *actor.ActorSystem
 	MaxPending int // requests in flight per connection before callers wait; 0: 1024
@@ -43,7 +49,10 @@ type ChildConfig struct {
 	OnCrash func(*Crash)
 }
 
-// NewChild prepares a connection actor for dsn.
+// NewChild prepares a connection actor for dsn, with the connection options opts; nothing runs
+// until its Props are spawned (or [Child.Open] is called). It is for supervisors: package
+// supervisor's Open calls it, and so does a program that spawns connections under its own
+// parent (see the example); a program using supervisor.Supervisor never does.
 func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
 	logger := cc.Logger
 	if logger == nil && cc.System != nil {
@@ -59,16 +68,19 @@ func NewChild(cc ChildConfig, dsn string, opts ...Option) *Child {
 	return &Child{sh: sh, props: props, disp: d}
 }
 
-// Props returns the actor's Props. Spawn them once.
+// Props returns the connection actor's Props. Spawn them once, as a child of the supervising
+// actor.
 func (ch *Child) Props() *actor.Props { return ch.props }
 
-// Bind records the spawned actor's PID.
+// Bind records the spawned actor's PID. Call it once, before any method but Props, Open and
+// Discard: the handles it gives out carry the PID.
 func (ch *Child) Bind(pid *actor.PID) { ch.pid = pid }
 
-// PID returns the bound PID.
+// PID returns the PID given to Bind (nil before).
 func (ch *Child) PID() *actor.PID { return ch.pid }
 
-// Discard releases a Child whose Props were never spawned (and the database Open opened).
+// Discard releases a Child whose Props were never spawned: its dispatcher, and the database
+// [Child.Open] opened, if any. Never call it once the Props were spawned: use [Child.Close].
 func (ch *Child) Discard() {
 	ch.disp.Close()
 	if db := ch.sh.preopened; db != nil {
@@ -132,22 +144,27 @@ func (ch *Child) Closing() bool { return ch.sh.closing.Load() }
 // handle returns an internal handle, with no cleanup attached.
 func (ch *Child) handle() *Conn { return &Conn{sh: ch.sh, pid: ch.pid, root: ch.sh.sys.Root} }
 
-// Close closes the connection as [Conn.Close] does.
+// Close closes the connection as [Conn.Close] does: requests sent before it are served, the
+// actor stops, and Close waits for that within ctx. Unlike [EventWriter.Close], it stops the
+// actor itself.
 func (ch *Child) Close(ctx context.Context) error { return ch.handle().Close(ctx) }
 
-// Done returns a channel closed when the actor has stopped.
+// Done returns a channel closed when the connection actor has stopped for good (not when it
+// restarts after a crash).
 func (ch *Child) Done() <-chan struct{} { return ch.sh.done }
 
 // DSN returns the connection's DSN.
 func (ch *Child) DSN() string { return ch.sh.dsn }
 
-// WaitOpen waits for the actor's first attempt to open the database and returns its error.
+// WaitOpen waits for the first attempt to open the database (Child.Open's, or the actor's
+// when it starts) and returns its error; reopens after a crash do not count.
 func (ch *Child) WaitOpen(ctx context.Context) error { return ch.sh.waitOpen(ctx, "open") }
 
 // Abandon ends a connection whose restart budget is spent: from now on every call returns
 // err (which should wrap [messages.ErrClosed] and [messages.ErrCrashed]), from its handles and
 // to actors, also once the actor has stopped (its PID keeps answering until [Child.Bury]). The
-// supervisor then stops the actor.
+// supervisor must then stop the actor (not restart it): the connection serves nothing more.
+// [EventWriter.Abandon] asks the opposite, a last restart.
 func (ch *Child) Abandon(err error) {
 	ch.sh.stopErr.Store(&err)
 	ch.sh.closing.Store(true)

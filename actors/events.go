@@ -102,6 +102,10 @@ func WithEventsFault(fn func(batch int64, i int)) Option {
 // EventWriter is how a supervisor spawns, feeds and stops the events writer; programs use
 // supervisor.Supervisor.InsertEvent instead. Spawn [EventWriter.Props] once as a child, then
 // [EventWriter.Bind] the PID. Its methods are safe for concurrent use, except Bind.
+//
+// Its methods share names with [Child]'s, which a supervisor drives the same way, but their
+// meanings differ where the events writer and a connection differ: see [EventWriter.Abandon],
+// [EventWriter.Close] and [EventWriter.Discard].
 type EventWriter struct {
 	sh    *eventsShared
 	props *actor.Props
@@ -158,7 +162,7 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 	return &EventWriter{sh: sh, props: props, disp: d}, nil
 }
 
-// Props returns the writer actor's Props. Spawn them once.
+// Props returns the writer actor's Props. Spawn them once, as a child of the supervising actor.
 func (w *EventWriter) Props() *actor.Props { return w.props }
 
 // Bind records the spawned writer's PID. Call it once, before any other method but Props.
@@ -173,18 +177,21 @@ func (w *EventWriter) DSN() string { return w.sh.dsn }
 // Counters returns the writer's counters.
 func (w *EventWriter) Counters() *EventCounters { return &w.sh.counters }
 
-// Done returns a channel closed when the writer actor has stopped.
+// Done returns a channel closed when the writer actor has stopped for good (not when it
+// restarts after a crash).
 func (w *EventWriter) Done() <-chan struct{} { return w.sh.done }
 
 // WaitOpen waits for the writer's first attempt to open the database, create the table and
-// prepare its statement, and returns its error.
+// prepare its statement, and returns its error; reopens after a crash do not count.
 func (w *EventWriter) WaitOpen(ctx context.Context) error {
 	return w.sh.waitOpen(ctx, "open events store")
 }
 
 // Abandon ends a writer whose restart budget is spent: from now on every call gets err (which
-// should wrap [messages.ErrClosed] and [messages.ErrCrashed]). Restart the actor afterwards:
-// its next incarnation answers every queued and later call with err instead of writing.
+// should wrap [messages.ErrClosed] and [messages.ErrCrashed]). The supervisor must then restart
+// the actor (not stop it, which would leave the calls in its mailbox unanswered): its next
+// incarnation answers every queued and later call with err instead of writing. This is the
+// opposite of [Child.Abandon], after which the connection is stopped.
 func (w *EventWriter) Abandon(err error) { w.sh.stopErr.Store(&err) }
 
 // Insert validates evs, waits for room in the queue (honouring ctx), hands them to the writer
@@ -309,7 +316,8 @@ func (w *EventWriter) send(r *eventsReq) error {
 // events are written. When ctx is done first, the writer is interrupted and fails what it has
 // not written; Close then returns how many events were not written, with ctx's error. The
 // actor itself is left for its parent to stop (which closes its connection): stopping it here
-// would race with the parent's own stop of its children (a dead letter). Close is idempotent.
+// would race with the parent's own stop of its children (a dead letter). Unlike [Child.Close],
+// it does not stop the actor. Close is idempotent.
 func (w *EventWriter) Close(ctx context.Context) (notWritten int64, err error) {
 	ctx = orBackground(ctx)
 	sh := w.sh
@@ -352,7 +360,9 @@ func (w *EventWriter) Close(ctx context.Context) (notWritten int64, err error) {
 	return notWritten, nil
 }
 
-// Discard releases a writer whose Props were never spawned.
+// Discard releases a writer whose Props were never spawned: it closes it (Close with nothing
+// to wait for) and its dispatcher. Never call it once the Props were spawned: use
+// [EventWriter.Close], then let the parent stop the actor.
 func (w *EventWriter) Discard() { w.Close(context.Background()) }
 
 var eventReplies = sync.Pool{New: func() any { return make(chan error, 1) }}
