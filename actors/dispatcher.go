@@ -4,8 +4,9 @@ import "sync"
 
 // loopDispatcher runs a mailbox on one long-lived goroutine per connection. protoactor's
 // default dispatcher starts a goroutine on every activation of an idle mailbox, and SQLite's
-// translated code needs a deep stack that each new goroutine must grow by copying: measured
-// at 2.56× a direct point select, against 1.47× for this one (NOTES-protoactor.md).
+// translated code needs a deep stack that each new goroutine must grow by copying, which made
+// a point select markedly slower than this one does (figures in bench/README.md, "Measured in
+// package actors").
 //
 // The mailbox's idle→running CAS leaves at most one scheduled function outstanding, so a
 // buffer of 1 never blocks. One dispatcher per Spawn: it belongs to the Props, and two actors

@@ -45,7 +45,7 @@ import (
 // for MaxDelay. So a lone producer's event is written at once (target 1), and N producers
 // each waiting for its ack get batches of about N (never more: each has one event out).
 // Without the target, they split into groups whose batches alternate, each committing while
-// the other refills: measured, 64 producers then got 4-30 events per transaction, and 8 got 2.
+// the other refills, in batches of a fraction of N (figures in bench/README.md).
 
 // Defaults of [EventWriterConfig].
 const (
@@ -63,7 +63,8 @@ const (
 // EventsCheckpointPages is the writer connection's PRAGMA wal_autocheckpoint (SQLite's default
 // is 1000 pages). Each event of a batch dirties a page of the (user_id, timestamp) index of its
 // own when events come from many users, so with the default a checkpoint (with its fsyncs)
-// would run every few dozen batches: measured, 64-event batches went 25-40% faster with this.
+// would run every few dozen batches, and 64-event batches measured markedly slower (figures in
+// bench/README.md).
 // The WAL grows to about 40 MB between checkpoints. WithPragma("wal_autocheckpoint", …) in the
 // writer's options overrides it.
 const EventsCheckpointPages = "10000"

@@ -147,9 +147,8 @@ func (p *Pool) write(ctx context.Context, op string, fn func(*Conn) error) error
 // restart budget was spent: then the writer serves reads). Each P of the Go scheduler (a CPU
 // running Go code) has a home reader, so that while readers are idle, the callers on one CPU
 // use the same reader, whose connection's memory (SQLite's page cache, cursors, statements)
-// then stays in that CPU's cache instead of moving between CPUs with every query. In the bench
-// harness (8 callers, 2 CPUs) that averaged 0.85× the reads per second of direct connections,
-// against 0.80× starting from a random reader (five alternating runs of each).
+// then stays in that CPU's cache instead of moving between CPUs with every query: it measured
+// faster than starting from a random reader (figures in bench/README.md).
 func (p *Pool) reader() int {
 	n := len(p.readers)
 	if n == 0 {
