@@ -81,7 +81,7 @@ type EventWriterConfig struct {
 	// Properties and timestamp, plus 64 bytes. A call larger than this is refused whole.
 	// 0 means DefaultMaxQueuedBytes; at most MaxQueuedBytesLimit.
 	MaxQueuedBytes int
-	Options        []Option     // connection options (WithSynchronous, WithBusyTimeout, …)
+	Options        []Option     // connection options (WithSynchronous, WithBusyTimeout, …), and WithEventsFault
 	Logger         *slog.Logger // nil: discard
 }
 
@@ -96,6 +96,10 @@ type EventCounters struct {
 // WithEventsFault is for fault-injection tests of the events writer: fn runs on the writer's
 // goroutine before it inserts the i-th event (from 0) of its batch-th batch (from 1, counted
 // across restarts), inside the batch's transaction. A panic in fn is a real crash of the writer.
+//
+// It is an option of the events writer only: pass it in [EventWriterConfig.Options] (or
+// supervisor.EventsConfig.Options), with the writer's connection options. It is an [Option]
+// so that it travels with them; given to a connection, it does nothing (see [WithFaultHook]).
 func WithEventsFault(fn func(batch int64, i int)) Option {
 	return func(c *config) { c.eventsFault = fn }
 }

@@ -135,9 +135,13 @@ func (a *connActor) setProgressHandler(m *messages.SetProgressHandler) messages.
 // Interrupt interrupts whatever the connection runs now (Python's interrupt): the running
 // statement fails with an error wrapping [messages.ErrInterrupted]. It is not a message, so it
 // does not queue behind that statement; requests queued behind it run normally. With nothing
-// running it does nothing.
+// running it does nothing. It never waits: ctx is only checked, and when it is already done
+// Interrupt interrupts nothing and returns an error wrapping ctx.Err(), as every call does.
 func (c *Conn) Interrupt(ctx context.Context) error {
 	if err := c.sh.closedErr(); err != nil {
+		return fmt.Errorf("actorlite: interrupt: %w", err)
+	}
+	if err := orBackground(ctx).Err(); err != nil {
 		return fmt.Errorf("actorlite: interrupt: %w", err)
 	}
 	if seq := c.sh.running.Load(); seq != 0 {

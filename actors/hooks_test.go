@@ -584,6 +584,23 @@ func TestInterrupt(t *testing.T) {
 	if err := c.Rollback(ctx); err != nil && !errors.Is(err, messages.ErrNoTransaction) {
 		t.Fatal(err)
 	}
+	// A done ctx: an error wrapping its error, and nothing interrupted.
+	dead, cancel := context.WithCancel(ctx)
+	cancel()
+	go func() {
+		_, err := c.QueryRow(ctx, "SELECT count(*) FROM generate_series(1, 1000) WHERE started()")
+		done <- err
+	}()
+	<-started
+	if err := c.Interrupt(dead); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Interrupt with a done ctx: %v, want context.Canceled", err)
+	}
+	for range 999 {
+		<-started
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("a query running while Interrupt got a done ctx: %v", err)
+	}
 	noCrash(t, s)
 	if err := c.Close(ctx); err != nil {
 		t.Fatal(err)

@@ -118,7 +118,8 @@ func WithStatementCache(n int) Option {
 }
 
 // WithFaultHook is for fault-injection tests: fn runs on the connection's goroutine before
-// each request is served, and a panic in it is a real crash of the connection actor.
+// each request is served, and a panic in it is a real crash of the connection actor. The events
+// writer's counterpart is [WithEventsFault].
 func WithFaultHook(fn func(req messages.Request)) Option {
 	return func(c *config) { c.fault = fn }
 }
