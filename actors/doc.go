@@ -10,6 +10,33 @@
 // An actor opens connections the same way, with supervisor.OpenConn: then it holds only their
 // PIDs, and no Conn.
 //
+// # What is where
+//
+// [Conn] has aiosqlite's calls (Exec, ExecMany, ExecScript, Query, QueryRow, transactions,
+// Backup, Close) and what Python's sqlite3 adds beyond them: user functions, aggregates, window
+// functions and collations ([Conn.CreateFunction], [Conn.CreateAggregate],
+// [Conn.CreateWindowFunction], [Conn.CreateCollation]); hooks ([Conn.SetAuthorizer],
+// [Conn.SetTrace], [Conn.SetProgressHandler], [Conn.SetUpdateHook], a change feed to an actor)
+// and [Conn.Interrupt]; incremental BLOB I/O ([Conn.OpenBlob], [Blob]); copies of the database
+// ([Conn.Backup], [Conn.Dump], [Conn.Serialize], [Conn.Deserialize]). Connection settings are
+// [Option] values. [Pool] is one writer and several readers on one database. Actors use [Ask]
+// and the requests of package messages.
+//
+// The rest is for supervisors, not for programs that use supervisor.Supervisor: [Child],
+// [ChildConfig] and [NewChild] spawn a connection actor under any parent (package supervisor
+// does, and so can a program's own supervision tree: see the example of NewChild), [Crash] is
+// what its parent's strategy is told, [EventWriter] is the events writer behind
+// supervisor.Supervisor.InsertEvents, and [Deliver] and [AnswerUnknown] answer requests the
+// way the connection does.
+//
+// # Bounds
+//
+// A connection holds at most MaxPending requests in flight (supervisor.Config.MaxPending,
+// [DefaultMaxPending]) and MaxPendingBytes bytes of requests of [LargeRequest] bytes or more
+// ([DefaultMaxPendingBytes]). Past them a handle's call waits (honouring its ctx), and an
+// actor's request is answered at once with an error wrapping [messages.ErrOverloaded]: an
+// actor never blocks.
+//
 // # Values
 //
 // Arguments bind as SQLite values: nil, integers, floats, bool (0/1), string, []byte,

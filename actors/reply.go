@@ -44,7 +44,7 @@ func answerClosed(root *actor.RootContext, msg any, err error) {
 // AnswerUnknown answers the message ctx holds, which the actor (named by who) does not
 // understand: an Ack with [messages.ErrUnknownRequest] when it was asked (a sender waits for
 // a reply, and must never wait for its timeout), else a warning on logger. The connection actor
-// and the supervisor use it.
+// and the supervisor use it; it is exported for package supervisor.
 func AnswerUnknown(ctx actor.Context, logger *slog.Logger, who string) {
 	m := ctx.Message()
 	if ctx.Sender() != nil {
