@@ -247,7 +247,7 @@ func (a *connActor) open() {
 			if err = r.apply(db); err != nil {
 				db.Close()
 				db = nil
-				err = fmt.Errorf("actorlite: replaying %s after a restart: %w", r.key, err)
+				err = fmt.Errorf("replaying %s after a restart: %w", r.key, err)
 				break
 			}
 		}
@@ -380,7 +380,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	}
 	var reply messages.Reply
 	if err := rctx.Err(); err != nil {
-		reply = req.ErrorReply(fmt.Errorf("actorlite: request cancelled before it ran: %w", err))
+		reply = req.ErrorReply(fmt.Errorf("request cancelled before it ran: %w", err))
 		if m, ok := req.(*messages.Fetch); ok && a.cursors != nil {
 			// The reply says Done: the cursor is closed (its caller fails it), so close it
 			// here, or its statement and read snapshot would stay open for good.

@@ -49,17 +49,17 @@ func askResult[R messages.Reply](req messages.Request, pid *actor.PID, timeout t
 	var zero R
 	switch {
 	case errors.Is(err, actor.ErrTimeout):
-		return zero, fmt.Errorf("actorlite: ask %T: no reply within %s: %w", req, timeout, context.DeadlineExceeded)
+		return zero, fmt.Errorf("ask %T: no reply within %s: %w", req, timeout, context.DeadlineExceeded)
 	case errors.Is(err, actor.ErrDeadLetter):
-		return zero, fmt.Errorf("actorlite: ask %T: no actor at %s: %w", req, pid, messages.ErrClosed)
+		return zero, fmt.Errorf("ask %T: no actor at %s: %w", req, pid, messages.ErrClosed)
 	case err != nil:
-		return zero, fmt.Errorf("actorlite: ask %T: %w", req, err)
+		return zero, fmt.Errorf("ask %T: %w", req, err)
 	}
 	switch r := res.(type) {
 	case R:
 		return r, r.ReplyErr()
 	case *actor.DeadLetterResponse:
-		return zero, fmt.Errorf("actorlite: ask %T: no actor at %s: %w", req, pid, messages.ErrClosed)
+		return zero, fmt.Errorf("ask %T: no actor at %s: %w", req, pid, messages.ErrClosed)
 	case messages.Reply:
 		if rerr := r.ReplyErr(); rerr != nil {
 			return zero, rerr

@@ -25,7 +25,7 @@ func (c *Conn) Serialize(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	rep := r.(*messages.BlobReply)
-	return rep.Data, rep.Err
+	return rep.Data, failed("serialize", rep.Err)
 }
 
 // Deserialize replaces the main database with data, the bytes of a database file (Python's
@@ -64,7 +64,7 @@ func (c *Conn) Dump(ctx context.Context, w io.Writer) error {
 	}
 	err := <-done
 	if werr != nil {
-		return fmt.Errorf("actorlite: dump: writing: %w", werr)
+		return fmt.Errorf("dump: writing: %w", werr)
 	}
 	return err
 }

@@ -46,7 +46,7 @@ func (c *Conn) OpenBlob(ctx context.Context, table, column string, rowid int64, 
 	}
 	rep := r.(*messages.BlobReply)
 	if rep.Err != nil {
-		return nil, rep.Err
+		return nil, failed("open blob", rep.Err)
 	}
 	ctx = orBackground(ctx)
 	return &Blob{conn: c, ctx: ctx, id: rep.Blob, size: rep.Size, gen: c.sh.gen.Load()}, nil
@@ -88,7 +88,7 @@ func (b *Blob) ReadContext(ctx context.Context, p []byte) (int, error) {
 	n := copy(p, rep.Data)
 	b.off += int64(n)
 	if rep.Err != nil && !errors.Is(rep.Err, io.EOF) {
-		return n, rep.Err
+		return n, failed("blob read", rep.Err)
 	}
 	return n, nil
 }
@@ -113,7 +113,7 @@ func (b *Blob) WriteContext(ctx context.Context, p []byte) (int, error) {
 			return written, err
 		}
 		if err := r.ReplyErr(); err != nil {
-			return written, err
+			return written, failed("blob write", err)
 		}
 		written += len(chunk)
 		b.off += int64(len(chunk))

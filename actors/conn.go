@@ -57,40 +57,40 @@ func (c *Conn) release(ctx context.Context, op string, req messages.Request, rep
 	if err != nil {
 		return err
 	}
-	return r.ReplyErr()
+	return failed(op, r.ReplyErr())
 }
 
 // forget posts req with no reply to wait for: it takes no slot, and the actor's answer goes
 // nowhere.
 func (c *Conn) forget(op string, req messages.Request, ctxErr error) error {
 	c.sh.mailbox.PostUserMessage(req)
-	return fmt.Errorf("actorlite: %s: sent, not confirmed: %w", op, ctxErr)
+	return fmt.Errorf("%s: sent, not confirmed: %w", op, ctxErr)
 }
 
 // send is call, and release when release is set.
 func (c *Conn) send(ctx context.Context, op string, req messages.Request, replyTo *chan<- messages.Reply, release bool) (messages.Reply, error) {
 	if c == nil {
-		return nil, fmt.Errorf("actorlite: %s: nil Conn: %w", op, messages.ErrClosed)
+		return nil, fmt.Errorf("%s: nil Conn: %w", op, messages.ErrClosed)
 	}
 	ctx = orBackground(ctx)
 	sh := c.sh
 	if err := sh.closedErr(); err != nil {
-		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := ctx.Err(); err != nil {
 		if release {
 			return nil, c.forget(op, req, err)
 		}
-		return nil, fmt.Errorf("actorlite: %s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := sh.pending.acquire(ctx, 1, 0, sh.done); err != nil {
 		switch {
 		case errors.Is(err, messages.ErrClosed): // the connection stopped
-			return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
+			return nil, fmt.Errorf("%s: %w", op, sh.closedErr())
 		case release:
 			return nil, c.forget(op, req, err)
 		}
-		return nil, fmt.Errorf("actorlite: %s: waiting for a slot: %w", op, err)
+		return nil, fmt.Errorf("%s: waiting for a slot: %w", op, err)
 	}
 	if w := sh.largeWeight(req); w > 0 {
 		if err := sh.large.acquire(ctx, 0, w, sh.done); err != nil {
@@ -98,7 +98,7 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, replyT
 			if errors.Is(err, messages.ErrClosed) {
 				err = sh.closedErr()
 			}
-			return nil, fmt.Errorf("actorlite: %s: waiting for room for its %d bytes: %w", op, w, err)
+			return nil, fmt.Errorf("%s: waiting for room for its %d bytes: %w", op, w, err)
 		}
 	}
 	ch := replyChans.Get().(chan messages.Reply)
@@ -119,14 +119,14 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, replyT
 		replyChans.Put(ch)
 		return r, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("actorlite: %s: %w", op, ctx.Err())
+		return nil, fmt.Errorf("%s: %w", op, ctx.Err())
 	case <-sh.done:
 		select {
 		case r := <-ch:
 			return r, nil
 		default:
 		}
-		return nil, fmt.Errorf("actorlite: %s: %w", op, sh.closedErr())
+		return nil, fmt.Errorf("%s: %w", op, sh.closedErr())
 	}
 }
 
@@ -144,7 +144,17 @@ func (c *Conn) ack(ctx context.Context, op string, req messages.Request, replyTo
 	if err != nil {
 		return err
 	}
-	return r.ReplyErr()
+	return failed(op, r.ReplyErr())
+}
+
+// failed returns err, the error a call's reply carried, wrapped with the call's operation as
+// the errors of its transport (a ctx that ended, a closed connection) are: an error names its
+// call whichever way it came ("exec: actorlite: constraint failed: …").
+func failed(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 // Exec runs one statement with args bound to its parameters (aiosqlite's execute for a
@@ -158,7 +168,7 @@ func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Resu
 		return messages.Result{}, err
 	}
 	rep := r.(*messages.ExecReply)
-	return rep.Result, rep.Err
+	return rep.Result, failed("exec", rep.Err)
 }
 
 // ExecInsert runs an INSERT and returns the new row's id (aiosqlite's execute_insert).
@@ -177,7 +187,7 @@ func (c *Conn) ExecMany(ctx context.Context, sql string, args [][]any) (messages
 		return messages.Result{}, err
 	}
 	rep := r.(*messages.ExecReply)
-	return rep.Result, rep.Err
+	return rep.Result, failed("exec many", rep.Err)
 }
 
 // ExecScript runs statements separated by semicolons, without arguments (aiosqlite's
@@ -188,7 +198,7 @@ func (c *Conn) ExecScript(ctx context.Context, script string) error {
 	if err != nil {
 		return err
 	}
-	return r.ReplyErr()
+	return failed("exec script", r.ReplyErr())
 }
 
 // Query runs a statement that returns rows and returns a cursor on them (aiosqlite's execute
@@ -207,7 +217,7 @@ func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
 	}
 	rows := r.(*messages.Rows)
 	if rows.Err != nil {
-		return nil, rows.Err
+		return nil, failed("query", rows.Err)
 	}
 	return newCursor(c, rows), nil
 }
@@ -226,7 +236,7 @@ func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, e
 	}
 	rows := r.(*messages.Rows)
 	if rows.Err != nil {
-		return messages.Row{}, rows.Err
+		return messages.Row{}, failed("query row", rows.Err)
 	}
 	if len(rows.Rows) == 0 {
 		return messages.Row{}, messages.ErrNoRows
@@ -243,7 +253,7 @@ func (c *Conn) QueryAll(ctx context.Context, sql string, args ...any) ([]message
 		return nil, err
 	}
 	rows := r.(*messages.Rows)
-	return rows.Rows, rows.Err
+	return rows.Rows, failed("query all", rows.Err)
 }
 
 // Begin opens a deferred transaction; an error wrapping [messages.ErrInTransaction] if one is
@@ -289,7 +299,7 @@ func (c *Conn) InTransaction(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	rep := r.(*messages.TxStatusReply)
-	return rep.InTransaction, rep.Err
+	return rep.InTransaction, failed("in transaction", rep.Err)
 }
 
 // TotalChanges returns the rows changed since the connection opened (Python's total_changes;
@@ -301,7 +311,7 @@ func (c *Conn) TotalChanges(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	rep := r.(*messages.ExecReply)
-	return rep.Result.RowsAffected, rep.Err
+	return rep.Result.RowsAffected, failed("total changes", rep.Err)
 }
 
 // Close closes the connection: requests sent before it are served first, open cursors are
@@ -341,7 +351,7 @@ func (c *Conn) waitStopped(ctx context.Context) error {
 	case <-c.sh.done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("actorlite: close: %w", ctx.Err())
+		return fmt.Errorf("close: %w", ctx.Err())
 	}
 }
 

@@ -89,7 +89,7 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 			want = max(n-len(cur.buf), cur.fetchSize)
 		}
 		if err := ctx.Err(); err != nil { // nothing sent: the cursor stays usable
-			return fmt.Errorf("actorlite: fetch: %w", err)
+			return fmt.Errorf("fetch: %w", err)
 		}
 		m := &messages.Fetch{Ctx: ctx, Cursor: cur.id, N: want}
 		r, err := cur.conn.call(ctx, "fetch", m, &m.ReplyTo)
@@ -109,7 +109,7 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 		rows := r.(*messages.Rows)
 		if rows.Err != nil { // the actor closed its cursor
 			cur.fail(fmt.Errorf("%w: an earlier fetch failed: %w", messages.ErrCursorClosed, rows.Err))
-			return rows.Err
+			return failed("fetch", rows.Err)
 		}
 		cur.buf = append(cur.buf, rows.Rows...)
 		if rows.Done {

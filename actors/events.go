@@ -208,10 +208,10 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 	ctx = orBackground(ctx)
 	sh := w.sh
 	if err := sh.closedErr(); err != nil {
-		return fmt.Errorf("actorlite: insert events: %w", err)
+		return fmt.Errorf("insert events: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("actorlite: insert events: %w", err)
+		return fmt.Errorf("insert events: %w", err)
 	}
 	if len(evs) == 0 {
 		return nil
@@ -221,21 +221,21 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 		return err
 	}
 	if err := sh.sem.acquire(ctx, r.weight, r.bytes, sh.closing); err != nil {
-		return fmt.Errorf("actorlite: insert events: waiting for room in the queue: %w", err)
+		return fmt.Errorf("insert events: waiting for room in the queue: %w", err)
 	}
 	ch := eventReplies.Get().(chan error)
 	r.ctx, r.reply = ctx, ch
 	if err := w.send(r); err != nil {
 		sh.sem.release(r.weight, r.bytes)
 		eventReplies.Put(ch)
-		return fmt.Errorf("actorlite: insert events: %w", err)
+		return fmt.Errorf("insert events: %w", err)
 	}
 	select {
 	case err := <-ch:
 		eventReplies.Put(ch)
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("actorlite: insert events: %w", ctx.Err())
+		return fmt.Errorf("insert events: %w", ctx.Err())
 	case <-sh.done:
 		select {
 		case err := <-ch:
@@ -246,7 +246,7 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 		if err == nil {
 			err = messages.ErrClosed
 		}
-		return fmt.Errorf("actorlite: insert events: %w", err)
+		return fmt.Errorf("insert events: %w", err)
 	}
 }
 
@@ -267,11 +267,11 @@ func (w *EventWriter) Submit(m *messages.InsertEvents, sender *actor.PID) {
 		Deliver(sh.sys.Root, m, sender, &messages.EventsAck{Count: n, Err: err})
 	}
 	if err := sh.closedErr(); err != nil {
-		answer(0, fmt.Errorf("actorlite: insert events: %w", err))
+		answer(0, fmt.Errorf("insert events: %w", err))
 		return
 	}
 	if err := ctx.Err(); err != nil {
-		answer(0, fmt.Errorf("actorlite: insert events: %w", err))
+		answer(0, fmt.Errorf("insert events: %w", err))
 		return
 	}
 	if len(m.Events) == 0 {
@@ -294,11 +294,11 @@ func (w *EventWriter) Submit(m *messages.InsertEvents, sender *actor.PID) {
 			}
 		}
 		if err != nil {
-			answer(0, fmt.Errorf("actorlite: insert events: waiting for room in the queue: %w", err))
+			answer(0, fmt.Errorf("insert events: waiting for room in the queue: %w", err))
 		}
 	})
 	if err != nil {
-		answer(0, fmt.Errorf("actorlite: insert events: %w", err))
+		answer(0, fmt.Errorf("insert events: %w", err))
 	}
 }
 

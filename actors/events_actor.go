@@ -222,7 +222,7 @@ func (a *eventsActor) open(actx actor.Context) {
 		}
 		if err != nil {
 			a.closeDB()
-			err = fmt.Errorf("actorlite: events store %s: %w", sh.dsn, err)
+			err = fmt.Errorf("events store %s: %w", sh.dsn, err)
 		} else {
 			a.db.SetInterrupt(&a.ictx)
 		}
@@ -266,11 +266,11 @@ func (a *eventsActor) receive(actx actor.Context, r *eventsReq) {
 	defer a.recoverCrash(actx, r, nil)
 	sh := a.sh
 	if err := a.gate(); err != nil {
-		sh.answer(r, fmt.Errorf("actorlite: insert events: %w", err))
+		sh.answer(r, fmt.Errorf("insert events: %w", err))
 		return
 	}
 	if err := r.ctx.Err(); err != nil {
-		sh.answer(r, fmt.Errorf("actorlite: insert events: given up before written: %w", err))
+		sh.answer(r, fmt.Errorf("insert events: given up before written: %w", err))
 		return
 	}
 	r.queued = true
@@ -365,7 +365,7 @@ func (a *eventsActor) writeBatch() {
 	kept := batch[:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			sh.answer(r, fmt.Errorf("actorlite: insert events: given up before written: %w", err))
+			sh.answer(r, fmt.Errorf("insert events: given up before written: %w", err))
 			continue
 		}
 		kept = append(kept, r)
@@ -441,7 +441,7 @@ func (a *eventsActor) fail(batch []*eventsReq, err error) {
 	if a.sh.kill.Load() {
 		err = fmt.Errorf("%w: %w", messages.ErrClosed, err)
 	}
-	err = fmt.Errorf("actorlite: insert events: batch not written: %w", err)
+	err = fmt.Errorf("insert events: batch not written: %w", err)
 	for _, r := range batch {
 		a.sh.answer(r, err)
 	}
@@ -475,7 +475,7 @@ func (a *eventsActor) recoverCrash(actx actor.Context, cur *eventsReq, again any
 	sh := a.sh
 	ce := &messages.CrashError{DSN: sh.dsn, Panic: p}
 	stack := debug.Stack()
-	err := fmt.Errorf("actorlite: insert events: the events writer crashed during their batch; nothing of it was stored: %w", ce)
+	err := fmt.Errorf("insert events: the events writer crashed during their batch; nothing of it was stored: %w", ce)
 	if sh.committed {
 		sh.ackAll(sh.inflight)
 	} else {

@@ -139,10 +139,10 @@ func (a *connActor) setProgressHandler(m *messages.SetProgressHandler) messages.
 // Interrupt interrupts nothing and returns an error wrapping ctx.Err(), as every call does.
 func (c *Conn) Interrupt(ctx context.Context) error {
 	if err := c.sh.closedErr(); err != nil {
-		return fmt.Errorf("actorlite: interrupt: %w", err)
+		return fmt.Errorf("interrupt: %w", err)
 	}
 	if err := orBackground(ctx).Err(); err != nil {
-		return fmt.Errorf("actorlite: interrupt: %w", err)
+		return fmt.Errorf("interrupt: %w", err)
 	}
 	if seq := c.sh.running.Load(); seq != 0 {
 		c.sh.interrupted.Store(seq)

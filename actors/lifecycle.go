@@ -48,6 +48,6 @@ func (l *lifecycle) waitOpen(ctx context.Context, what string) error {
 	case <-l.done:
 		return messages.ErrClosed
 	case <-ctx.Done():
-		return fmt.Errorf("actorlite: %s: %w", what, ctx.Err())
+		return fmt.Errorf("%s: %w", what, ctx.Err())
 	}
 }

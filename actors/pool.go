@@ -124,9 +124,9 @@ func (p *Pool) lockWriter(ctx context.Context, op string) error {
 	case p.wlock <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("actorlite: %s: waiting for the writer: %w", op, ctx.Err())
+		return fmt.Errorf("%s: waiting for the writer: %w", op, ctx.Err())
 	case <-p.writer.Done():
-		return fmt.Errorf("actorlite: %s: %w", op, messages.ErrClosed)
+		return fmt.Errorf("%s: %w", op, messages.ErrClosed)
 	}
 }
 
@@ -330,7 +330,7 @@ func (p *Pool) Tx(ctx context.Context, fn func(c *Conn) error) (err error) {
 		return err
 	}
 	if err := r.ReplyErr(); err != nil {
-		return err
+		return failed("tx: begin", err)
 	}
 	p.txs.Add(1)
 	done := false
@@ -343,7 +343,7 @@ func (p *Pool) Tx(ctx context.Context, fn func(c *Conn) error) (err error) {
 	done = true
 	if ferr != nil {
 		if rerr := p.endTx(ctx); rerr != nil {
-			return errors.Join(ferr, fmt.Errorf("actorlite: rollback: %w", rerr))
+			return errors.Join(ferr, fmt.Errorf("rollback: %w", rerr))
 		}
 		return ferr
 	}

@@ -6,6 +6,11 @@ import (
 )
 
 // Errors of the connection's life cycle. Match them with [errors.Is].
+//
+// Error texts: a sentinel, and a typed error of this package, says "actorlite:" once, first;
+// whatever wraps one names only its operation, as the calls of package actors do, whether the
+// error came in the reply or from the call's own transport ("exec: actorlite: constraint
+// failed: …", "open app.db: actorlite: closed", "query: context canceled").
 var (
 	// ErrClosed is returned by every call on a connection, cursor or supervisor that was closed
 	// or stopped, and to callers whose request was still waiting when it closed.

@@ -31,6 +31,7 @@ import (
 	"syscall"
 
 	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
 )
 
@@ -142,9 +143,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	default:
-		fmt.Fprintln(stderr, "actorlite:", strings.TrimPrefix(err.Error(), "actorlite: "))
+		fmt.Fprintln(stderr, "actorlite:", errText(err))
 		return 1
 	}
+}
+
+// errText is how the CLI shows err: SQLite's own message for an SQLite error, as sqlite3
+// does (without the call it came from), else err's text without the library's prefix (the
+// CLI names itself).
+func errText(err error) string {
+	var se *messages.Error
+	if errors.As(err, &se) {
+		err = se
+	}
+	return strings.ReplaceAll(err.Error(), "actorlite: ", "")
 }
 
 // newFlags returns a flag set whose usage prints synopsis, description and examples, then the

@@ -172,9 +172,9 @@ func (sh *shell) fail(line int, err error) {
 	sh.failed = true
 	sh.out.Flush()
 	if sh.interactive {
-		fmt.Fprintf(sh.errw, "Error: %s\n", strings.TrimPrefix(err.Error(), "actorlite: "))
+		fmt.Fprintf(sh.errw, "Error: %s\n", errText(err))
 	} else {
-		fmt.Fprintf(sh.errw, "Error: near line %d: %s\n", line, strings.TrimPrefix(err.Error(), "actorlite: "))
+		fmt.Fprintf(sh.errw, "Error: near line %d: %s\n", line, errText(err))
 	}
 }
 
