@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,10 +65,9 @@ const (
 // is 1000 pages). Each event of a batch dirties a page of the (user_id, timestamp) index of its
 // own when events come from many users, so with the default a checkpoint (with its fsyncs)
 // would run every few dozen batches, and 64-event batches measured markedly slower (figures in
-// bench/README.md).
-// The WAL grows to about 40 MB between checkpoints. WithPragma("wal_autocheckpoint", …) in the
-// writer's options overrides it.
-const EventsCheckpointPages = "10000"
+// bench/README.md). The WAL grows to about 40 MB between checkpoints.
+// WithPragma("wal_autocheckpoint", …) in the writer's options overrides it.
+const EventsCheckpointPages = 10000
 
 // EventWriterConfig configures [NewEventWriter]. Zero fields take the defaults above.
 type EventWriterConfig struct {
@@ -146,7 +146,7 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := newConfig(append([]Option{WithPragma("wal_autocheckpoint", EventsCheckpointPages)}, cfg.Options...))
+	c := newConfig(append([]Option{WithPragma("wal_autocheckpoint", strconv.Itoa(EventsCheckpointPages))}, cfg.Options...))
 	q := `"` + table + `"`
 	sh := &eventsShared{
 		dsn: cfg.DSN, db: c.db, fault: c.eventsFault, logger: cfg.Logger, sys: cfg.System,
