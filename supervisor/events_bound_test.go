@@ -21,15 +21,14 @@ func bigEvent(user string, seq, size int) messages.Event {
 	return messages.Event{UserID: user, Name: "upload", Properties: json.RawMessage(props)}
 }
 
-// The events queue is bounded by bytes, not only by events: 64 Ki events of 1 MiB each would
-// be 64 GiB.
-func TestEventQueueBoundedByBytes(t *testing.T) {
-	const limit, size, producers = 1 << 20, 100 << 10, 32
-	var s *supervisor.Supervisor
-	var maxSeen atomic.Int64
-	entered, release := make(chan struct{}), make(chan struct{})
-	probe := actors.WithEventsFault(func(batch int64, i int) {
-		if q := s.Stats().EventsQueued; q > maxSeen.Load() {
+// holdFirstBatch returns an events-writer option that holds the writer inside its first
+// batch (entered is closed when it gets there; closing release lets it go on) and records in
+// maxSeen the most events *s had queued whenever the writer wrote one.
+func holdFirstBatch(s **supervisor.Supervisor) (probe actors.Option, maxSeen *atomic.Int64, entered, release chan struct{}) {
+	maxSeen = new(atomic.Int64)
+	entered, release = make(chan struct{}), make(chan struct{})
+	probe = actors.WithEventsFault(func(batch int64, i int) {
+		if q := (*s).Stats().EventsQueued; q > maxSeen.Load() {
 			maxSeen.Store(q)
 		}
 		if batch == 1 && i == 0 {
@@ -37,6 +36,15 @@ func TestEventQueueBoundedByBytes(t *testing.T) {
 			<-release
 		}
 	})
+	return probe, maxSeen, entered, release
+}
+
+// The events queue is bounded by bytes, not only by events: 64 Ki events of 1 MiB each would
+// be 64 GiB.
+func TestEventQueueBoundedByBytes(t *testing.T) {
+	const limit, size, producers = 1 << 20, 100 << 10, 32
+	var s *supervisor.Supervisor
+	probe, maxSeen, entered, release := holdFirstBatch(&s)
 	s, dsn := startEvents(t, supervisor.EventsConfig{MaxQueuedBytes: limit, Options: []actors.Option{probe}})
 	ctx := deadline(t)
 	var wg sync.WaitGroup

@@ -475,17 +475,7 @@ func TestEventWriterRestartBudgetSpent(t *testing.T) {
 func TestEventOverloadWaitsAndDropsNothing(t *testing.T) {
 	const maxQueued, producers, each = 8, 32, 50
 	var s *supervisor.Supervisor
-	var maxSeen atomic.Int64
-	entered, release := make(chan struct{}), make(chan struct{})
-	probe := actors.WithEventsFault(func(batch int64, i int) {
-		if q := s.Stats().EventsQueued; q > maxSeen.Load() {
-			maxSeen.Store(q)
-		}
-		if batch == 1 && i == 0 {
-			close(entered)
-			<-release
-		}
-	})
+	probe, maxSeen, entered, release := holdFirstBatch(&s)
 	s, dsn := startEvents(t, supervisor.EventsConfig{MaxQueued: maxQueued, MaxBatch: 4, Options: []actors.Option{probe}})
 	ctx := deadline(t)
 
