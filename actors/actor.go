@@ -265,11 +265,12 @@ func (a *connActor) open() {
 func (a *connActor) stopped(ctx actor.Context) {
 	sh := a.sh
 	sh.closing.Store(true)
-	for _, msg := range sh.mailbox.close() {
-		sh.refuse(msg, true)
-	}
-	// No tombstone for a connection its owner closed (a Close was sent: answered, or about to
-	// be, with success): its PID goes as any stopped actor's, and its name is free again.
+	// The tombstone first: protoactor has just removed the PID from its registry, and until
+	// the tombstone takes it, what is sent to it is a dead letter (a window of a few
+	// instructions, which draining the mailbox first would widen). No tombstone for a
+	// connection its owner closed (a Close was sent, which sets closeSent before it is queued:
+	// it is answered, or about to be, with success): its PID goes as any stopped actor's, and
+	// its name is free again.
 	if p := sh.stopErr.Load(); p != nil && !sh.closeSent.Load() {
 		t := &tombstone{sys: ctx.ActorSystem(), pid: ctx.Self(), err: *p}
 		if _, added := ctx.ActorSystem().ProcessRegistry.Add(t, t.pid.Id); added {
@@ -278,6 +279,9 @@ func (a *connActor) stopped(ctx actor.Context) {
 				sh.bury()
 			}
 		}
+	}
+	for _, msg := range sh.mailbox.close() {
+		sh.refuse(msg, true)
 	}
 	sh.markStopped() // last: whoever sees it done sees all the above
 	if a.onStop != nil {
