@@ -117,5 +117,7 @@
 // with [ErrClosed] (wrapping [ErrCrashed] too when a crash stopped it, whose PID then keeps
 // answering so until its handle is closed). A request sent to the PID of a connection its
 // owner closed is a dead letter, as for any stopped actor: RequestFuture fails with
-// actor.ErrDeadLetter (Ask reports [ErrClosed]). See package supervisor for the whole story.
+// actor.ErrDeadLetter (Ask reports [ErrClosed]). So is one sent in the instant between
+// protoactor unregistering a crashed connection's PID and actorlite registering what answers
+// in its place (a few instructions). See package supervisor for the whole story.
 package messages
