@@ -16,6 +16,7 @@ import (
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // stormReproConn opens a file database with the storm's schema and maybe_boom.
@@ -303,5 +304,56 @@ func TestStormReproFinalPanicWhileClosingKeepsLock(t *testing.T) {
 				t.Errorf("wal_checkpoint(TRUNCATE) from another connection: %v, %v; want busy = 0", row, err)
 			}
 		})
+	}
+}
+
+// The actor-sender storm's "actor-id" and "actor-deadline" violations: an actor's
+// InsertEvents, sent to the supervisor's PID, was answered with an EventsAck whose ID was 0
+// (every reply carries its request's ID), and its Deadline was not honoured: one already past
+// when it was sent, or passing while its events waited behind a batch, was still written and
+// acknowledged (a Deadline is honoured as Ctx: a request still queued at it has no effect).
+func TestStormReproActorEventsIDAndDeadline(t *testing.T) {
+	s, dsn, entered, release := startHeldEvents(t)
+	t.Cleanup(func() { s.Stop(context.Background()) }) // after the caller's stop
+	sys := s.System()
+	pid, out := spawnCaller(t, sys)
+	held := make(chan error, 1)
+	go func() { held <- s.InsertEvent(context.Background(), event("held", 0)) }()
+	<-entered
+	within(sys, pid, func(ctx actor.Context) {
+		ctx.Request(s.PID(), &messages.InsertEvents{ID: 7, Events: []messages.Event{event("ok", 1)}})
+		ctx.Request(s.PID(), &messages.InsertEvents{ID: 8, Deadline: time.Now().Add(-time.Second), Events: []messages.Event{event("past", 1)}})
+		ctx.Request(s.PID(), &messages.InsertEvents{ID: 9, Deadline: time.Now().Add(20 * time.Millisecond), Events: []messages.Event{event("queued", 1)}})
+		ctx.Request(s.PID(), &messages.InsertEvents{ID: 10, Events: []messages.Event{{Name: "no user"}}})
+	})
+	time.Sleep(50 * time.Millisecond) // past the deadline of 9, still behind the held batch
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	acks := map[uint64]*messages.EventsAck{}
+	for range 4 {
+		r := recv(t, out, "an EventsAck").(*messages.EventsAck)
+		acks[r.ID] = r
+	}
+	for _, want := range []struct {
+		id  uint64
+		err error // nil: acked
+	}{{7, nil}, {8, context.DeadlineExceeded}, {9, context.DeadlineExceeded}, {10, messages.ErrBadEvent}} {
+		ack := acks[want.id]
+		switch {
+		case ack == nil:
+			t.Errorf("no EventsAck with ID %d (acks by ID: %v)", want.id, acks)
+		case want.err == nil && ack.Err != nil, want.err != nil && !errors.Is(ack.Err, want.err):
+			t.Errorf("EventsAck %d: %v, want %v", want.id, ack.Err, want.err)
+		}
+	}
+	c := reader(t, s, dsn)
+	defer c.Close(context.Background())
+	got := stored(t, c)
+	for k, want := range map[string]int{key("ok", 1): 1, key("past", 1): 0, key("queued", 1): 0} {
+		if got[k] != want {
+			t.Errorf("event %s stored %d times, want %d", k, got[k], want)
+		}
 	}
 }
