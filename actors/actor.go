@@ -283,6 +283,9 @@ func (a *connActor) stopped(ctx actor.Context) {
 	for _, msg := range sh.mailbox.close() {
 		sh.refuse(msg, true)
 	}
+	// Nothing replays them now. A handle's cleanup holds this state until the handle is
+	// collected: a function that reached its own Conn would keep both reachable for good.
+	sh.regs = nil
 	sh.markStopped() // last: whoever sees it done sees all the above
 	if a.onStop != nil {
 		a.onStop()

@@ -357,3 +357,48 @@ func TestStormReproActorEventsIDAndDeadline(t *testing.T) {
 		}
 	}
 }
+
+// The actor-sender storm's supervisors were never freed: storm_hold(), registered on an
+// actor's connection, reached the actor and through it the connection's handle. A Conn's
+// cleanup (which closes a connection whose handle was dropped) holds the connection's state,
+// registrations included, for as long as the Conn lives: a registered function that reaches
+// its own Conn kept both, and whatever the function reached, reachable for good, even once
+// the connection was closed and its supervisor stopped.
+func TestStormReproFunctionKeepsItsConn(t *testing.T) {
+	collected := &atomic.Bool{}
+	func() {
+		s := start(t, supervisor.Config{})
+		ctx := context.Background()
+		c, err := s.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A program's state that holds the handle, and that its function reads.
+		type app struct {
+			conn  *actors.Conn
+			calls atomic.Int64
+		}
+		a := &app{conn: c}
+		if err := c.CreateFunction(ctx, "count_call", 0, func([]any) (any, error) { return a.calls.Add(1), nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.QueryRow(ctx, "SELECT count_call()"); err != nil {
+			t.Fatal(err)
+		}
+		runtime.AddCleanup(a, func(b *atomic.Bool) { b.Store(true) }, collected)
+		if err := c.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for range 100 {
+		runtime.GC()
+		if collected.Load() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("a closed connection's handle, reached from its own registered function, is never collected, nor what the function reaches")
+}
