@@ -13,12 +13,14 @@ package supervisor_test
 // picks, a fault hook that panics on a chosen request kind of a chosen call (so that requests
 // that run no SQL function crash too: Begin, Commit, Fetch, blob I/O, Dump, CloseCursor,
 // Close) and an events-writer fault; and an aggregate whose Final panics while a connection
-// closes a half-computed window. Meanwhile an actor messages connections through
-// RequestFuture, a second supervisor with a budget of 2 restarts has connections and pool
-// readers crashed to death under use, and floods of abandoned requests and events test that
-// memory is bounded in bytes. A seed fixes every decision a worker makes; the interleaving of
-// the workers is the scheduler's, so a replay reproduces the storm's mix, not its exact
-// schedule.
+// closes a half-computed window. Meanwhile actors (real ones, with a Receive, that never
+// block) send the same kinds of requests by message to connection PIDs, with actors.Ask and
+// with ctx.Request, with deadlines of their own (see "actors as callers"), a second supervisor
+// with a budget of 2 restarts has connections and pool readers crashed to death under use
+// (while an actor of its system messages them, their tombstones, then their buried PIDs), and
+// floods of abandoned requests and events test that memory is bounded in bytes. A seed fixes
+// every decision a worker or actor makes; the interleaving of the workers is the scheduler's,
+// so a replay reproduces the storm's mix, not its exact schedule.
 //
 // ACTORLITE_STORM_WATCHDOG (a duration) overrides the watchdog's delay. Violations name the
 // connection, the ctx and the worker's last calls; when the heap check fails, a heap profile
@@ -133,7 +135,15 @@ func stormConfig(t *testing.T) stormParams {
 //   - Stats agree with what the storm caused and saw;
 //   - a connection crashed past its budget refuses every call with ErrClosed and ErrCrashed,
 //     at once; a pool whose reader was stopped for good goes on reading;
-//   - every request an actor sends gets its reply (a crash's counts) before its timeout;
+//   - every request an actor sends is answered exactly once, with its ID and its kind's reply
+//     type (an Ask within its timeout, a Request within stormBackground), none is left
+//     waiting when the storm ends, and its answers follow the rules of a handle's calls (its
+//     Deadline is its ctx; the ledger judges its writes the same way), plus: a request past
+//     its deadline when sent has no effect, a deadline error only where there is a deadline
+//     (never for a release sent by Request), ErrOverloaded only where a burst can pass the
+//     bounds, and, with the connection held, exactly the requests past MaxPending and
+//     MaxPendingBytes refused, at once; the PID of a connection stopped for good answers
+//     ErrClosed with ErrCrashed until buried, then is a dead letter;
 //   - abandoned requests and events pin no more than Config.MaxPendingBytes, resp.
 //     EventsConfig.MaxQueuedBytes, while their connection or the
 //     events writer is held;
@@ -231,7 +241,7 @@ func stormRun(t *testing.T, p stormParams) *stormCollected {
 	st := newStorm(t, p)
 	collected := &stormCollected{}
 	defer func() {
-		for name, s := range map[string]*supervisor.Supervisor{"s (events, a pool, connections)": st.s, "s2 (small budget, pools)": st.s2} {
+		for name, s := range map[string]*supervisor.Supervisor{"s (events, a pool, connections)": st.s, "s2 (small budget, pools)": st.s2, "sa (actors' connections)": st.sa} {
 			if s != nil {
 				d := &atomic.Bool{}
 				runtime.AddCleanup(s, func(d *atomic.Bool) { d.Store(true) }, d)
@@ -423,7 +433,8 @@ type storm struct {
 	dir     string
 	start   time.Time
 	s, s2   *supervisor.Supervisor
-	dbs     []string // the shared file databases
+	sa      *supervisor.Supervisor // the actors' own connections: small MaxPending and MaxPendingBytes
+	dbs     []string               // the shared file databases
 	shared  map[string]*actors.Conn
 	pool    *actors.Pool
 	dsns    map[string]string
@@ -433,12 +444,15 @@ type storm struct {
 	stopped atomic.Bool
 	stops   []*supervisor.Supervisor
 	workers []*stormWorker // the storm's workers
-	extra   []*stormWorker // the other goroutines that call (an actor's driver, the doomed cycles)
+	extra   []*stormWorker // the other goroutines and actors that call (the doomed cycles, the floods)
+	actors  []*stormActor  // the actor senders (see "actors as callers")
+	af      stormActorFigures
 
 	mu        sync.Mutex
 	viol      map[string]*stormViolations
 	vorder    []string
-	crashes   map[string]bool   // distinct crashes seen ("boom 12", "events 7", ...)
+	crashes   map[string]bool   // distinct crashes seen ("boom 12", "events 7", ...), but on sa
+	crashesA  map[string]bool   // distinct crashes seen on sa's connections
 	lastCrash map[string]string // connection name → the last crash seen on it
 	nviol     atomic.Int64
 	poolMu    sync.RWMutex // read: an op uses the pool; write: unwedging its writer
@@ -455,14 +469,13 @@ type storm struct {
 	bgNs          atomic.Int64 // max latency of a call whose ctx never ends
 	peakHeap      atomic.Uint64
 	stallNs       atomic.Int64
-	actorReqs     atomic.Int64
 	rowsVerified  int64
 	openConns0    int64
 }
 
 func newStorm(t *testing.T, p stormParams) *storm {
 	return &storm{t: t, p: p, dir: t.TempDir(), done: make(chan struct{}), viol: map[string]*stormViolations{},
-		crashes: map[string]bool{}, lastCrash: map[string]string{}, shared: map[string]*actors.Conn{}, dsns: map[string]string{}}
+		crashes: map[string]bool{}, crashesA: map[string]bool{}, lastCrash: map[string]string{}, shared: map[string]*actors.Conn{}, dsns: map[string]string{}}
 }
 
 func (st *storm) violate(cat, format string, args ...any) {
@@ -484,10 +497,24 @@ func (st *storm) violate(cat, format string, args ...any) {
 func (st *storm) sawCrash(conn, what string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.crashes[what] = true
+	if st.actorConn(conn) {
+		st.crashesA[what] = true
+	} else {
+		st.crashes[what] = true
+	}
 	if conn != "" {
 		st.lastCrash[conn] = what
 	}
+}
+
+// actorConn reports whether conn names an actor's own connection, on sa.
+func (st *storm) actorConn(conn string) bool {
+	for _, a := range st.actors {
+		if a.name == conn {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *storm) lastCrashOn(conn string) string {
@@ -591,6 +618,9 @@ func (st *storm) setup() {
 		Events: supervisor.EventsConfig{DSN: st.dsns["events"], MaxBatch: 64, MaxQueuedBytes: stormQueuedMiB << 20, Options: []actors.Option{eventsFault}}})
 	// A supervisor with a small budget: its connections get stopped for good.
 	st.s2 = st.startSupervisor(supervisor.Config{MaxRestarts: 2, RestartWindow: time.Hour})
+	// The actors' own connections, in s's system: bounds small enough for bursts to pass.
+	st.sa = st.startSupervisor(supervisor.Config{System: st.s.System(), MaxRestarts: 1 << 30, RestartWindow: time.Hour,
+		MaxPending: stormActorPending, MaxPendingBytes: stormActorPendingBytes})
 
 	for _, db := range append(stormNames(st.dbs), "p", "d", "dp") {
 		sv := st.s
@@ -641,6 +671,7 @@ func (st *storm) setup() {
 	// The warm-up's and setup's closes are done; what is open now stays open through the storm.
 	st.waitFor("setup connections closed", func() bool { return st.s.Stats().OpenConns == int64(len(st.dbs)+3+stormWorkers) })
 	st.openConns0 = st.s.Stats().OpenConns
+	st.setupActors()
 }
 
 // startSupervisor starts a supervisor that run stops before it returns, even if the test
@@ -703,9 +734,9 @@ func (st *storm) dogBark() {
 func (st *storm) run() {
 	t := st.t
 	defer func() {
-		for _, s := range st.stops {
+		for i := len(st.stops) - 1; i >= 0; i-- { // sa, which joined s's system, before s
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			s.Stop(ctx) // idempotent: a no-op after the Stop below
+			st.stops[i].Stop(ctx) // idempotent: a no-op after the Stop below
 			cancel()
 		}
 	}()
@@ -715,7 +746,7 @@ func (st *storm) run() {
 	for _, w := range st.workers {
 		wg.Go(w.loop)
 	}
-	wg.Go(st.actorCaller)
+	wg.Go(st.actorSenders)
 	wg.Go(st.doomed)
 	wg.Go(st.sampleHeap)
 	wg.Go(st.flood)
@@ -748,11 +779,14 @@ func (st *storm) run() {
 	st.checkIdle()
 	// A connection's actor stops (Done) a moment before its supervisor counts it closed.
 	st.settle(func() bool { return st.s.Stats().OpenConns == st.openConns0 })
-	stats, stats2 := st.s.Stats(), st.s2.Stats()
+	st.settle(func() bool { return st.sa.Stats().OpenConns == int64(len(st.actors)) })
+	stats, stats2, statsA := st.s.Stats(), st.s2.Stats(), st.sa.Stats()
 	st.checkStats(stats, stats2)
+	st.checkActorStats(statsA)
 
-	// Stop both supervisors (bounded), then reopen every database with a fresh one.
-	for i, sv := range []*supervisor.Supervisor{st.s, st.s2} {
+	// Stop the supervisors (bounded; sa, which joined s's system, first), then reopen every
+	// database with a fresh one.
+	for i, sv := range []*supervisor.Supervisor{st.sa, st.s, st.s2} {
 		ctx, cancel := context.WithTimeout(context.Background(), stormBackground)
 		begin := time.Now()
 		if err := sv.Stop(ctx); err != nil {
@@ -783,11 +817,15 @@ func (st *storm) run() {
 	for _, k := range names {
 		fmt.Fprintf(&b, " %s=%d", k, kinds[k])
 	}
-	t.Logf("storm figures: %v elapsed; %d crashes (%d seen by callers, %d on the small-budget supervisor, %d connections stopped there); %d calls (+%d by an actor); %d writes in the ledger; %d rows verified; max latency past a ctx's end %v, max latency without one %v; longest stall of a ticker %v; %d blob or cursor reads aborted by another caller's rollback; peak heap %.1f MiB",
-		elapsed.Round(time.Millisecond), stats.Crashes, len(st.crashes), stats2.Crashes, stats2.Stopped, ncalls, st.actorReqs.Load(), nledger, st.rowsVerified,
+	t.Logf("storm figures: %v elapsed; %d crashes (%d seen by callers, %d on the small-budget supervisor, %d connections stopped there); %d calls (%d of them requests by actors); %d writes in the ledger; %d rows verified; max latency past a ctx's end %v, max latency without one %v; longest stall of a ticker %v; %d blob or cursor reads aborted by another caller's rollback; peak heap %.1f MiB",
+		elapsed.Round(time.Millisecond), stats.Crashes, len(st.crashes), stats2.Crashes, stats2.Stopped, ncalls, st.af.sent.Load(), nledger, st.rowsVerified,
 		time.Duration(st.pastNs.Load()).Round(time.Microsecond), time.Duration(st.bgNs.Load()).Round(time.Microsecond),
 		time.Duration(st.stallNs.Load()).Round(time.Microsecond), st.aborted, float64(st.peakHeap.Load())/(1<<20))
 	t.Logf("storm calls by kind:%s", b.String())
+	af := &st.af
+	t.Logf("storm actors: %d requests (%d by Ask, %d by Request), %d answered: %d ErrOverloaded, %d deadline errors, %d ErrClosed with ErrCrashed to doomed actors, %d dead letters; %d bounds checked exactly with the connection held; %d own connections closed by message (%d Close armed to crash) and reopened; their supervisor: %d crashes, %d restarts",
+		af.sent.Load(), af.asks.Load(), af.sent.Load()-af.asks.Load(), af.answered.Load(), af.overloaded.Load(), af.deadlines.Load(), af.tombs.Load(), af.deadLetters.Load(),
+		af.bounds.Load(), af.reopens.Load(), af.closeFaults.Load(), statsA.Crashes, statsA.Restarts)
 	for _, f := range st.floods {
 		t.Logf("storm flood: %s", f)
 	}
@@ -1149,8 +1187,13 @@ func (w *stormWorker) recent() string {
 
 // traced records a call returned, for the watchdog.
 func (w *stormWorker) traced(kind string, sc *stormCtx) {
+	w.note(fmt.Sprintf("%s on %s, ctx %s, took %v", kind, w.where, sc.kind(), time.Since(sc.start).Round(time.Microsecond)))
+}
+
+// note records a line among the worker's last calls.
+func (w *stormWorker) note(line string) {
 	w.trace.mu.Lock()
-	w.trace.last[w.trace.n%len(w.trace.last)] = fmt.Sprintf("%s on %s, ctx %s, took %v", kind, w.where, sc.kind(), time.Since(sc.start).Round(time.Microsecond))
+	w.trace.last[w.trace.n%len(w.trace.last)] = line
 	w.trace.n++
 	w.trace.mu.Unlock()
 }
@@ -1206,7 +1249,7 @@ func (w *stormWorker) classify(conn, kind string, id int64, err error, expected 
 	for _, e := range expected {
 		if errors.Is(err, e) {
 			if src, cid, ok := stormCrashOf(err); ok {
-				st.sawCrash("", fmt.Sprint(src, " ", cid))
+				st.sawCrash(conn, fmt.Sprint(src, " ", cid))
 			}
 			return clExpected
 		}
@@ -2311,109 +2354,1472 @@ func (w *stormWorker) reopen() {
 	w.own.c, w.own.arm, w.own.final = c, arm, final
 }
 
-// ---- an actor as a caller ----
+// ---- actors as callers ----
 
-// stormActorJob asks the caller actor to send reqs to pid, all at once, and to close done once
-// each has its reply (or its future's timeout).
-type stormActorJob struct {
-	pid     *actor.PID
-	reqs    []any
-	timeout time.Duration
-	results []stormActorResult
-	done    chan struct{}
-	sent    atomic.Int32 // requests sent, replies (or timeouts) received: for a report
-	got     atomic.Int32
+// The actor-sender mode. stormActors actors of the storm's system (real actors, with a
+// Receive, that never block) message connection PIDs with the requests of package messages,
+// in two lanes each: one on the shared connections, which the workers use too, and one on a
+// connection of the actor's own, opened on sa, whose MaxPending and MaxPendingBytes are small.
+// A request goes with actors.Ask (a future, whose answer comes back through ReenterAfter) or
+// with ctx.Request (the reply is a message, matched by its ID), with a deadline drawn like a
+// worker's ctx: none, 0-3 ms, already past, or 20-300 ms. The actors crash connections as the
+// workers' calls do (maybe_boom's token, and the fault hook, which finds its fault in the
+// request's Ctx), write through the ledger, open cursors (a small FetchSize, then Fetch
+// chained or pipelined, and CloseCursor), run transactions by message from one actor, in
+// order (pipelined with Request, or chained with Ask), send bursts past MaxPending and
+// MaxPendingBytes, hold their connection to count exactly what the bounds admit, insert
+// events, and close their connection by message (sometimes crashing in Close). And each
+// doomed cycle has an actor of s2's system message its connection while it is crashed to
+// death, then its tombstone, then its PID once buried.
+//
+// Checked for every actor's request, besides what classify and the ledger check for every
+// call (the same rules as for a handle's: its deadline is its ctx): it is answered exactly
+// once (an answer no request waits for is a violation, and so is a request still waiting
+// when the storm ends), with its own ID and its kind's reply type, an Ask within its timeout
+// and a Request within stormBackground; a request whose deadline was past when it was sent
+// has no effect (it fails with its deadline's error, ErrOverloaded or ErrClosed; a release
+// runs whatever its deadline); a deadline error only for a request that has a deadline, and
+// never for a release sent by Request; ErrOverloaded only in a burst that can pass the bound,
+// and, while the connection is held, exactly the requests past MaxPending (and past
+// MaxPendingBytes) refused, at once, and the others served.
+
+const (
+	stormActors = 2
+	// stormActorPending and stormActorPendingBytes are sa's MaxPending and MaxPendingBytes:
+	// small, for the actors' bursts to pass them.
+	stormActorPending      = 16
+	stormActorPendingBytes = 1 << 20
+	// stormActorLarge is a large request's argument: three fit in stormActorPendingBytes.
+	stormActorLarge  = 300 << 10
+	stormInsertLarge = "INSERT INTO t (k, v, call) VALUES (?, maybe_boom(?, ?) + 0 * length(?), ?)"
+	// stormDoomedBursts is how many bursts a doomed actor sends before it waits for its
+	// connection to be stopped for good.
+	stormDoomedBursts = 12
+)
+
+// stormActorFigures counts what the actors did, for the report and Stats checks.
+type stormActorFigures struct {
+	sent, asks, answered, overloaded, deadlines, tombs, deadLetters atomic.Int64
+	bounds, reopens, closeFaults                                    atomic.Int64
 }
 
-type stormActorResult struct {
-	res any
+// stormDeadline is an actor's request's deadline.
+type stormDeadline struct {
+	at   time.Time // zero: none (a Request's; an Ask's is its timeout)
+	none bool      // drawn as none: an Ask then times out after stormBackground
+}
+
+// deadline draws a request's deadline: none, 0-3 ms, already past, or 20-300 ms.
+func (a *stormActor) deadline() stormDeadline {
+	now := time.Now()
+	switch r := a.w.rng.IntN(100); {
+	case r < 34:
+		return stormDeadline{none: true}
+	case r < 62:
+		return stormDeadline{at: now.Add(time.Duration(a.w.rng.IntN(3001)) * time.Microsecond)}
+	case r < 70:
+		return stormDeadline{at: now.Add(-time.Duration(1+a.w.rng.IntN(5000)) * time.Microsecond)}
+	}
+	return stormDeadline{at: now.Add(time.Duration(20+a.w.rng.IntN(281)) * time.Millisecond)}
+}
+
+// stormActorReq is a request an actor sent, waiting for its answer.
+type stormActorReq struct {
+	id    uint64
+	kind  string // "Exec(actor)", ...
+	conn  string // the connection's name: "a", "actor1", "d", "events"
+	req   messages.Request
+	ask   bool // sent with actors.Ask, else ctx.Request
+	dl    stormDeadline
+	pre   bool // its deadline was past when it was sent: it must have no effect
+	sent  time.Time
+	bound time.Time // an Ask's timeout; zero for a Request, bounded by stormBackground
+	dead  bool      // a Request to a PID that is gone: a DeadLetterResponse (with no ID) answers it
+	then  func(p *stormActorReq, r messages.Reply, err error)
+}
+
+func (p *stormActorReq) how() string {
+	if p.ask {
+		return "Ask"
+	}
+	return "Request"
+}
+
+func (p *stormActorReq) deadlineKind() string {
+	switch {
+	case p.dl.none && p.ask:
+		return fmt.Sprint("none, a timeout of ", stormBackground)
+	case p.dl.none:
+		return "none"
+	case p.pre:
+		return fmt.Sprint("past by ", p.sent.Sub(p.dl.at).Round(time.Microsecond), " when sent")
+	}
+	return fmt.Sprint(p.dl.at.Sub(p.sent).Round(time.Microsecond), " after sending")
+}
+
+// stormAnswer is the answer to one request of several an actor sent at once.
+type stormAnswer struct {
+	p   *stormActorReq
+	r   messages.Reply
 	err error
 }
 
-// actorCaller is an actor of the supervisor's system that messages shared connections with
-// Query and Exec through RequestFuture, never blocking its mailbox: every request must get a
-// reply (a crash's counts) before its timeout.
-func (st *storm) actorCaller() {
-	w := st.extraWorker("actor", 1000)
-	sys := st.s.System()
-	pid := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		job, ok := ctx.Message().(*stormActorJob)
-		if !ok {
+// stormActorStep is a message an actor runs in its Receive.
+type stormActorStep func(ctx actor.Context)
+
+// stormTgt is where an actor sends a request.
+type stormTgt struct {
+	name string // the connection's name, for classify and reports
+	db   string // its database, for the ledger
+	pid  *actor.PID
+}
+
+// stormSendOpt is how an actor sends one request.
+type stormSendOpt struct {
+	ask      bool
+	dl       stormDeadline
+	large    bool    // a stormActorLarge argument: it counts against MaxPendingBytes
+	calm     bool    // no crash
+	expected []error // what it may get besides what every request may
+}
+
+// stormHold holds an actor's own connection (in storm_hold()) until release is closed.
+type stormHold struct {
+	entered func() // tells the actor that the connection holds
+	release chan struct{}
+}
+
+type stormActor struct {
+	st   *storm
+	w    *stormWorker // its rng, ledger entries, counts and last calls
+	name string
+	idx  int
+	sys  *actor.ActorSystem
+	ref  *actor.PID // for its spawner
+	pid  *actor.PID // set in Started
+
+	own     *actors.Conn // its own connection (on sa); nil for a doomed actor
+	db      string       // its own connection's database
+	old     []*actors.Conn
+	hold    atomic.Pointer[stormHold] // set while an op holds its own connection
+	drained chan struct{}             // closed once every lane ended and every request was answered
+
+	// actor only
+	lanes    []string
+	live     int             // lanes still running
+	finals   map[string]bool // lanes that began their final op
+	ids      uint64
+	pending  map[uint64]*stormActorReq
+	closed   bool // drained is closed
+	stopping bool // a doomed actor was told to stop
+	target   *actor.PID
+	bursts   int
+	parked   bool // the doomed lane waits to be told to stop
+	buryBy   bool // a doomed actor buries the tombstone with a Close of its own
+}
+
+func newStormActor(st *storm, w *stormWorker, name string, idx int, sys *actor.ActorSystem, lanes ...string) *stormActor {
+	return &stormActor{st: st, w: w, name: name, idx: idx, sys: sys, lanes: lanes, finals: map[string]bool{},
+		pending: map[uint64]*stormActorReq{}, drained: make(chan struct{})}
+}
+
+func (a *stormActor) spawn() {
+	a.ref = a.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return a }))
+}
+
+// tell runs fn in the actor's Receive.
+func (a *stormActor) tell(fn stormActorStep) { a.sys.Root.Send(a.ref, fn) }
+
+func (a *stormActor) stop() {
+	if err := a.sys.Root.StopFuture(a.ref).Wait(); err != nil {
+		a.st.violate("actor", "%s: stopping it: %v", a.name, err)
+	}
+}
+
+// wait waits for ch, at most stormBackground plus stormSlack; then reports what the actor
+// still waits for.
+func (a *stormActor) wait(what string, ch <-chan struct{}) bool {
+	t := time.NewTimer(stormBackground + stormSlack)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	}
+	list := make(chan string, 1)
+	a.tell(func(actor.Context) { list <- a.pendingList() })
+	select {
+	case l := <-list:
+		a.st.violate("actor-answered", "%s: %s not done %v after it was due; waiting for:%s", a.name, what, stormBackground+stormSlack, l)
+	case <-time.After(stormSlack):
+		a.st.violate("actor-answered", "%s: %s not done %v after it was due, and its Receive does not run", a.name, what, stormBackground+stormSlack)
+	}
+	return false
+}
+
+func (a *stormActor) pendingList() string {
+	ps := make([]*stormActorReq, 0, len(a.pending))
+	for _, p := range a.pending {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "\n\t\t%s, sent %v ago", a.describe(p), time.Since(p.sent).Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+func (a *stormActor) describe(p *stormActorReq) string {
+	return fmt.Sprintf("%s (request %d) by %s on %s (%s, deadline %s)", p.kind, p.id, a.name, p.conn, p.how(), p.deadlineKind())
+}
+
+// safely runs fn, turning a panic of the storm's own code into a violation: the actor must
+// go on answering for the storm's end to be judged.
+func (a *stormActor) safely(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			buf := make([]byte, 8<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			a.st.violate("actor-panic", "%s: %v\n%s", a.name, r, buf)
+		}
+	}()
+	fn()
+}
+
+func (a *stormActor) Receive(ctx actor.Context) {
+	a.safely(func() {
+		switch m := ctx.Message().(type) {
+		case *actor.Started:
+			if a.pid != nil {
+				return // restarted after a panic of its own: its lanes run on
+			}
+			a.pid = ctx.Self()
+			a.live = len(a.lanes)
+			for _, lane := range a.lanes {
+				a.next(ctx, lane)
+			}
+		case stormActorStep:
+			m(ctx)
+		case messages.Reply:
+			a.answer(idOf(m), m, m.ReplyErr(), false)
+		case *actor.DeadLetterResponse:
+			a.deadLetter()
+		}
+	})
+}
+
+// next starts a lane's next op, or its final one once the storm stopped, or ends it.
+func (a *stormActor) next(ctx actor.Context, lane string) {
+	if lane == "own" && a.own == nil {
+		a.endLane() // its connection could not be reopened (a violation already)
+		return
+	}
+	// A doomed actor's lane ends when its cycle says so; the others' when the storm stops.
+	if a.stopping || (lane != "doomed" && a.st.stopped.Load()) {
+		if !a.finals[lane] {
+			a.finals[lane] = true
+			switch lane {
+			case "own":
+				a.w.doing(a.name + ": the final bound check")
+				a.opBound(ctx, a.then(ctx, lane))
+				return
+			case "doomed":
+				a.w.doing(a.name + ": probing the tombstone")
+				a.opTombstone(ctx, a.then(ctx, lane))
+				return
+			}
+		}
+		a.endLane()
+		return
+	}
+	type op struct {
+		weight int
+		name   string
+		fn     func(actor.Context, func())
+	}
+	var ops []op
+	switch lane {
+	case "shared":
+		ops = []op{
+			{6, "burst", func(ctx actor.Context, done func()) {
+				a.opBurst(ctx, a.sharedTgt(), 1+a.w.rng.IntN(8), stormSendOpt{}, done)
+			}},
+			{4, "cursor", func(ctx actor.Context, done func()) { a.opCursor(ctx, a.sharedTgt(), done) }},
+			{1, "events", a.opEvents},
+		}
+	case "own":
+		ops = []op{
+			{4, "burst", func(ctx actor.Context, done func()) {
+				a.opBurst(ctx, a.ownTgt(), 1+a.w.rng.IntN(8), stormSendOpt{}, done)
+			}},
+			{2, "overload", func(ctx actor.Context, done func()) {
+				a.opBurst(ctx, a.ownTgt(), stormActorPending+1+a.w.rng.IntN(stormActorPending), stormSendOpt{expected: []error{messages.ErrOverloaded}}, done)
+			}},
+			{3, "cursor", func(ctx actor.Context, done func()) { a.opCursor(ctx, a.ownTgt(), done) }},
+			{4, "pipelined tx", a.opTxPipelined},
+			{4, "chained tx", a.opTxChained},
+			{1, "bound", a.opBound},
+			{1, "close", a.opCloseReopen},
+		}
+	case "doomed":
+		if a.bursts >= stormDoomedBursts {
+			a.parked = true // until told to stop
 			return
 		}
-		left := len(job.reqs)
-		for i, req := range job.reqs {
-			f := ctx.RequestFuture(job.pid, req, job.timeout)
-			job.sent.Add(1)
-			ctx.ReenterAfter(f, func(res any, err error) {
-				job.got.Add(1)
-				job.results[i] = stormActorResult{res, err}
-				if left--; left == 0 {
-					close(job.done)
-				}
-			})
-		}
-	}))
-	defer func() { sys.Root.StopFuture(pid).Wait() }()
-	for !st.stopped.Load() {
-		db := st.dbs[w.rng.IntN(len(st.dbs))]
-		conn := st.shared[db]
-		w.where = db
-		n := 4 + w.rng.IntN(13)
-		job := &stormActorJob{pid: conn.PID(), timeout: stormBackground, results: make([]stormActorResult, n), done: make(chan struct{})}
-		calls := make([]*stormCall, n)
-		for i := range n {
-			if w.rng.IntN(3) == 0 {
-				job.reqs = append(job.reqs, &messages.Query{SQL: "SELECT count(*) FROM t WHERE k >= ?", Args: []any{w.rng.Int64N(st.keys.Load() + 1)}, FetchSize: -1})
-				continue
-			}
-			c := w.newCall("actor Exec", db, 1)
-			var tok int64
-			if w.rng.IntN(5) == 0 {
-				tok = c.id
-			}
-			calls[i] = c
-			job.reqs = append(job.reqs, &messages.Exec{SQL: stormInsert, Args: []any{c.keys[0], c.keys[0], tok, c.id}})
-		}
-		w.doing(fmt.Sprintf("actor job of %d requests to %s", n, db))
-		begin := time.Now()
-		sys.Root.Send(pid, job)
-		select {
-		case <-job.done:
-		case <-time.After(stormBackground + stormSlack):
-			// Never expected: each future ends by its timeout. The results are the actor's.
-			st.violate("actor", "an actor's %d requests to %s not all answered nor timed out after %v: %d sent, %d answered or timed out",
-				n, db, time.Since(begin), job.sent.Load(), job.got.Load())
+		ops = []op{{1, "burst", a.opDoomedBurst}}
+	}
+	total := 0
+	for _, o := range ops {
+		total += o.weight
+	}
+	r := a.w.rng.IntN(total)
+	for _, o := range ops {
+		if r < o.weight {
+			a.w.doing(fmt.Sprintf("%s, lane %s: %s", a.name, lane, o.name))
+			o.fn(ctx, a.then(ctx, lane))
 			return
 		}
-		st.latency("actor job", begin, begin.Add(stormBackground), nil)
-		st.actorReqs.Add(int64(n))
-		w.kinds["actor request"] += int64(n)
-		for i, r := range job.results {
-			if r.err != nil {
-				st.violate("actor", "request %d of an actor's job to %s got no reply within %v: %v", i, db, stormBackground, r.err)
-				continue
-			}
-			reply, ok := r.res.(messages.Reply)
-			if !ok {
-				st.violate("actor", "request %d of an actor's job to %s: a reply of type %T", i, db, r.res)
-				continue
-			}
-			c := calls[i]
-			if c == nil {
-				if _, ok := reply.(*messages.Rows); !ok {
-					st.violate("actor", "an actor's Query: a reply of type %T", reply)
-				}
-				w.classify(db, "actor Query", 0, reply.ReplyErr())
-				continue
-			}
-			cl := w.classify(db, "actor Exec", c.id, reply.ReplyErr())
-			writeOutcome(c, &stormCtx{}, cl)
-			if cl == clLost {
-				conn.Rollback(context.Background())
-			}
+		r -= o.weight
+	}
+}
+
+// then returns what an op of lane calls once every request of it was answered: the lane's
+// next op, as a message of its own.
+func (a *stormActor) then(ctx actor.Context, lane string) func() {
+	return func() { ctx.Send(ctx.Self(), stormActorStep(func(ctx actor.Context) { a.next(ctx, lane) })) }
+}
+
+func (a *stormActor) endLane() {
+	a.live--
+	a.maybeDrained()
+}
+
+func (a *stormActor) maybeDrained() {
+	if a.live == 0 && len(a.pending) == 0 && !a.closed {
+		a.closed = true
+		close(a.drained)
+	}
+}
+
+func (a *stormActor) newID() uint64 {
+	a.ids++
+	return uint64(a.idx+1)<<40 | a.ids
+}
+
+func (a *stormActor) sharedTgt() stormTgt {
+	db := a.st.dbs[a.w.rng.IntN(len(a.st.dbs))]
+	return stormTgt{name: db, db: db, pid: a.st.shared[db].PID()}
+}
+
+func (a *stormActor) ownTgt() stormTgt { return stormTgt{name: a.name, db: a.db, pid: a.own.PID()} }
+
+// stormFaultCtx is the Ctx of a request that carries f for the fault hook (nil: none).
+func stormFaultCtx(f *stormFault) context.Context {
+	if f == nil {
+		return nil
+	}
+	return context.WithValue(context.Background(), stormFaultKey{}, f)
+}
+
+// stormReleases reports whether req releases what the connection holds: it runs whatever its
+// deadline (see Conn's docs).
+func stormReleases(req messages.Request) bool {
+	switch req.(type) {
+	case *messages.CloseCursor, *messages.CloseBlob, *messages.Rollback, *messages.Close:
+		return true
+	}
+	return false
+}
+
+// stormReplyFits reports whether r is the reply type of req's kind.
+func stormReplyFits(req messages.Request, r messages.Reply) bool {
+	var ok bool
+	switch req.(type) {
+	case *messages.Exec, *messages.ExecMany, *messages.ExecScript:
+		_, ok = r.(*messages.ExecReply)
+	case *messages.Query, *messages.Fetch:
+		_, ok = r.(*messages.Rows)
+	case *messages.TxStatus:
+		_, ok = r.(*messages.TxStatusReply)
+	case *messages.InsertEvents:
+		_, ok = r.(*messages.EventsAck)
+	default:
+		_, ok = r.(*messages.Ack)
+	}
+	return ok
+}
+
+// stormAsk is actors.Ask with the reply type of req's kind.
+func stormAsk(ctx actor.Context, pid *actor.PID, req messages.Request, timeout time.Duration, then func(messages.Reply, error)) {
+	switch req.(type) {
+	case *messages.Exec, *messages.ExecMany, *messages.ExecScript:
+		stormAskAs[*messages.ExecReply](ctx, pid, req, timeout, then)
+	case *messages.Query, *messages.Fetch:
+		stormAskAs[*messages.Rows](ctx, pid, req, timeout, then)
+	case *messages.TxStatus:
+		stormAskAs[*messages.TxStatusReply](ctx, pid, req, timeout, then)
+	case *messages.InsertEvents:
+		stormAskAs[*messages.EventsAck](ctx, pid, req, timeout, then)
+	default:
+		stormAskAs[*messages.Ack](ctx, pid, req, timeout, then)
+	}
+}
+
+func stormAskAs[R interface {
+	messages.Reply
+	comparable
+}](ctx actor.Context, pid *actor.PID, req messages.Request, timeout time.Duration, then func(messages.Reply, error)) {
+	actors.Ask(ctx, pid, req, timeout, func(r R, err error) {
+		var zero R
+		if r == zero {
+			then(nil, err)
+			return
+		}
+		then(r, err)
+	})
+}
+
+// send sends req (its ID set) to tg, with Ask or Request, with deadline dl, and has then
+// called with its answer.
+func (a *stormActor) send(ctx actor.Context, tg stormTgt, kind string, req messages.Request, ask bool, dl stormDeadline,
+	then func(p *stormActorReq, r messages.Reply, err error)) *stormActorReq {
+	now := time.Now()
+	p := &stormActorReq{id: messages.RequestID(req), kind: kind, conn: tg.name, req: req, ask: ask, dl: dl, sent: now, then: then}
+	if ask && dl.none {
+		p.dl.at = now.Add(stormBackground)
+	}
+	if !p.dl.at.IsZero() {
+		messages.SetDeadline(req, p.dl.at)
+		p.pre = !p.dl.at.After(now)
+	}
+	if _, dup := a.pending[p.id]; dup || p.id == 0 {
+		panic(fmt.Sprintf("storm: %s sends request %d twice", a.name, p.id))
+	}
+	a.pending[p.id] = p
+	a.st.af.sent.Add(1)
+	a.w.kinds[kind]++
+	if !ask {
+		ctx.Request(tg.pid, req)
+		return p
+	}
+	a.st.af.asks.Add(1)
+	timeout := p.dl.at.Sub(now)
+	if timeout <= 0 {
+		timeout = stormBackground // its Deadline, already past, stays: the connection refuses it
+	}
+	p.bound = now.Add(timeout)
+	id := p.id
+	stormAsk(ctx, tg.pid, req, timeout, func(r messages.Reply, err error) { a.safely(func() { a.answer(id, r, err, true) }) })
+	return p
+}
+
+// answer takes the answer to request id: a reply to a Request, or what Ask's then got.
+func (a *stormActor) answer(id uint64, r messages.Reply, err error, viaAsk bool) {
+	st := a.st
+	p := a.pending[id]
+	if p == nil || p.ask != viaAsk {
+		st.violate("actor-answered", "%s: an answer (%T: %v, by Ask %v) with ID %d, which no request of its waits for: a second answer, or a wrong ID",
+			a.name, r, err, viaAsk, id)
+		return
+	}
+	delete(a.pending, id)
+	st.af.answered.Add(1)
+	now := time.Now()
+	if r != nil {
+		if got := idOf(r); got != id {
+			st.violate("actor-id", "%s: answered with ID %d (%T: %v)", a.describe(p), got, r, err)
+		}
+		if !stormReplyFits(p.req, r) {
+			st.violate("actor-reply", "%s: answered with a %T (%v)", a.describe(p), r, err)
 		}
 	}
+	switch {
+	case errors.Is(err, messages.ErrOverloaded):
+		st.af.overloaded.Add(1)
+	case errors.Is(err, context.DeadlineExceeded):
+		st.af.deadlines.Add(1)
+	}
+	w := a.w
+	w.where = p.conn
+	w.lastTook = now.Sub(p.sent)
+	w.lastCtxEnded = !p.dl.at.IsZero() && !now.Before(p.dl.at)
+	w.note(fmt.Sprintf("%s answered after %v: %v", a.describe(p), w.lastTook.Round(time.Microsecond), err))
+	st.latency(a.describe(p), p.sent, p.bound, w.recent)
+	p.then(p, r, err)
+	a.maybeDrained()
+}
+
+// errStormDeadLetter is what a Request answered by a DeadLetterResponse gets.
+var errStormDeadLetter = errors.New("storm: a DeadLetterResponse")
+
+// deadLetter takes a DeadLetterResponse, which carries no ID: the answer to the oldest Request
+// sent to a PID that is gone.
+func (a *stormActor) deadLetter() {
+	var p *stormActorReq
+	for _, q := range a.pending {
+		if q.dead && (p == nil || q.id < p.id) {
+			p = q
+		}
+	}
+	if p == nil {
+		a.st.violate("actor-answered", "%s: a DeadLetterResponse (it has no ID), but no request of its went to a PID that is gone; waiting for:%s", a.name, a.pendingList())
+		return
+	}
+	a.st.af.deadLetters.Add(1)
+	a.answer(p.id, nil, errStormDeadLetter, false)
+}
+
+// check records what no answer to an actor may be, and reports whether it recorded one: a
+// request whose deadline was past when it was sent ran (but a release, which runs whatever
+// its deadline); context.Canceled (nothing of an actor's is ever cancelled); a deadline error
+// for a request that has none (for an Ask: no answer within stormBackground), or for a
+// release sent by Request.
+func (a *stormActor) check(p *stormActorReq, err error) bool {
+	deadline := errors.Is(err, context.DeadlineExceeded)
+	var why string
+	switch {
+	case p.pre && !stormReleases(p.req) && err == nil:
+		why = "succeeded, though its deadline was past when it was sent"
+	case p.pre && !stormReleases(p.req) && !deadline && !errors.Is(err, messages.ErrOverloaded) && !errors.Is(err, messages.ErrClosed):
+		why = "ran (its error is not its deadline's), though its deadline was past when it was sent"
+	case errors.Is(err, context.Canceled):
+		why = "context.Canceled: nothing of an actor's is ever cancelled"
+	case deadline && p.dl.none && p.ask:
+		why = fmt.Sprintf("no answer within %v", stormBackground)
+	case deadline && p.dl.none:
+		why = "a deadline error, but it has no deadline"
+	case deadline && !p.ask && stormReleases(p.req):
+		why = "a deadline error for a release, which runs whatever its deadline"
+	default:
+		return false
+	}
+	a.st.violate("actor-deadline", "%s: %s: %v", a.describe(p), why, err)
+	return true
+}
+
+// classify is the worker's classify for an actor's answer, after check.
+func (a *stormActor) classify(p *stormActorReq, id int64, err error, expected ...error) stormClass {
+	if a.check(p, err) {
+		return clOther
+	}
+	return a.w.classify(p.conn, p.kind, id, err, expected...)
+}
+
+// exec sends an INSERT of one key.
+func (a *stormActor) exec(ctx actor.Context, tg stormTgt, o stormSendOpt, then func(error)) {
+	const kind = "Exec(actor)"
+	c := a.w.newCall(kind, tg.db, 1)
+	var tok int64
+	var f *stormFault
+	if !o.calm {
+		switch a.w.crashHow() {
+		case 1:
+			tok = c.id
+		case 2:
+			f = &stormFault{id: c.id, kind: "Exec"}
+		}
+	}
+	req := &messages.Exec{ID: a.newID(), Ctx: stormFaultCtx(f), SQL: stormInsert, Args: []any{c.keys[0], c.keys[0], tok, c.id}}
+	if o.large {
+		req.SQL, req.Args = stormInsertLarge, []any{c.keys[0], c.keys[0], tok, make([]byte, stormActorLarge), c.id}
+	}
+	a.send(ctx, tg, kind, req, o.ask, o.dl, func(p *stormActorReq, _ messages.Reply, err error) {
+		writeOutcome(c, &stormCtx{pre: p.pre}, a.classify(p, c.id, err, o.expected...))
+		then(err)
+	})
+}
+
+// execMany sends an ExecMany of two to eight keys, maybe with a duplicate (a constraint
+// error: nothing of it is kept).
+func (a *stormActor) execMany(ctx actor.Context, tg stormTgt, o stormSendOpt, then func(error)) {
+	const kind = "ExecMany(actor)"
+	w := a.w
+	n := 2 + w.rng.IntN(7)
+	c := w.newCall(kind, tg.db, n)
+	var f *stormFault
+	boomAt, dupAt := -1, -1
+	switch how := w.crashHow(); {
+	case o.calm:
+	case how == 1:
+		boomAt = w.rng.IntN(n)
+	case how == 2:
+		f = &stormFault{id: c.id, kind: "ExecMany"}
+	case w.rng.IntN(10) == 0:
+		dupAt = 1 + w.rng.IntN(n-1)
+	}
+	args := make([][]any, n)
+	for i, k := range c.keys {
+		var tok int64
+		if i == boomAt {
+			tok = c.id
+		}
+		if i == dupAt {
+			k = c.keys[0]
+		}
+		args[i] = []any{k, k, tok, c.id}
+	}
+	expected := o.expected
+	if dupAt >= 0 {
+		c.keys = append(c.keys[:dupAt:dupAt], c.keys[dupAt+1:]...)
+		expected = append(expected[:len(expected):len(expected)], messages.ErrConstraint)
+	}
+	req := &messages.ExecMany{ID: a.newID(), Ctx: stormFaultCtx(f), SQL: stormInsert, Args: args}
+	a.send(ctx, tg, kind, req, o.ask, o.dl, func(p *stormActorReq, _ messages.Reply, err error) {
+		cl := a.classify(p, c.id, err, expected...)
+		if cl == clOK && dupAt >= 0 {
+			a.st.violate("constraint", "%s inserted a duplicate key without an error", a.describe(p))
+		}
+		writeOutcome(c, &stormCtx{pre: p.pre}, cl)
+		then(err)
+	})
+}
+
+// queryCount sends a one-row query: every row of t has v = k.
+func (a *stormActor) queryCount(ctx actor.Context, tg stormTgt, o stormSendOpt, then func(error)) {
+	id := a.st.ids.Add(1)
+	var tok int64
+	var f *stormFault
+	if !o.calm {
+		switch a.w.crashHow() {
+		case 1:
+			tok = id
+		case 2:
+			f = &stormFault{id: id, kind: "Query"}
+		}
+	}
+	req := &messages.Query{ID: a.newID(), Ctx: stormFaultCtx(f), SQL: "SELECT maybe_boom(count(*), ?), count(*) FILTER (WHERE v = k) FROM t", Args: []any{tok}, OneRow: true}
+	a.send(ctx, tg, "Query(actor, one row)", req, o.ask, o.dl, func(p *stormActorReq, r messages.Reply, err error) {
+		if a.classify(p, id, err, o.expected...) == clOK {
+			rows := r.(*messages.Rows)
+			switch {
+			case len(rows.Rows) != 1 || !rows.Done || rows.Cursor != 0:
+				a.st.violate("read", "%s: %d rows, done %v, cursor %d; want one row, done, no cursor", a.describe(p), len(rows.Rows), rows.Done, rows.Cursor)
+			case rows.Rows[0].Index(0) != rows.Rows[0].Index(1):
+				a.st.violate("read", "%s: %v rows, %v with v = k", a.describe(p), rows.Rows[0].Index(0), rows.Rows[0].Index(1))
+			}
+		}
+		then(err)
+	})
+}
+
+// queryRange sends a query of every row of a range of keys at once (FetchSize -1).
+func (a *stormActor) queryRange(ctx actor.Context, tg stormTgt, o stormSendOpt, then func(error)) {
+	st, w := a.st, a.w
+	id := st.ids.Add(1)
+	lo := 1 + w.rng.Int64N(st.keys.Load()+1)
+	lim := 1 + w.rng.IntN(20)
+	crashK := int64(-1)
+	var f *stormFault
+	if !o.calm {
+		switch w.crashHow() {
+		case 1:
+			crashK = lo + w.rng.Int64N(int64(lim))
+		case 2:
+			f = &stormFault{id: id, kind: "Query"}
+		}
+	}
+	req := &messages.Query{ID: a.newID(), Ctx: stormFaultCtx(f), FetchSize: -1, Args: []any{crashK, id, lo, lim},
+		SQL: "SELECT k, maybe_boom(v, CASE WHEN k = ? THEN ? ELSE 0 END) AS v FROM t WHERE k >= ? ORDER BY k LIMIT ?"}
+	a.send(ctx, tg, "Query(actor, all rows)", req, o.ask, o.dl, func(p *stormActorReq, r messages.Reply, err error) {
+		if a.classify(p, id, err, o.expected...) == clOK {
+			rows := r.(*messages.Rows)
+			if !rows.Done || rows.Cursor != 0 {
+				st.violate("read", "%s: FetchSize -1, yet done %v with cursor %d", a.describe(p), rows.Done, rows.Cursor)
+			}
+			next := lo
+			w.checkRows(a.describe(p), rows.Rows, &next)
+		}
+		then(err)
+	})
+}
+
+// opBurst sends n requests to tg at once, each with its own way and deadline.
+func (a *stormActor) opBurst(ctx actor.Context, tg stormTgt, n int, o stormSendOpt, done func()) {
+	w := a.w
+	left := n
+	fin := func(error) {
+		if left--; left == 0 {
+			done()
+		}
+	}
+	for range n {
+		o := o
+		o.ask = w.rng.IntN(2) == 0
+		o.dl = a.deadline()
+		switch r := w.rng.IntN(100); {
+		case r < 40:
+			o.large = o.expected != nil && w.rng.IntN(6) == 0 // only where ErrOverloaded is expected
+			a.exec(ctx, tg, o, fin)
+		case r < 60:
+			a.execMany(ctx, tg, o, fin)
+		case r < 80:
+			a.queryCount(ctx, tg, o, fin)
+		default:
+			a.queryRange(ctx, tg, o, fin)
+		}
+	}
+}
+
+// opCursor opens a cursor (a small FetchSize), fetches from it (one Fetch after the other,
+// or several at once), and closes it, whatever happened.
+func (a *stormActor) opCursor(ctx actor.Context, tg stormTgt, done func()) {
+	st, w := a.st, a.w
+	id := st.ids.Add(1)
+	lo := 1 + w.rng.Int64N(st.keys.Load()+1)
+	lim := 1 + w.rng.IntN(40)
+	crashK := int64(-1)
+	var f *stormFault
+	switch w.crashHow() {
+	case 1:
+		crashK = lo + w.rng.Int64N(int64(lim))
+	case 2:
+		f = &stormFault{id: id, kind: []string{"Query", "Fetch", "Fetch", "CloseCursor"}[w.rng.IntN(4)]}
+	}
+	fctx := stormFaultCtx(f)
+	req := &messages.Query{ID: a.newID(), Ctx: fctx, FetchSize: 1 + w.rng.IntN(4), Args: []any{crashK, id, lo, lim},
+		SQL: "SELECT k, maybe_boom(v, CASE WHEN k = ? THEN ? ELSE 0 END) AS v FROM t WHERE k >= ? ORDER BY k LIMIT ?"}
+	// An Ask that times out after its Query ran leaves a cursor open whose id its actor never
+	// learns: an actor opens cursors with Request (its reply always comes), or with an Ask
+	// without a deadline.
+	ask := w.rng.IntN(3) == 0
+	dl := stormDeadline{none: true}
+	if !ask {
+		dl = a.deadline()
+	}
+	next := lo
+	a.send(ctx, tg, "Query(actor, cursor)", req, ask, dl, func(p *stormActorReq, r messages.Reply, err error) {
+		where := a.describe(p)
+		if a.classify(p, id, err) != clOK {
+			done()
+			return
+		}
+		rows := r.(*messages.Rows)
+		w.checkRows(where, rows.Rows, &next)
+		if rows.Done {
+			if rows.Cursor != 0 {
+				st.violate("read", "%s: done, with cursor %d", where, rows.Cursor)
+			}
+			done()
+			return
+		}
+		if rows.Cursor == 0 {
+			st.violate("read", "%s: not done, but no cursor", where)
+			done()
+			return
+		}
+		cur := rows.Cursor
+		closeCursor := func() {
+			ask := w.rng.IntN(2) == 0
+			req := &messages.CloseCursor{ID: a.newID(), Ctx: fctx, Cursor: cur}
+			a.send(ctx, tg, "CloseCursor(actor)", req, ask, a.deadline(), func(p *stormActorReq, _ messages.Reply, err error) {
+				a.classify(p, id, err)
+				done()
+			})
+		}
+		steps := 1 + w.rng.IntN(4)
+		if w.rng.IntN(2) == 0 {
+			a.fetchChained(ctx, tg, id, fctx, cur, &next, steps, closeCursor)
+		} else {
+			a.fetchPipelined(ctx, tg, id, fctx, cur, &next, steps, closeCursor)
+		}
+	})
+}
+
+func (a *stormActor) fetchReq(fctx context.Context, cur messages.CursorID) *messages.Fetch {
+	n := 1 + a.w.rng.IntN(5)
+	if a.w.rng.IntN(8) == 0 {
+		n = 0 // every row left
+	}
+	return &messages.Fetch{ID: a.newID(), Ctx: fctx, Cursor: cur, N: n}
+}
+
+// fetchRows checks a Fetch's rows, and reports whether the cursor is done.
+func (a *stormActor) fetchRows(p *stormActorReq, r messages.Reply, cur messages.CursorID, next *int64) (done bool) {
+	rows, _ := r.(*messages.Rows)
+	if rows == nil {
+		return false
+	}
+	if rows.Cursor != cur {
+		a.st.violate("read", "%s: the reply of cursor %d", a.describe(p), rows.Cursor)
+	}
+	a.w.checkRows(a.describe(p), rows.Rows, next)
+	return rows.Done
+}
+
+// fetchChained fetches steps times from cur, each Fetch sent once the previous one is
+// answered, until an error or the end.
+func (a *stormActor) fetchChained(ctx actor.Context, tg stormTgt, id int64, fctx context.Context, cur messages.CursorID, next *int64, steps int, then func()) {
+	ask := a.w.rng.IntN(2) == 0
+	a.send(ctx, tg, "Fetch(actor)", a.fetchReq(fctx, cur), ask, a.deadline(), func(p *stormActorReq, r messages.Reply, err error) {
+		done := a.fetchRows(p, r, cur, next)
+		if a.classify(p, id, err, messages.ErrCursorClosed) != clOK || done || steps == 1 {
+			then()
+			return
+		}
+		a.fetchChained(ctx, tg, id, fctx, cur, next, steps-1, then)
+	})
+}
+
+// fetchPipelined sends steps Fetches of cur at once: answered in order, and once one says the
+// cursor is done, no later one has rows.
+func (a *stormActor) fetchPipelined(ctx actor.Context, tg stormTgt, id int64, fctx context.Context, cur messages.CursorID, next *int64, steps int, then func()) {
+	got := make([]stormAnswer, steps)
+	left := steps
+	for i := range steps {
+		ask := a.w.rng.IntN(2) == 0
+		a.send(ctx, tg, "Fetch(actor, pipelined)", a.fetchReq(fctx, cur), ask, a.deadline(), func(p *stormActorReq, r messages.Reply, err error) {
+			got[i] = stormAnswer{p, r, err}
+			if left--; left > 0 {
+				return
+			}
+			ended := ""
+			for _, g := range got {
+				if rows, _ := g.r.(*messages.Rows); rows != nil && len(rows.Rows) > 0 && ended != "" {
+					a.st.violate("read", "%s: %d rows after %s", a.describe(g.p), len(rows.Rows), ended)
+				}
+				if a.fetchRows(g.p, g.r, cur, next) && ended == "" {
+					ended = fmt.Sprintf("request %d said the cursor was done (%v)", g.p.id, g.err)
+				}
+				a.classify(g.p, id, g.err, messages.ErrCursorClosed)
+			}
+			then()
+		})
+	}
+}
+
+// txRequests builds a transaction's requests: Begin, a statement per call (an Exec, or an
+// ExecMany for several keys; one key crashes at boomAt), then Commit or Rollback, each with
+// fctx. Rows record tx as their call.
+func (a *stormActor) txRequests(tx int64, calls []*stormCall, boomAt int, fctx context.Context, commit bool) (reqs []messages.Request, kinds []string) {
+	modes := []string{"", messages.Deferred, messages.Immediate}
+	reqs = append(reqs, &messages.Begin{ID: a.newID(), Ctx: fctx, Mode: modes[a.w.rng.IntN(len(modes))]})
+	kinds = append(kinds, "Begin(actor)")
+	j := 0
+	for _, c := range calls {
+		args := make([][]any, len(c.keys))
+		for i, k := range c.keys {
+			var tok int64
+			if j == boomAt {
+				tok = tx
+			}
+			args[i] = []any{k, k, tok, tx}
+			j++
+		}
+		if len(args) == 1 {
+			reqs = append(reqs, &messages.Exec{ID: a.newID(), Ctx: fctx, SQL: stormInsert, Args: args[0]})
+			kinds = append(kinds, "Exec(actor, tx)")
+		} else {
+			reqs = append(reqs, &messages.ExecMany{ID: a.newID(), Ctx: fctx, SQL: stormInsert, Args: args})
+			kinds = append(kinds, "ExecMany(actor, tx)")
+		}
+	}
+	if commit {
+		reqs = append(reqs, &messages.Commit{ID: a.newID(), Ctx: fctx})
+		kinds = append(kinds, "Commit(actor)")
+	} else {
+		reqs = append(reqs, &messages.Rollback{ID: a.newID(), Ctx: fctx})
+		kinds = append(kinds, "Rollback(actor)")
+	}
+	return reqs, kinds
+}
+
+// txCrash draws how a transaction crashes: a key whose statement crashes (maybe_boom), or a
+// request kind the fault hook crashes.
+func (a *stormActor) txCrash(tx int64, keys int) (boomAt int, f *stormFault) {
+	switch a.w.crashHow() {
+	case 1:
+		return a.w.rng.IntN(keys), nil
+	case 2:
+		return -1, &stormFault{id: tx, kind: []string{"Begin", "Exec", "ExecMany", "Commit", "Rollback"}[a.w.rng.IntN(5)]}
+	}
+	return -1, nil
+}
+
+// settle ends whatever transaction the actor's own connection may have open, with a
+// Rollback, and reports whether there was one (or one a crash lost) to roll back.
+func (a *stormActor) settle(ctx actor.Context, id int64, then func(rolledBack bool)) {
+	ask := a.w.rng.IntN(2) == 0
+	a.send(ctx, a.ownTgt(), "Rollback(actor, settle)", &messages.Rollback{ID: a.newID()}, ask, stormDeadline{none: true},
+		func(p *stormActorReq, _ messages.Reply, err error) {
+			switch {
+			case err == nil:
+				then(true)
+			case errors.Is(err, messages.ErrNoTransaction):
+				then(false)
+			default:
+				a.classify(p, id, err)
+				then(false)
+			}
+		})
+}
+
+// opTxPipelined sends a transaction on its own connection all at once, by Request, with one
+// deadline: Begin, one to four statements, Commit (or Rollback), then settles. Served in order,
+// and a deadline past for one is past for those behind it; but when Begin fails (a crash, its
+// deadline) the statements behind it run on their own, in autocommit: each is then judged
+// alone, else the transaction as a whole.
+func (a *stormActor) opTxPipelined(ctx actor.Context, done func()) {
+	st, w := a.st, a.w
+	tx := st.ids.Add(1)
+	calls := make([]*stormCall, 1+w.rng.IntN(4))
+	keys := 0
+	for i := range calls {
+		size := 1
+		if w.rng.IntN(3) == 0 {
+			size = 2 + w.rng.IntN(3)
+		}
+		calls[i] = w.newCall("Tx(actor, pipelined)", a.db, size)
+		calls[i].id = tx // its rows record the transaction
+		keys += size
+	}
+	boomAt, f := a.txCrash(tx, keys)
+	commit := w.rng.IntN(5) != 0
+	reqs, kinds := a.txRequests(tx, calls, boomAt, stormFaultCtx(f), commit)
+	dl := a.deadline()
+	got := make([]stormAnswer, len(reqs))
+	left := len(reqs)
+	for i, req := range reqs {
+		a.send(ctx, a.ownTgt(), kinds[i], req, false, dl, func(p *stormActorReq, r messages.Reply, err error) {
+			got[i] = stormAnswer{p, r, err}
+			if left--; left == 0 {
+				a.judgeTxPipelined(ctx, tx, calls, got, commit, done)
+			}
+		})
+	}
+}
+
+func (a *stormActor) judgeTxPipelined(ctx actor.Context, tx int64, calls []*stormCall, got []stormAnswer, commit bool, done func()) {
+	st := a.st
+	last := len(got) - 1
+	beginOK := got[0].err == nil
+	crashed := false // a request of the transaction crashed the connection: it is lost
+	cls := make([]stormClass, len(got))
+	for i, g := range got {
+		var expected []error
+		if beginOK && crashed {
+			expected = append(expected, messages.ErrTransactionLost)
+		}
+		if i == last && !beginOK {
+			expected = append(expected, messages.ErrNoTransaction)
+		}
+		cls[i] = a.classify(g.p, tx, g.err, expected...)
+		if cls[i] == clCrash {
+			crashed = true
+		}
+	}
+	a.settle(ctx, tx, func(rolledBack bool) {
+		end := got[last]
+		if !beginOK {
+			if rolledBack {
+				st.violate("actor-tx", "%s failed (%v), yet a transaction was open after the requests behind it", a.describe(got[0].p), got[0].err)
+			}
+			for i, c := range calls {
+				writeOutcome(c, &stormCtx{pre: got[i+1].p.pre}, cls[i+1])
+				c.why = "Begin failed, so in autocommit: " + c.why
+			}
+			done()
+			return
+		}
+		// One transaction: its keys all in calls[0].
+		c := calls[0]
+		for _, o := range calls[1:] {
+			c.keys = append(c.keys, o.keys...)
+			o.keys = nil
+		}
+		switch cl := cls[last]; {
+		case commit && end.err == nil:
+			c.out, c.why = outAcked, "committed"
+			for i := 1; i < last; i++ {
+				if got[i].err != nil {
+					st.violate("actor-tx", "%s succeeded after %s failed: %v", a.describe(end.p), a.describe(got[i].p), got[i].err)
+				}
+			}
+			if rolledBack {
+				st.violate("actor-tx", "%s succeeded, yet a transaction was left open", a.describe(end.p))
+			}
+		case !commit && (end.err == nil || cl == clCrash):
+			c.out, c.why = outClean, "rolled back"
+			if rolledBack {
+				st.violate("actor-tx", "%s answered %v, yet a transaction was left open", a.describe(end.p), end.err)
+			}
+		case cl == clCrash || cl == clExpected:
+			c.out, c.why = outClean, "crashed: its transaction died"
+		case cl == clCtx:
+			if rolledBack || end.p.pre {
+				c.out, c.why = outClean, "Commit did not run: rolled back"
+			} else {
+				c.out, c.why = outUnknown, "Commit's deadline passed and no transaction was left"
+			}
+		default:
+			c.out, c.why = outUnknown, "Commit: unexpected error"
+		}
+		done()
+	})
+}
+
+// opTxChained runs a transaction on its own connection with Ask, each request sent once the
+// previous one is answered, all with one deadline, as a worker's opTx does: any failure ends
+// it with a Rollback at once.
+func (a *stormActor) opTxChained(ctx actor.Context, done func()) {
+	st, w := a.st, a.w
+	var sizes []int
+	keys := 0
+	for range 1 + w.rng.IntN(4) {
+		size := 1
+		if w.rng.IntN(3) == 0 {
+			size = 2 + w.rng.IntN(3)
+		}
+		sizes = append(sizes, size)
+		keys += size
+	}
+	c := w.newCall("Tx(actor, chained)", a.db, keys)
+	c.out, c.why = outClean, "not committed"
+	calls := make([]*stormCall, len(sizes)) // views of c's keys, one per statement
+	at := 0
+	for i, size := range sizes {
+		calls[i] = &stormCall{keys: c.keys[at : at+size]}
+		at += size
+	}
+	boomAt, f := a.txCrash(c.id, keys)
+	commit := w.rng.IntN(5) != 0
+	reqs, kinds := a.txRequests(c.id, calls, boomAt, stormFaultCtx(f), commit)
+	dl := a.deadline()
+	var step func(i int)
+	step = func(i int) {
+		a.send(ctx, a.ownTgt(), kinds[i], reqs[i], true, dl, func(p *stormActorReq, _ messages.Reply, err error) {
+			cl := a.classify(p, c.id, err)
+			last := i == len(reqs)-1
+			if cl == clOK && !last {
+				step(i + 1)
+				return
+			}
+			a.settle(ctx, c.id, func(rolledBack bool) {
+				switch {
+				case !last, !commit:
+				case cl == clOK:
+					c.out, c.why = outAcked, "committed"
+					if rolledBack {
+						st.violate("actor-tx", "%s succeeded, yet a transaction was left open", a.describe(p))
+					}
+				case cl == clCrash || cl == clLost:
+					c.why = "Commit crashed: the transaction died"
+				case rolledBack || p.pre:
+					c.why = "Commit did not run: rolled back"
+				default:
+					c.out, c.why = outUnknown, "Commit's answer did not come in time and no transaction was left"
+				}
+				done()
+			})
+		})
+	}
+	step(0)
+}
+
+// opBound holds the actor's own connection (one of its MaxPending slots), then sends large
+// requests and twice MaxPending small ones at once: exactly those past the bounds must be
+// refused, at once (while the connection still holds), and the others served once it lets
+// go. A slot or byte that a crash, a deadline or a refusal failed to give back shows here.
+func (a *stormActor) opBound(ctx actor.Context, done func()) {
+	st, w := a.st, a.w
+	st.af.bounds.Add(1)
+	tg := a.ownTgt()
+	nLarge, nSmall := 1+w.rng.IntN(5), stormActorPending+4
+	wantLarge := min(nLarge, stormActorPendingBytes/stormActorLarge)
+	wantSmall := stormActorPending - 1 - wantLarge
+	var okLarge, okSmall, refusedLarge, refusedSmall int
+	released, burst := false, false
+	left := 1 + nLarge + nSmall
+	finish := func() {
+		if left--; left > 0 {
+			return
+		}
+		if okLarge != wantLarge || okSmall != wantSmall {
+			st.violate("actor-bound", "%s: its connection held, %d of %d large requests and %d of %d small ones were served, want %d and %d (MaxPending %d, MaxPendingBytes %d, large requests of %d KiB)",
+				a.name, okLarge, nLarge, okSmall, nSmall, wantLarge, wantSmall, stormActorPending, stormActorPendingBytes, stormActorLarge>>10)
+		}
+		done()
+	}
+	count := func(large bool) func(error) {
+		return func(err error) {
+			overloaded := errors.Is(err, messages.ErrOverloaded)
+			switch {
+			case err == nil && !released:
+				st.violate("actor-bound", "%s: a request was served while its connection was held", a.name)
+			case overloaded && released:
+				st.violate("actor-bound", "%s: ErrOverloaded answered after its connection let go: not at once", a.name)
+			case err == nil && large:
+				okLarge++
+			case err == nil:
+				okSmall++
+			case overloaded && large:
+				refusedLarge++
+			case overloaded:
+				refusedSmall++
+			}
+			finish()
+		}
+	}
+	h := &stormHold{release: make(chan struct{})}
+	var entered stormActorStep = func(ctx actor.Context) {
+		burst = true
+		o := stormSendOpt{dl: stormDeadline{none: true}, calm: true, expected: []error{messages.ErrOverloaded}}
+		for range nLarge {
+			o := o
+			o.large = true
+			a.exec(ctx, tg, o, count(true))
+		}
+		for range nSmall {
+			a.exec(ctx, tg, o, count(false))
+		}
+		// The refusals were answered at once, on this goroutine: they are ahead of this in the
+		// mailbox.
+		ctx.Send(ctx.Self(), stormActorStep(func(actor.Context) {
+			if refusedLarge != nLarge-wantLarge || refusedSmall != nSmall-wantSmall {
+				st.violate("actor-bound", "%s: its connection held, %d of %d large requests and %d of %d small ones were refused at once, want %d and %d (MaxPending %d, MaxPendingBytes %d, large requests of %d KiB)",
+					a.name, refusedLarge, nLarge, refusedSmall, nSmall, nLarge-wantLarge, nSmall-wantSmall, stormActorPending, stormActorPendingBytes, stormActorLarge>>10)
+			}
+			released = true
+			a.hold.Store(nil)
+			close(h.release)
+		}))
+	}
+	h.entered = func() { a.sys.Root.Send(a.pid, entered) }
+	a.hold.Store(h)
+	req := &messages.Query{ID: a.newID(), SQL: "SELECT storm_hold()", OneRow: true}
+	a.send(ctx, tg, "Query(actor, hold)", req, false, stormDeadline{none: true}, func(p *stormActorReq, _ messages.Reply, err error) {
+		if err != nil || !burst {
+			st.violate("actor-bound", "%s: %v (the connection held: %v)", a.describe(p), err, burst)
+		}
+		if !burst {
+			a.hold.Store(nil)
+			done()
+			return
+		}
+		finish()
+	})
+}
+
+// holdFn is storm_hold() on an actor's own connection: it holds the connection while the
+// actor's hold is set. It reaches the actor, and through it the storm and the connection's
+// handle, whose cleanup holds the connection's state: once the connection stopped, nothing of
+// it may keep them reachable (the collection and heap checks at the end; see
+// TestStormReproFunctionKeepsItsConn).
+func (a *stormActor) holdFn([]any) (any, error) {
+	h := a.hold.Load()
+	if h == nil {
+		return int64(0), nil
+	}
+	h.entered()
+	<-h.release
+	return int64(1), nil
+}
+
+// open opens the actor's own connection, on sa.
+func (a *stormActor) open(ctx context.Context, fetch int) (*actors.Conn, error) {
+	c, err := a.st.sa.Open(ctx, a.st.dsn(a.db), a.st.connOptions(fetch)...)
+	if err != nil {
+		return nil, err
+	}
+	if err = stormRegister(ctx, c.CreateFunction); err == nil {
+		err = c.CreateFunction(ctx, "storm_hold", 0, a.holdFn)
+	}
+	if err != nil {
+		c.Close(ctx)
+		return nil, err
+	}
+	return c, nil
+}
+
+// opCloseReopen closes the actor's own connection by message (its Close sometimes armed to
+// crash), with writes sent before it and behind it at once: those behind it are refused with
+// ErrClosed and have no effect. Then it closes the handle and opens a new connection, on a
+// goroutine of its own (an actor never blocks), which tells the actor when done.
+func (a *stormActor) opCloseReopen(ctx actor.Context, done func()) {
+	st, w := a.st, a.w
+	tg := a.ownTgt()
+	old := a.own
+	id := st.ids.Add(1)
+	var f *stormFault
+	if w.rng.IntN(4) == 0 {
+		f = &stormFault{id: id, kind: "Close"}
+		st.af.closeFaults.Add(1)
+	}
+	nBefore, nBehind := w.rng.IntN(3), 1+w.rng.IntN(3)
+	left := nBefore + 1 + nBehind
+	fetch := 1 + w.rng.IntN(4)
+	finish := func() {
+		if left--; left > 0 {
+			return
+		}
+		self := ctx.Self()
+		go func() {
+			bg := context.Background()
+			cerr := old.Close(bg)
+			c, oerr := a.open(bg, fetch)
+			a.sys.Root.Send(self, stormActorStep(func(actor.Context) {
+				if cerr != nil {
+					st.violate("actor-close", "%s: Close of the handle of a connection it closed by message: %v", a.name, cerr)
+				}
+				select {
+				case <-old.Done():
+				default:
+					st.violate("actor-close", "%s: its connection closed by message has not stopped once its handle's Close returned", a.name)
+				}
+				if oerr != nil {
+					st.violate("actor-close", "%s: reopening its connection: %v", a.name, oerr)
+				}
+				a.old = append(a.old, old)
+				a.own = c // nil: the lane ends
+				st.af.reopens.Add(1)
+				done()
+			}))
+		}()
+	}
+	for range nBefore {
+		ask := w.rng.IntN(2) == 0
+		a.exec(ctx, tg, stormSendOpt{ask: ask, dl: a.deadline()}, func(error) { finish() })
+	}
+	ask := w.rng.IntN(2) == 0
+	a.send(ctx, tg, "Close(actor)", &messages.Close{ID: a.newID(), Ctx: stormFaultCtx(f)}, ask, a.deadline(), func(p *stormActorReq, _ messages.Reply, err error) {
+		switch {
+		case a.check(p, err):
+		case err == nil:
+		case f != nil && errors.Is(err, messages.ErrCrashed):
+			if src, cid, ok := stormCrashOf(err); !ok || src != "fault" || cid != id {
+				st.violate("crash-misattributed", "%s got a crash it did not cause: %v", a.describe(p), err)
+			}
+			st.sawCrash(a.name, fmt.Sprint("fault ", id))
+		case p.ask && errors.Is(err, context.DeadlineExceeded):
+		default:
+			st.violate("actor-close", "%s: %v", a.describe(p), err)
+		}
+		finish()
+	})
+	// Behind the Close: by Ask, which a dead letter answers too (the connection may be gone).
+	for range nBehind {
+		o := stormSendOpt{ask: true, dl: a.deadline(), expected: []error{messages.ErrClosed}}
+		a.exec(ctx, tg, o, func(err error) {
+			if !errors.Is(err, messages.ErrClosed) && !errors.Is(err, context.DeadlineExceeded) {
+				st.violate("actor-close", "%s: an Exec sent behind a Close: %v, want ErrClosed", a.name, err)
+			}
+			finish()
+		})
+	}
+}
+
+// opEvents sends InsertEvents to the supervisor's PID: one to eight events (keyed by
+// properties.k), sometimes a bad one (the whole call is refused).
+func (a *stormActor) opEvents(ctx actor.Context, done func()) {
+	st, w := a.st, a.w
+	n := 1 + w.rng.IntN(8)
+	c := w.newCall("InsertEvents(actor)", "events", n)
+	bad := -1
+	if w.rng.IntN(30) == 0 {
+		bad = w.rng.IntN(n)
+	}
+	evs := make([]messages.Event, n)
+	for i, k := range c.keys {
+		evs[i] = messages.Event{UserID: a.name, Name: "storm", Properties: json.RawMessage(fmt.Sprintf(`{"k":%d,"call":%d}`, k, c.id))}
+		if i == bad {
+			evs[i].UserID = ""
+		}
+	}
+	ask := w.rng.IntN(2) == 0
+	tg := stormTgt{name: "events", db: "events", pid: st.s.PID()}
+	a.send(ctx, tg, "InsertEvents(actor)", &messages.InsertEvents{ID: a.newID(), Events: evs}, ask, a.deadline(), func(p *stormActorReq, _ messages.Reply, err error) {
+		var cl stormClass
+		switch {
+		case a.check(p, err):
+			cl = clOther
+		case err == nil:
+			cl = clOK
+		case errors.Is(err, messages.ErrBadEvent) && bad >= 0:
+			cl = clExpected
+		case errors.Is(err, messages.ErrCrashed):
+			if src, cid, ok := stormCrashOf(err); ok {
+				st.sawCrash("events", fmt.Sprint(src, " ", cid))
+				if src != "events" {
+					st.violate("crash-misattributed", "%s: %v", a.describe(p), err)
+				}
+			}
+			cl = clCrash
+		default:
+			cl = w.classify("events", p.kind, c.id, err)
+		}
+		if cl == clOK && bad >= 0 {
+			st.violate("events", "%s accepted a bad event", a.describe(p))
+		}
+		writeOutcome(c, &stormCtx{pre: p.pre}, cl)
+		if cl == clCrash {
+			c.why = "crashed"
+		}
+		done()
+	})
+}
+
+// actorSenders spawns the storm's actors and, once the storm stopped, waits for each to end
+// its lanes with every request answered.
+func (st *storm) actorSenders() {
+	st.mu.Lock()
+	list := st.actors
+	st.mu.Unlock()
+	for _, a := range list {
+		a.spawn()
+	}
+	<-st.done
+	for _, a := range list {
+		a.wait("its lanes' last ops", a.drained)
+		a.w.cur.Store(nil)
+		a.stop()
+	}
+}
+
+// setupActors opens the actors' own connections, on sa (before the storm starts: an actor's
+// lanes begin at once).
+func (st *storm) setupActors() {
+	for i := range stormActors {
+		w := st.extraWorker(fmt.Sprint("actor ", i), 1000+i)
+		a := newStormActor(st, w, fmt.Sprint("actor", i), i, st.s.System(), "shared", "own")
+		a.db = st.dbs[i%len(st.dbs)]
+		c, err := a.open(context.Background(), 1+w.rng.IntN(4))
+		if err != nil {
+			st.t.Fatalf("%s: opening its connection: %v", a.name, err)
+		}
+		a.own = c
+		st.actors = append(st.actors, a)
+	}
+}
+
+// ---- an actor of the small-budget supervisor's system ----
+
+// spawnDoomedActor spawns, in s2's system, an actor that messages c (of a doomed cycle) in
+// bursts while it is crashed to death: every answer is a success, its deadline's error, or
+// ErrClosed with ErrCrashed (behind the last crash, or from the tombstone).
+func (st *storm) spawnDoomedActor(c *actors.Conn, cycle int) *stormActor {
+	w := st.extraWorker(fmt.Sprint("doomed actor ", cycle), 1<<20+cycle)
+	a := newStormActor(st, w, fmt.Sprint("doomed actor ", cycle), 0, st.s2.System(), "doomed")
+	a.target, a.buryBy = c.PID(), cycle%2 == 1
+	a.spawn()
+	return a
+}
+
+func (a *stormActor) doomedTgt() stormTgt { return stormTgt{name: "d", db: "d", pid: a.target} }
+
+// doomedCheck sorts an answer from a connection being crashed to death.
+func (a *stormActor) doomedCheck(p *stormActorReq, err error) stormClass {
+	switch {
+	case a.check(p, err):
+		return clOther
+	case err == nil:
+		return clOK
+	case errors.Is(err, messages.ErrClosed) && errors.Is(err, messages.ErrCrashed):
+		a.st.af.tombs.Add(1)
+		return clExpected
+	case errors.Is(err, context.DeadlineExceeded):
+		return clCtx
+	}
+	a.st.violate("doomed-actor", "%s: %v (want a success, its deadline's error, or ErrClosed with ErrCrashed)", a.describe(p), err)
+	return clOther
+}
+
+// opDoomedBurst sends one to four writes and reads to the doomed connection at once.
+func (a *stormActor) opDoomedBurst(ctx actor.Context, done func()) {
+	w := a.w
+	a.bursts++
+	n := 1 + w.rng.IntN(4)
+	left := n
+	fin := func() {
+		if left--; left == 0 {
+			done()
+		}
+	}
+	for range n {
+		ask := w.rng.IntN(2) == 0
+		if w.rng.IntN(2) == 0 {
+			c := w.newCall("Exec(doomed actor)", "d", 1)
+			req := &messages.Exec{ID: a.newID(), SQL: stormInsert, Args: []any{c.keys[0], c.keys[0], 0, c.id}}
+			a.send(ctx, a.doomedTgt(), c.kind, req, ask, a.deadline(), func(p *stormActorReq, _ messages.Reply, err error) {
+				cl := a.doomedCheck(p, err)
+				writeOutcome(c, &stormCtx{pre: p.pre}, cl)
+				if cl == clExpected {
+					c.why = "refused: stopped for good"
+				}
+				fin()
+			})
+			continue
+		}
+		req := &messages.Query{ID: a.newID(), SQL: "SELECT count(*) FROM t", OneRow: true}
+		a.send(ctx, a.doomedTgt(), "Query(doomed actor)", req, ask, a.deadline(), func(p *stormActorReq, _ messages.Reply, err error) {
+			a.doomedCheck(p, err)
+			fin()
+		})
+	}
+}
+
+// opTombstone is a doomed actor's final op, once its connection was stopped for good: every
+// kind of request, by Request and by Ask, gets ErrClosed with ErrCrashed at once; then (every
+// other cycle) a Close of its own buries the tombstone, answered with success.
+func (a *stormActor) opTombstone(ctx actor.Context, done func()) {
+	st := a.st
+	reqs := func() []messages.Request {
+		return []messages.Request{
+			&messages.Exec{ID: a.newID(), SQL: "SELECT 1"}, &messages.Query{ID: a.newID(), SQL: "SELECT 1"},
+			&messages.Begin{ID: a.newID()}, &messages.Commit{ID: a.newID()}, &messages.Rollback{ID: a.newID()},
+			&messages.TxStatus{ID: a.newID()}, &messages.Fetch{ID: a.newID(), Cursor: 1}, &messages.CloseCursor{ID: a.newID(), Cursor: 1},
+		}
+	}
+	all := append(reqs(), reqs()...)
+	left := len(all)
+	for i, req := range all {
+		kind := fmt.Sprintf("%s(tombstone)", strings.TrimPrefix(fmt.Sprintf("%T", req), "*messages."))
+		a.send(ctx, a.doomedTgt(), kind, req, i >= len(all)/2, stormDeadline{none: true}, func(p *stormActorReq, _ messages.Reply, err error) {
+			if !errors.Is(err, messages.ErrClosed) || !errors.Is(err, messages.ErrCrashed) {
+				st.violate("doomed-actor", "%s on the PID of a connection stopped for good: %v, want ErrClosed and ErrCrashed", a.describe(p), err)
+			} else {
+				st.af.tombs.Add(1)
+			}
+			if left--; left > 0 {
+				return
+			}
+			if !a.buryBy {
+				done()
+				return
+			}
+			a.send(ctx, a.doomedTgt(), "Close(tombstone)", &messages.Close{ID: a.newID()}, false, stormDeadline{none: true}, func(p *stormActorReq, _ messages.Reply, err error) {
+				if err != nil {
+					st.violate("doomed-actor", "%s, which buries the tombstone: %v, want success", a.describe(p), err)
+				}
+				done()
+			})
+		})
+	}
+}
+
+// afterBurial sends, once the tombstone is buried (by the handle's Close, or a Close
+// message), a Query by Ask (ErrClosed alone: a dead letter) and one by Request (a
+// DeadLetterResponse), and closes fin once both are answered.
+func (a *stormActor) afterBurial(ctx actor.Context, fin chan struct{}) {
+	st := a.st
+	left := 2
+	done := func() {
+		if left--; left == 0 {
+			close(fin)
+		}
+	}
+	a.send(ctx, a.doomedTgt(), "Query(buried)", &messages.Query{ID: a.newID(), SQL: "SELECT 1"}, true, stormDeadline{none: true}, func(p *stormActorReq, _ messages.Reply, err error) {
+		if !errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCrashed) {
+			st.violate("doomed-actor", "%s, to a buried PID: %v, want ErrClosed alone (a dead letter)", a.describe(p), err)
+		}
+		done()
+	})
+	p := a.send(ctx, a.doomedTgt(), "Query(buried)", &messages.Query{ID: a.newID(), SQL: "SELECT 1"}, false, stormDeadline{none: true}, func(p *stormActorReq, r messages.Reply, err error) {
+		if err != errStormDeadLetter {
+			st.violate("doomed-actor", "%s, to a buried PID: %T %v, want a DeadLetterResponse", a.describe(p), r, err)
+		}
+		done()
+	})
+	p.dead = true
 }
 
 // extraWorker makes a worker for the goroutines other than the storm's workers (their calls
@@ -2496,6 +3902,9 @@ func (st *storm) doomedConn(w *stormWorker, cycle int) {
 		cur = nil
 	}
 
+	// An actor messages it too, while it is crashed to death and after.
+	da := st.spawnDoomedActor(c, cycle)
+
 	// Two goroutines use the connection while it is crashed to death.
 	hstop := make(chan struct{})
 	var hw sync.WaitGroup
@@ -2559,6 +3968,16 @@ func (st *storm) doomedConn(w *stormWorker, cycle int) {
 	case <-time.After(stormBackground):
 		st.violate("doomed", "connection not stopped %v after its third crash with a budget of 2 restarts", stormBackground)
 	}
+	// The doomed actor ends its bursts, then probes the tombstone at the PID (and, every other
+	// cycle, buries it with a Close of its own).
+	da.tell(func(ctx actor.Context) {
+		da.stopping = true
+		if da.parked {
+			da.parked = false
+			da.next(ctx, "doomed")
+		}
+	})
+	da.wait("its probe of the tombstone", da.drained)
 	// Every call now fails with ErrClosed and ErrCrashed, at once.
 	checks := []struct {
 		kind string
@@ -2605,6 +4024,12 @@ func (st *storm) doomedConn(w *stormWorker, cycle int) {
 		st.violate("doomed", "Close of a connection stopped for good: %v", err)
 	}
 	w.end(sc, "Close(stopped)")
+	// Buried: the PID is gone, as any stopped actor's.
+	buried := make(chan struct{})
+	da.tell(func(ctx actor.Context) { da.afterBurial(ctx, buried) })
+	da.wait("its requests to the buried PID", buried)
+	da.w.cur.Store(nil)
+	da.stop()
 }
 
 func (st *storm) doomedPool(w *stormWorker) {
@@ -2669,6 +4094,14 @@ func (st *storm) checkIdle() {
 	if in, err := st.pool.Writer().InTransaction(ctx); err != nil || in {
 		st.violate("idle", "the pool's writer after the storm: in transaction %v, %v", in, err)
 	}
+	for _, a := range st.actors {
+		if a.own == nil {
+			continue
+		}
+		if in, err := a.own.InTransaction(ctx); err != nil || in {
+			st.violate("idle", "%s's own connection after the storm: in transaction %v, %v", a.name, in, err)
+		}
+	}
 	// A leaked cursor, blob or transaction keeps a checkpoint from truncating the WAL.
 	for _, db := range append(stormNames(st.dbs), "p", "events") {
 		c, err := st.s.Open(ctx, st.dsn(db))
@@ -2693,6 +4126,9 @@ func (st *storm) checkIdle() {
 	var old []*actors.Conn
 	for _, w := range st.workers {
 		old = append(old, w.own.old...)
+	}
+	for _, a := range st.actors {
+		old = append(old, a.old...)
 	}
 	st.waitFor(fmt.Sprintf("%d closed connections to stop", len(old)), func() bool {
 		for _, c := range old {
@@ -2750,6 +4186,31 @@ func (st *storm) checkStats(s, s2 supervisor.Stats) {
 	}
 	st.t.Logf("stats: %+v", s)
 	st.t.Logf("stats of the small-budget supervisor: %+v", s2)
+}
+
+// checkActorStats checks the Stats of sa, whose connections only the actors use: every
+// crash restarts but those in a Close, none is stopped for good, and each actor has its own
+// connection open.
+func (st *storm) checkActorStats(s supervisor.Stats) {
+	if seen := int64(len(st.crashesA)); s.Crashes < seen {
+		st.violate("stats", "the actors' supervisor: Stats.Crashes %d < %d distinct crashes the actors saw", s.Crashes, seen)
+	}
+	if s.Stopped != 0 {
+		st.violate("stats", "the actors' supervisor: Stats.Stopped %d with a budget of 2^30 restarts", s.Stopped)
+	}
+	if s.Restarts > s.Crashes || s.Crashes > s.Restarts+st.af.closeFaults.Load() {
+		st.violate("stats", "the actors' supervisor: Stats.Restarts %d, Crashes %d: every crash restarts (but those in a Close, %d armed)", s.Restarts, s.Crashes, st.af.closeFaults.Load())
+	}
+	open := int64(0)
+	for _, a := range st.actors {
+		if a.own != nil {
+			open++
+		}
+	}
+	if s.OpenConns != open {
+		st.violate("stats", "the actors' supervisor: Stats.OpenConns %d after the storm, %d actors' connections open", s.OpenConns, open)
+	}
+	st.t.Logf("stats of the actors' supervisor: %+v", s)
 }
 
 // verify reopens every database with a fresh supervisor and checks the ledger.
