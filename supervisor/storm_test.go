@@ -71,10 +71,13 @@ const (
 	// its caches, protoactor's globals are already in the baseline, after a warm-up).
 	stormHeapSlack = 32 << 20
 	stormWorkers   = 6
-	stormBlobSize  = 4096
-	stormBlobRows  = 4
-	stormInsert    = "INSERT INTO t (k, v, call) VALUES (?, maybe_boom(?, ?), ?)"
-	stormSchema    = `CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL, call INTEGER NOT NULL);
+	// stormBusyTimeout is the storm's connections' busy_timeout (the default): a wait for a lock
+	// ends with SQLITE_BUSY only after it.
+	stormBusyTimeout = 5 * time.Second
+	stormBlobSize    = 4096
+	stormBlobRows    = 4
+	stormInsert      = "INSERT INTO t (k, v, call) VALUES (?, maybe_boom(?, ?), ?)"
+	stormSchema      = `CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL, call INTEGER NOT NULL);
 		CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL);
 		INSERT INTO blobs (id, b) VALUES (1, zeroblob(4096)), (2, zeroblob(4096)), (3, zeroblob(4096)), (4, zeroblob(4096));`
 )
@@ -466,6 +469,7 @@ type storm struct {
 	doomedCrashes atomic.Int64 // crashes on s2
 	doomedStops   atomic.Int64 // connections s2 stopped for good (conns and pool readers)
 	pastNs        atomic.Int64 // max latency past a ctx's end
+	handleCalls   atomic.Int64 // calls through handles so far: the actors' requests follow them (see next)
 	bgNs          atomic.Int64 // max latency of a call whose ctx never ends
 	peakHeap      atomic.Uint64
 	stallNs       atomic.Int64
@@ -1153,6 +1157,7 @@ func (w *stormWorker) end(sc *stormCtx, kind string) {
 	}
 	sc.cancel()
 	w.kinds[kind]++
+	w.st.handleCalls.Add(1)
 }
 
 // describe names a call for a report: its kind, connection and ctx.
@@ -1236,11 +1241,14 @@ const (
 // classify sorts a call's error, records the crash it reports, and records a violation for an
 // error the call cannot get.
 //
-// ErrBusy is expected at once on a shared connection (another worker's cursor there holds a
+// ErrBusy is expected at once on a shared connection (another caller's cursor there holds a
 // read snapshot, and a write through the same connection cannot upgrade a snapshot that
-// another connection's commit made stale: SQLITE_BUSY_SNAPSHOT), and when the call's ctx ended
-// while it waited for a lock (the wait is cut short with SQLITE_BUSY). Otherwise, and after
-// waiting for a second or more, it means a lock or snapshot was leaked.
+// another connection's commit made stale, SQLITE_BUSY_SNAPSHOT, nor wait for a lock while it
+// reads): "at once" once its turn came, so within the busy timeout, for the call may have
+// waited behind other callers' requests first (a Dump of a large database). It is expected
+// too when the call's ctx ended while it waited for a lock (the wait is cut short with
+// SQLITE_BUSY). Otherwise, and after waiting for a second or more, it means a lock or snapshot
+// was leaked.
 func (w *stormWorker) classify(conn, kind string, id int64, err error, expected ...error) stormClass {
 	st := w.st
 	if err == nil {
@@ -1277,13 +1285,17 @@ func (w *stormWorker) classify(conn, kind string, id int64, err error, expected 
 		return clCtx
 	}
 	if errors.Is(err, messages.ErrBusy) {
-		if _, shared := st.shared[conn]; shared && w.lastTook < time.Second {
+		if _, shared := st.shared[conn]; shared && w.lastTook < stormBusyTimeout {
 			return clExpected
 		}
 		if w.lastCtxEnded && w.lastTook < time.Second {
 			return clExpected // the ctx cut a wait for another connection's lock short
 		}
-		st.violate("busy", "%s (call %d) on %s after %v: %v (a leaked lock or snapshot?); worker %d's last calls:%s", kind, id, conn, w.lastTook, err, w.id, w.recent())
+		code := 0
+		if se := (*messages.Error)(nil); errors.As(err, &se) {
+			code = se.ExtendedCode
+		}
+		st.violate("busy", "%s (call %d) on %s after %v: %v (extended code %d; a leaked lock or snapshot?); worker %d's last calls:%s", kind, id, conn, w.lastTook, err, code, w.id, w.recent())
 		return clOther
 	}
 	if se := (*messages.Error)(nil); errors.As(err, &se) && se.Code == 4 && (strings.HasPrefix(kind, "Blob.") || strings.HasPrefix(kind, "Fetch") || kind == "All") {
@@ -2368,8 +2380,9 @@ func (w *stormWorker) reopen() {
 // chained or pipelined, and CloseCursor), run transactions by message from one actor, in
 // order (pipelined with Request, or chained with Ask), send bursts past MaxPending and
 // MaxPendingBytes, hold their connection to count exactly what the bounds admit, insert
-// events, and close their connection by message (sometimes crashing in Close). And each
-// doomed cycle has an actor of s2's system message its connection while it is crashed to
+// events, and close their connection by message (sometimes crashing in Close). Their share of
+// the storm is bounded: together they send no more requests than the handles made calls. And
+// each doomed cycle has an actor of s2's system message its connection while it is crashed to
 // death, then its tombstone, then its PID once buried.
 //
 // Checked for every actor's request, besides what classify and the ledger check for every
@@ -2631,6 +2644,14 @@ func (a *stormActor) next(ctx actor.Context, lane string) {
 			}
 		}
 		a.endLane()
+		return
+	}
+	// The actors' share of the storm is bounded: together they send no more requests than the
+	// handles made calls, or, as the tables grow and the workers' calls get slower while
+	// theirs do not, they would take the storm over. A lane ahead starts its op a moment later.
+	if lane != "doomed" && a.st.af.sent.Load() > a.st.handleCalls.Load() {
+		self := ctx.Self()
+		time.AfterFunc(time.Millisecond, func() { a.sys.Root.Send(self, stormActorStep(func(ctx actor.Context) { a.next(ctx, lane) })) })
 		return
 	}
 	type op struct {
@@ -2975,9 +2996,11 @@ func (a *stormActor) execMany(ctx actor.Context, tg stormTgt, o stormSendOpt, th
 	})
 }
 
-// queryCount sends a one-row query: every row of t has v = k.
+// queryCount sends a one-row query: every row of a range of t has v = k. (A range: a count of
+// the whole table would cost more as the storm goes on.)
 func (a *stormActor) queryCount(ctx actor.Context, tg stormTgt, o stormSendOpt, then func(error)) {
 	id := a.st.ids.Add(1)
+	lo := 1 + a.w.rng.Int64N(a.st.keys.Load()+1)
 	var tok int64
 	var f *stormFault
 	if !o.calm {
@@ -2988,7 +3011,8 @@ func (a *stormActor) queryCount(ctx actor.Context, tg stormTgt, o stormSendOpt, 
 			f = &stormFault{id: id, kind: "Query"}
 		}
 	}
-	req := &messages.Query{ID: a.newID(), Ctx: stormFaultCtx(f), SQL: "SELECT maybe_boom(count(*), ?), count(*) FILTER (WHERE v = k) FROM t", Args: []any{tok}, OneRow: true}
+	req := &messages.Query{ID: a.newID(), Ctx: stormFaultCtx(f), Args: []any{tok, lo}, OneRow: true,
+		SQL: "SELECT maybe_boom(count(*), ?), count(*) FILTER (WHERE v = k) FROM (SELECT k, v FROM t WHERE k >= ? ORDER BY k LIMIT 64)"}
 	a.send(ctx, tg, "Query(actor, one row)", req, o.ask, o.dl, func(p *stormActorReq, r messages.Reply, err error) {
 		if a.classify(p, id, err, o.expected...) == clOK {
 			rows := r.(*messages.Rows)
@@ -3749,7 +3773,8 @@ func (a *stormActor) opDoomedBurst(ctx actor.Context, done func()) {
 			})
 			continue
 		}
-		req := &messages.Query{ID: a.newID(), SQL: "SELECT count(*) FROM t", OneRow: true}
+		req := &messages.Query{ID: a.newID(), SQL: "SELECT count(*) FROM (SELECT k FROM t WHERE k >= ? ORDER BY k LIMIT 64)",
+			Args: []any{1 + w.rng.Int64N(a.st.keys.Load()+1)}, OneRow: true}
 		a.send(ctx, a.doomedTgt(), "Query(doomed actor)", req, ask, a.deadline(), func(p *stormActorReq, _ messages.Reply, err error) {
 			a.doomedCheck(p, err)
 			fin()
