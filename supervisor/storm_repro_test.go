@@ -404,21 +404,21 @@ func TestStormReproFunctionKeepsItsConn(t *testing.T) {
 	t.Fatal("a closed connection's handle, reached from its own registered function, is never collected, nor what the function reaches")
 }
 
-// NOT FIXED (skipped unless ACTORLITE_KNOWN_BUGS is set): found probing what the actor-sender
-// storm's doomed actors check; the storm itself rarely hits it, its requests coming one burst
-// at a time.
+// NARROWED, NOT CLOSED (skipped unless ACTORLITE_KNOWN_BUGS is set): found probing what the
+// actor-sender storm's doomed actors check.
 //
 // The PID of a connection stopped after a crash answers, through a tombstone, ErrClosed with
 // ErrCrashed until its handle is closed. But protoactor removes a stopping actor's PID from
-// its registry (finalizeStop) before the actor's Stopped handler runs, and that handler
-// refuses every request left in the mailbox before it registers the tombstone. Meanwhile the
-// PID is gone: requests sent to it are dead letters. An Ask then gets ErrClosed without
-// ErrCrashed, a Request a DeadLetterResponse without its request's ID (its actor cannot tell
-// which request it answers). The more requests queued behind the crash, the longer the gap;
-// under load a preemption between the two steps opens it too.
+// its registry (finalizeStop) before the actor's Stopped handler runs. The handler used to
+// refuse every request left in the mailbox before it registered the tombstone, and meanwhile
+// requests sent to the PID were dead letters (3,996 in 100 cycles under load). It now
+// registers the tombstone first: what is left is the instant between protoactor's removal and
+// the handler's first statement, which this test no longer hits (25 runs, 5 with -race), but
+// which only a change to protoactor's stop order could close; hence still skipped by default:
+// a single dead letter in that instant would fail CI.
 func TestStormReproTombstoneGap(t *testing.T) {
 	if os.Getenv("ACTORLITE_KNOWN_BUGS") == "" {
-		t.Skip("a known bug, not fixed yet (see the comment above); ACTORLITE_KNOWN_BUGS=1 runs it")
+		t.Skip("a known gap, narrowed to an instant but not closed (see the comment above); ACTORLITE_KNOWN_BUGS=1 runs it")
 	}
 	s := start(t, supervisor.Config{MaxRestarts: -1, MaxPending: 1 << 20})
 	c := open(t, s)
