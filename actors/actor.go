@@ -435,11 +435,36 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			(errors.Is(err, messages.ErrInterrupted) || errors.Is(err, messages.ErrBusy)) {
 			reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
 		}
+		if !rctx.deadline.IsZero() && reply.ReplyErr() == nil && rctx.Err() != nil {
+			reply = a.late(req, reply)
+		}
 	}
 	Deliver(actx, req, actx.Sender(), reply)
 	if _, ok := req.(*messages.Close); ok {
 		actx.Stop(actx.Self())
 	}
+}
+
+// late answers a request that succeeded only after its Deadline, when its caller (an Ask, whose
+// future timed out with it) no longer waits: a cursor or blob its reply would hand out would
+// never be closed, so it is closed here and the request fails with the deadline's error.
+// Other replies go out as they are: what ran, ran.
+func (a *connActor) late(req messages.Request, reply messages.Reply) messages.Reply {
+	switch r := reply.(type) {
+	case *messages.Rows:
+		if r.Cursor == 0 || r.Done {
+			return reply
+		}
+		a.closeCursor(r.Cursor)
+	case *messages.BlobReply:
+		if _, ok := req.(*messages.OpenBlob); !ok {
+			return reply
+		}
+		a.closeBlob(&messages.CloseBlob{Blob: r.Blob})
+	default:
+		return reply
+	}
+	return req.ErrorReply(fmt.Errorf("opened after its deadline, and closed: %w", context.DeadlineExceeded))
 }
 
 // refuseOpenTx undoes a request that left a transaction open on an autocommit-only

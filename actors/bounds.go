@@ -109,7 +109,11 @@ func (sh *shared) admit(msg any) bool {
 	} else {
 		return true
 	}
-	Deliver(sh.sys.Root, req, sender, req.ErrorReply(fmt.Errorf("%w: connection %s: %s", messages.ErrOverloaded, sh.dsn, why)))
+	reply := req.ErrorReply(fmt.Errorf("%w: connection %s: %s", messages.ErrOverloaded, sh.dsn, why))
+	if _, ok := req.(*messages.Fetch); ok {
+		reply.(*messages.Rows).Done = false // its cursor stays open: fetch again later
+	}
+	Deliver(sh.sys.Root, req, sender, reply)
 	return false
 }
 

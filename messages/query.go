@@ -39,7 +39,10 @@ type CursorID uint64
 
 // Fetch asks an open cursor for at most N more rows (N <= 0: all remaining) and replies [*Rows]:
 // fewer when they are large, as for [Query]. The cursor is closed when its rows are exhausted
-// (Done is true); a reply with fewer than N rows and Done false only means "fetch again".
+// (Done is true); a reply with fewer than N rows and Done false only means "fetch again". An
+// actor's Fetch refused with [ErrOverloaded] has Done false too: the cursor is still open. A
+// Query whose cursor would be handed out after its Deadline closes it and fails instead (its
+// asker no longer waits).
 type Fetch struct {
 	Ctx      context.Context // the caller's context; may be nil
 	ReplyTo  chan<- Reply    // set by handles; actors leave it nil

@@ -496,3 +496,35 @@ func TestActorInsertEventsIDAndDeadline(t *testing.T) {
 		t.Fatalf("%d events committed, want 1", got)
 	}
 }
+
+// A Query that opens a cursor, or an OpenBlob, completed only after its Deadline closes what it
+// opened and fails: its asker no longer waits, and would never close it.
+func TestActorLateCursorIsClosed(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s)
+	if _, err := c.ExecMany(deadline(t), "INSERT INTO t (v) VALUES (?)", [][]any{{1}, {2}, {3}}); err != nil {
+		t.Fatal(err)
+	}
+	sys := s.System()
+	pid, out := spawnCaller(t, sys)
+	// The query starts in time, and its first row comes after its deadline: sleep_past waits
+	// for it, inside the query.
+	err := c.CreateFunction(deadline(t), "sleep_past", 1, func(args []any) (any, error) {
+		<-time.After(time.Until(time.Unix(0, args[0].(int64))))
+		return int64(1), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := time.Now().Add(200 * time.Millisecond)
+	within(sys, pid, func(ctx actor.Context) {
+		ctx.Request(c.PID(), &messages.Query{ID: 1, SQL: "SELECT v, sleep_past(?) FROM t", Args: []any{dl.UnixNano()}, FetchSize: 1, Deadline: dl})
+	})
+	r := recv(t, out, "late query").(*messages.Rows)
+	if !errors.Is(r.Err, context.DeadlineExceeded) || r.Cursor != 0 {
+		t.Fatalf("query done after its deadline: %#v, want DeadlineExceeded and no cursor", r)
+	}
+	if ok := checkpointed(t, c); !ok {
+		t.Fatal("a cursor is still open: the WAL cannot be checkpointed")
+	}
+}
