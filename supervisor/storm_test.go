@@ -1203,6 +1203,27 @@ func (w *stormWorker) note(line string) {
 	w.trace.mu.Unlock()
 }
 
+// execManyArgs returns the arguments of an ExecMany inserting c's keys: the row at boomAt (if
+// not -1) crashes the connection, and the row at dupAt (if not -1) repeats the first key (a
+// constraint error), which is then dropped from c.keys: it was never c's to write.
+func (c *stormCall) execManyArgs(boomAt, dupAt int) [][]any {
+	args := make([][]any, len(c.keys))
+	for i, k := range c.keys {
+		var tok int64
+		if i == boomAt {
+			tok = c.id
+		}
+		if i == dupAt {
+			k = c.keys[0]
+		}
+		args[i] = []any{k, k, tok, c.id}
+	}
+	if dupAt >= 0 {
+		c.keys = append(c.keys[:dupAt:dupAt], c.keys[dupAt+1:]...)
+	}
+	return args
+}
+
 func (w *stormWorker) newCall(kind, db string, n int) *stormCall {
 	c := &stormCall{id: w.st.ids.Add(1), kind: kind, db: db, keys: make([]int64, n)}
 	first := w.st.keys.Add(int64(n)) - int64(n) + 1
@@ -1504,20 +1525,7 @@ func (w *stormWorker) opExecMany() {
 			dupAt = 1 + w.rng.IntN(n-1) // a constraint violation: nothing of it is kept
 		}
 	}
-	args := make([][]any, n)
-	for i, k := range c.keys {
-		var tok int64
-		if i == boomAt {
-			tok = c.id
-		}
-		if i == dupAt {
-			k = c.keys[0]
-		}
-		args[i] = []any{k, k, tok, c.id}
-	}
-	if dupAt >= 0 {
-		c.keys = append(c.keys[:dupAt:dupAt], c.keys[dupAt+1:]...)
-	}
+	args := c.execManyArgs(boomAt, dupAt)
 	var expected []error
 	if dupAt >= 0 {
 		expected = append(expected, messages.ErrConstraint)
@@ -2969,20 +2977,9 @@ func (a *stormActor) execMany(ctx actor.Context, tg stormTgt, o stormSendOpt, th
 	case w.rng.IntN(10) == 0:
 		dupAt = 1 + w.rng.IntN(n-1)
 	}
-	args := make([][]any, n)
-	for i, k := range c.keys {
-		var tok int64
-		if i == boomAt {
-			tok = c.id
-		}
-		if i == dupAt {
-			k = c.keys[0]
-		}
-		args[i] = []any{k, k, tok, c.id}
-	}
+	args := c.execManyArgs(boomAt, dupAt)
 	expected := o.expected
 	if dupAt >= 0 {
-		c.keys = append(c.keys[:dupAt:dupAt], c.keys[dupAt+1:]...)
 		expected = append(expected[:len(expected):len(expected)], messages.ErrConstraint)
 	}
 	req := &messages.ExecMany{ID: a.newID(), Ctx: stormFaultCtx(f), SQL: stormInsert, Args: args}
