@@ -58,8 +58,6 @@ func askResult[R messages.Reply](req messages.Request, pid *actor.PID, timeout t
 	switch r := res.(type) {
 	case R:
 		return r, r.ReplyErr()
-	case *actor.DeadLetterResponse:
-		return zero, fmt.Errorf("ask %T: no actor at %s: %w", req, pid, messages.ErrClosed)
 	case messages.Reply:
 		if rerr := r.ReplyErr(); rerr != nil {
 			return zero, rerr
