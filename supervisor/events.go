@@ -114,19 +114,16 @@ func (e *eventsRouter) isWriter(pid *actor.PID) bool {
 // which would drop its mailbox unanswered).
 func (e *eventsRouter) handleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID,
 	rs *actor.RestartStatistics, reason, message any) {
-	cfg, logger := &e.s.cfg, e.s.logger
-	dsn := e.w.DSN()
+	s, dsn := e.s, e.w.DSN()
 	crashErr, stack := crashOf(dsn, reason)
 	e.crashes.Add(1)
-	budget := e.s.budget()
+	budget := s.budget()
 	if failures, spent := budget.spend(rs); spent {
 		e.w.Abandon(budget.spentErr("events writer ", crashErr))
-		logger.Error("actorlite: events writer crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic),
-			"then", "abandoned: restart budget spent", "restarts", cfg.MaxRestarts, "window", cfg.RestartWindow, "stack", string(stack))
+		s.logCrash("events writer", dsn, crashErr, stack, "abandoned: restart budget spent", "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
 	} else {
 		e.restarts.Add(1)
-		logger.Error("actorlite: events writer crashed", "dsn", dsn, "panic", fmt.Sprint(crashErr.Panic),
-			"then", "restarting", "failures_in_window", failures, "stack", string(stack))
+		s.logCrash("events writer", dsn, crashErr, stack, "restarting", "failures_in_window", failures)
 	}
 	e.s.decided(child, reason, actor.RestartDirective)
 	sup.RestartChildren(child)

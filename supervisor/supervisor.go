@@ -446,7 +446,7 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 			// It crashed while closing: stop it as Close asked (its Stopping closes what is
 			// left). A restart would leave Close waiting for a stop that never comes.
 			answerCrashed(sys, message, crashErr)
-			s.logCrash(dsn, crashErr, stack, "stopped: it crashed while closing")
+			s.logCrash("connection", dsn, crashErr, stack, "stopped: it crashed while closing")
 			s.decided(child, reason, actor.StopDirective)
 			sup.StopChildren(child)
 			return
@@ -457,12 +457,12 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 		answerCrashed(sys, message, crashErr)
 	}
 	if ch == nil || ch.Abandoned() {
-		s.logCrash(dsn, crashErr, stack, "stopped: restart budget spent", "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
+		s.logCrash("connection", dsn, crashErr, stack, "stopped: restart budget spent", "restarts", s.cfg.MaxRestarts, "window", s.cfg.RestartWindow)
 		s.decided(child, reason, actor.StopDirective)
 		sup.StopChildren(child)
 		return
 	}
-	s.logCrash(dsn, crashErr, stack, "restarting", "failures_in_window", ch.RestartStats().NumberOfFailures(s.cfg.RestartWindow))
+	s.logCrash("connection", dsn, crashErr, stack, "restarting", "failures_in_window", ch.RestartStats().NumberOfFailures(s.cfg.RestartWindow))
 	s.decided(child, reason, actor.RestartDirective)
 	sup.RestartChildren(child)
 }
@@ -475,7 +475,7 @@ func (a *supActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, c
 func (s *Supervisor) childCrashed(ch *actors.Child, c *actors.Crash) {
 	s.crashes.Add(1)
 	if c.Closing {
-		s.logCrash(ch.DSN(), c.Err, c.Stack, "stopped: it crashed while closing")
+		s.logCrash("connection", ch.DSN(), c.Err, c.Stack, "stopped: it crashed while closing")
 		s.decided(ch.PID(), c, actor.StopDirective)
 		return
 	}
@@ -497,9 +497,10 @@ func (s *Supervisor) spend(ch *actors.Child, crashErr *messages.CrashError) {
 	s.mu.Unlock()
 }
 
-// logCrash logs a crash once: what crashed, the panic, its stack, and what followed.
-func (s *Supervisor) logCrash(dsn string, ce *messages.CrashError, stack []byte, then string, attrs ...any) {
-	s.logger.Error("actorlite: connection crashed", append([]any{"dsn", dsn, "panic", fmt.Sprint(ce.Panic),
+// logCrash logs a crash once: what crashed (who: "connection", "events writer"), the panic,
+// its stack, and what followed.
+func (s *Supervisor) logCrash(who, dsn string, ce *messages.CrashError, stack []byte, then string, attrs ...any) {
+	s.logger.Error("actorlite: "+who+" crashed", append([]any{"dsn", dsn, "panic", fmt.Sprint(ce.Panic),
 		"then", then, "stack", string(stack)}, attrs...)...)
 }
 
