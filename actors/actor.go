@@ -183,8 +183,9 @@ func (c *interruptCtx) Err() error {
 
 // connActor owns one SQLite connection. Invariants:
 //   - only this actor touches db (sqlitewasm.Conn is not safe for concurrent use);
-//   - requests are served one at a time, in arrival order, each answered exactly once
-//     (by the actor, or by the supervisor when it crashed the actor);
+//   - requests are served one at a time, in arrival order, each answered exactly once, by
+//     the actor (a request that crashes it too, before its parent hears of the crash; the
+//     supervisor answers only for a panic outside any request);
 //   - a request whose ctx is done before it starts is answered with its ctx error and has no
 //     effect; one that is running is interrupted;
 //   - after a crash, cursors of the old incarnation are invalid and, if a transaction was open,

@@ -9,9 +9,9 @@ import (
 )
 
 // refuse answers msg, which the connection will never serve: it was left queued when the
-// actor stopped, posted after, or posted by an actor behind a Close. A request gets the error calls get on a closed connection
-// (wrapping ErrCrashed too when a crash stopped it); anything else asked, an Ack with it. A
-// Close, which asks for what happened already, succeeds. admitted: msg went through admit
+// actor stopped, posted after, or posted by an actor behind a Close. A request gets the error
+// calls get on a closed connection (wrapping ErrCrashed too when a crash stopped it); anything
+// else asked, an Ack with it. A Close, which asks for what happened already, succeeds. admitted: msg went through admit
 // (or is a handle's), so it holds what a request holds in flight, which refuse gives back.
 func (sh *shared) refuse(msg any, admitted bool) {
 	if _, m, _ := actor.UnwrapEnvelope(msg); admitted {
