@@ -107,18 +107,27 @@ var (
 
 // Errors of the analytics-events path.
 var (
+	// ErrConfig is wrapped by a [*ConfigError]: a configuration that cannot work, such as an
+	// events table name that is not a plain SQL identifier, or an events store a read pool
+	// cannot share. The program is at fault, not its callers' input: unlike ErrBadEvent, an
+	// HTTP service maps it to a 500 (and it shows at Start, before any request).
+	ErrConfig = errors.New("actorlite: bad configuration")
+
 	// ErrNoEventStore is returned by InsertEvent(s) when events are disabled
 	// (supervisor.Config.Events.DSN is empty).
 	ErrNoEventStore = errors.New("actorlite: no event store configured")
 
-	// ErrBadEvent is wrapped by an [*EventError]: an event failed validation.
+	// ErrBadEvent is wrapped by an [*EventError]: an event failed validation (or decoding
+	// from JSON). The caller's input is at fault: an HTTP service maps it to 400.
 	ErrBadEvent = errors.New("actorlite: bad event")
 
 	// ErrOverloaded answers an actor's request that found no room and cannot wait for it, as
 	// a goroutine's call does: a connection's request past its MaxPending requests (or
 	// MaxPendingBytes) in flight, or an InsertEvents when the events queue is full and so is
 	// the overflow where actors' calls wait for room. Nothing of the request ran; send it
-	// again later.
+	// again later. A goroutine's InsertEvents whose ctx ends while it waits for room in the
+	// full events queue gets an error wrapping both ctx's error and ErrOverloaded (nothing of
+	// it was queued): an HTTP service answers 429.
 	ErrOverloaded = errors.New("actorlite: overloaded")
 )
 
@@ -216,25 +225,64 @@ func (e *ScanError) Error() string {
 // Unwrap returns [ErrScan].
 func (e *ScanError) Unwrap() error { return ErrScan }
 
-// EventError is an event that failed validation. It wraps [ErrBadEvent].
+// EventError is an event that failed validation, or decoding from JSON. It wraps
+// [ErrBadEvent]: the caller's input is at fault (an HTTP service answers 400).
 type EventError struct {
 	// Index is the event's index in the InsertEvents call (0 for InsertEvent), or -1 when
-	// the call is refused as a whole (Field "Events": its events together are larger than
-	// the queue holds).
-	Index  int
-	Field  string // "UserID", "Name", "Properties", "Timestamp", "Events" or "Table"
-	Reason string
+	// the call is refused as a whole: Field "Events" when its events together are larger
+	// than the queue holds; no Field when [ParseEvents] found no list of events.
+	Index int
+	// Total is how many events the call had (0: not known, as from [Event.Validate]). The
+	// error's text names the event's index only when the call had more than one.
+	Total int
+	// Field is the Go name of the field at fault ("UserID", "Name", "Properties",
+	// "Timestamp", "IdempotencyKey"), "Events", or "" when the event is not an object.
+	Field string
+	// JSONField is the same field's name in the event's JSON form ("user_id", "name",
+	// "properties", "timestamp", "idempotency_key"); "" for Events or no field.
+	JSONField string
+	Reason    string
 }
 
 func (e *EventError) Error() string {
-	if e.Index < 0 {
-		return fmt.Sprintf("actorlite: bad events: %s: %s", e.Field, e.Reason)
+	field := e.Field
+	switch {
+	case e.JSONField != "" && e.JSONField != e.Field:
+		field = e.JSONField + " (" + e.Field + ")"
+	case field == "":
+		field = e.JSONField
 	}
-	return fmt.Sprintf("actorlite: bad event %d: %s: %s", e.Index, e.Field, e.Reason)
+	if field != "" {
+		field += ": "
+	}
+	switch {
+	case e.Index < 0:
+		return fmt.Sprintf("actorlite: bad events: %s%s", field, e.Reason)
+	case e.Total > 1 || (e.Total == 0 && e.Index > 0):
+		if e.Total > 1 {
+			return fmt.Sprintf("actorlite: bad event %d of %d: %s%s", e.Index, e.Total, field, e.Reason)
+		}
+		return fmt.Sprintf("actorlite: bad event %d: %s%s", e.Index, field, e.Reason)
+	}
+	return fmt.Sprintf("actorlite: bad event: %s%s", field, e.Reason)
 }
 
 // Unwrap returns [ErrBadEvent].
 func (e *EventError) Unwrap() error { return ErrBadEvent }
+
+// ConfigError is a configuration the supervisor (or a writer, a pool) cannot run with: the
+// program's mistake, not its callers'. It wraps [ErrConfig].
+type ConfigError struct {
+	Field  string // the setting at fault, e.g. "Events.Table"
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("actorlite: bad configuration: %s: %s", e.Field, e.Reason)
+}
+
+// Unwrap returns [ErrConfig].
+func (e *ConfigError) Unwrap() error { return ErrConfig }
 
 // CrashError is the error a request gets when the connection actor crashed, either while
 // running it (the request that crashed it) or before (a cursor it invalidated). It wraps

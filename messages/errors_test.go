@@ -157,11 +157,18 @@ func TestEventError(t *testing.T) {
 		err  *messages.EventError
 		want string
 	}{
-		{&messages.EventError{Index: 0, Field: "UserID", Reason: "empty"}, "actorlite: bad event 0: UserID: empty"},
+		{&messages.EventError{Index: 0, Field: "UserID", Reason: "empty"}, "actorlite: bad event: UserID: empty"},
 		{&messages.EventError{Index: 7, Field: "Properties", Reason: "invalid JSON"}, "actorlite: bad event 7: Properties: invalid JSON"},
+		// A single event's error names no index; a call of several names it and their count.
+		{&messages.EventError{Index: 0, Total: 1, Field: "UserID", JSONField: "user_id", Reason: "empty"}, "actorlite: bad event: user_id (UserID): empty"},
+		{&messages.EventError{Index: 0, Total: 3, Field: "Name", JSONField: "name", Reason: "empty"}, "actorlite: bad event 0 of 3: name (Name): empty"},
+		{&messages.EventError{Index: 2, Total: 3, Field: "Timestamp", JSONField: "timestamp", Reason: "soon"}, "actorlite: bad event 2 of 3: timestamp (Timestamp): soon"},
+		{&messages.EventError{Index: -1, Field: "Events", Reason: "too big"}, "actorlite: bad events: Events: too big"},
+		{&messages.EventError{Index: -1, Reason: "not valid JSON"}, "actorlite: bad events: not valid JSON"},
+		{&messages.EventError{Index: 1, Total: 2, Reason: "want a JSON object, got number"}, "actorlite: bad event 1 of 2: want a JSON object, got number"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.err.Field, func(t *testing.T) {
+		t.Run(tt.want, func(t *testing.T) {
 			if got := tt.err.Error(); got != tt.want {
 				t.Errorf("Error() = %q, want %q", got, tt.want)
 			}
@@ -230,7 +237,7 @@ func TestSentinelsDistinct(t *testing.T) {
 		messages.ErrNoTransaction, messages.ErrBadArgument, messages.ErrScan, messages.ErrMultipleStatements,
 		messages.ErrConvert, messages.ErrBusy, messages.ErrConstraint, messages.ErrInterrupted,
 		messages.ErrReadOnly, messages.ErrCantOpen, messages.ErrCorrupt, messages.ErrSQL,
-		messages.ErrNoEventStore, messages.ErrBadEvent, messages.ErrOverloaded, messages.ErrNotAuthorized,
+		messages.ErrNoEventStore, messages.ErrBadEvent, messages.ErrConfig, messages.ErrOverloaded, messages.ErrNotAuthorized,
 		messages.ErrNotReadOnly, messages.ErrBlobClosed,
 	}
 	seen := make(map[string]bool)
@@ -247,5 +254,21 @@ func TestSentinelsDistinct(t *testing.T) {
 				t.Errorf("%v Is %v", a, b)
 			}
 		}
+	}
+}
+
+// TestConfigError: a configuration mistake is its own class, not the caller's bad event.
+func TestConfigError(t *testing.T) {
+	ce := &messages.ConfigError{Field: "Table", Reason: `"my-events" is not a plain SQL identifier`}
+	err := fmt.Errorf("start: events: %w", ce)
+	if !errors.Is(err, messages.ErrConfig) || errors.Is(err, messages.ErrBadEvent) || errors.Is(err, messages.ErrBadArgument) {
+		t.Fatalf("%v: want ErrConfig alone", err)
+	}
+	var got *messages.ConfigError
+	if !errors.As(err, &got) || got != ce {
+		t.Fatalf("errors.As = %v", got)
+	}
+	if want := `actorlite: bad configuration: Table: "my-events" is not a plain SQL identifier`; ce.Error() != want {
+		t.Errorf("Error() = %q, want %q", ce.Error(), want)
 	}
 }

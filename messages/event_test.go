@@ -3,6 +3,7 @@ package messages_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func TestEventValidate(t *testing.T) {
 		{"properties not JSON", with(func(e *messages.Event) { e.Properties = json.RawMessage(`{"a":`) }), "Properties", "not valid JSON"},
 		{"year 10000", with(func(e *messages.Event) { e.Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), "Timestamp", "year outside 0000–9999"},
 		{"year -1", with(func(e *messages.Event) { e.Timestamp = time.Date(-1, 12, 31, 0, 0, 0, 0, time.UTC) }), "Timestamp", "year outside 0000–9999"},
+		{"key at the limit", with(func(e *messages.Event) { e.IdempotencyKey = strings.Repeat("k", messages.MaxIdempotencyKey) }), "", ""},
+		{"key over the limit", with(func(e *messages.Event) { e.IdempotencyKey = strings.Repeat("k", messages.MaxIdempotencyKey+1) }),
+			"IdempotencyKey", "257 bytes, more than the limit of 256"},
 		{"local 9999, UTC 10000", with(func(e *messages.Event) { e.Timestamp = time.Date(9999, 12, 31, 23, 30, 0, 0, minus1) }), "Timestamp", "year outside 0000–9999"},
 	}
 	for _, tt := range tests {
@@ -50,6 +54,11 @@ func TestEventValidate(t *testing.T) {
 			}
 			if ee.Index != 0 || ee.Field != tt.field || ee.Reason != tt.reason {
 				t.Errorf("Validate() = %+v, want Index 0, Field %q, Reason %q", *ee, tt.field, tt.reason)
+			}
+			// The JSON name is the field's tag: what a client of the JSON form sent.
+			f, ok := reflect.TypeFor[messages.Event]().FieldByName(tt.field)
+			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); !ok || ee.JSONField != tag {
+				t.Errorf("JSONField %q, want the tag of %s, %q", ee.JSONField, tt.field, tag)
 			}
 		})
 	}
