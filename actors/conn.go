@@ -247,7 +247,10 @@ func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, e
 // QueryAll runs a query and returns all its rows in one round trip (aiosqlite's
 // execute_fetchall).
 func (c *Conn) QueryAll(ctx context.Context, sql string, args ...any) ([]messages.Row, error) {
-	m := &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1}
+	return c.queryAll(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1})
+}
+
+func (c *Conn) queryAll(ctx context.Context, m *messages.Query) ([]messages.Row, error) {
 	r, err := c.call(ctx, "query all", m, &m.ReplyTo)
 	if err != nil {
 		return nil, err

@@ -87,10 +87,13 @@ type EventWriterConfig struct {
 
 // EventCounters are the events writer's counters. They are safe for concurrent use.
 type EventCounters struct {
-	Committed atomic.Int64 // events committed
+	Committed atomic.Int64 // events committed (duplicates by IdempotencyKey included: acknowledged)
 	Batches   atomic.Int64 // transactions committed
 	Failed    atomic.Int64 // events answered with an error after they were queued
 	Queued    atomic.Int64 // events sent to the writer and not answered yet
+	// Duplicates counts the events acknowledged without a row of their own: their
+	// IdempotencyKey was stored already, or earlier in their batch.
+	Duplicates atomic.Int64
 }
 
 // WithEventsFault is for fault-injection tests of the events writer: fn runs on the writer's
@@ -121,14 +124,15 @@ type EventWriter struct {
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // NewEventWriter prepares an events writer. A Table that is not a plain SQL identifier is an
-// error wrapping [messages.ErrBadEvent] (an [*messages.EventError] with Field "Table").
+// error wrapping [messages.ErrConfig] (a [*messages.ConfigError] with Field "Table"): the
+// program's configuration is at fault, not an event.
 func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 	table := cfg.Table
 	if table == "" {
 		table = DefaultEventsTable
 	}
 	if !identifier.MatchString(table) || strings.HasPrefix(strings.ToLower(table), "sqlite_") {
-		return nil, &messages.EventError{Field: "Table", Reason: fmt.Sprintf("%q is not a plain SQL identifier (letters, digits, _; not sqlite_…)", table)}
+		return nil, &messages.ConfigError{Field: "Table", Reason: fmt.Sprintf("%q is not a plain SQL identifier (letters, digits, _; not sqlite_…)", table)}
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
@@ -147,14 +151,10 @@ func NewEventWriter(cfg EventWriterConfig) (*EventWriter, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := newConfig(append([]Option{WithPragma("wal_autocheckpoint", strconv.Itoa(EventsCheckpointPages))}, cfg.Options...))
-	q := `"` + table + `"`
 	sh := &eventsShared{
 		dsn: cfg.DSN, db: c.db, fault: c.eventsFault, logger: cfg.Logger, sys: cfg.System,
 		maxBatch: cfg.MaxBatch, maxDelay: cfg.MaxDelay,
-		schemaSQL: `CREATE TABLE IF NOT EXISTS ` + q + ` (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, ` +
-			`name TEXT NOT NULL, properties BLOB, timestamp DATETIME NOT NULL); ` +
-			`CREATE INDEX IF NOT EXISTS "` + table + `_user_id_timestamp" ON ` + q + ` (user_id, timestamp);`,
-		insertSQL: `INSERT INTO ` + q + ` (user_id, name, properties, timestamp) VALUES (?1, ?2, ?3, ?4)`,
+		tableName: table, insertSQL: eventsInsertSQL(table),
 		closing:   make(chan struct{}),
 		lifecycle: newLifecycle(),
 		restarts:  actor.NewRestartStatistics(),
@@ -203,7 +203,8 @@ func (w *EventWriter) Abandon(err error) { w.sh.stopErr.Store(&err) }
 // and returns once the transaction holding them committed. One bad event rejects the call with
 // an [*messages.EventError] and nothing of it is stored. A zero Timestamp means now. The call's
 // events are committed together, in one transaction. When ctx is done first, Insert returns its
-// error at once; the events may still be written.
+// error at once; the events may still be written. When it ends while Insert waits for room in
+// the full queue, the error wraps [messages.ErrOverloaded] too (and nothing was queued).
 func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 	ctx = orBackground(ctx)
 	sh := w.sh
@@ -221,7 +222,11 @@ func (w *EventWriter) Insert(ctx context.Context, evs []messages.Event) error {
 		return err
 	}
 	if err := sh.sem.acquire(ctx, r.weight, r.bytes, sh.closing); err != nil {
-		return fmt.Errorf("insert events: waiting for room in the queue: %w", err)
+		if err == messages.ErrClosed {
+			return fmt.Errorf("insert events: waiting for room in the queue: %w", err)
+		}
+		// ctx ended while the queue stayed full: the writer is behind its producers.
+		return fmt.Errorf("insert events: waiting for room in the queue: %w: %w", messages.ErrOverloaded, err)
 	}
 	ch := eventReplies.Get().(chan error)
 	r.ctx, r.reply = ctx, ch

@@ -26,7 +26,7 @@ type eventsShared struct {
 	restarts             *actor.RestartStatistics // its crash history, across incarnations
 	maxBatch             int
 	maxDelay             time.Duration
-	schemaSQL, insertSQL string
+	tableName, insertSQL string
 
 	counters EventCounters
 	sem      quota
@@ -164,6 +164,7 @@ type eventsActor struct {
 	openErr error
 	ictx    killCtx
 	onStop  func()
+	dups    int64 // events of the batch being written skipped as duplicates by key
 }
 
 var _ actor.Actor = (*eventsActor)(nil)
@@ -215,7 +216,7 @@ func (a *eventsActor) open(actx actor.Context) {
 	} else {
 		a.db, err = sqlitewasm.Open(context.Background(), sh.dsn, sh.db)
 		if err == nil {
-			err = a.db.ExecScript(sh.schemaSQL)
+			err = ensureEventsTable(a.db, sh.tableName, sh.logger)
 		}
 		if err == nil {
 			a.ins, err = a.db.Prepare(sh.insertSQL)
@@ -381,6 +382,7 @@ func (a *eventsActor) writeBatch() {
 		return
 	}
 	sh.batchNo++
+	a.dups = 0
 	if err := a.db.Begin(messages.Immediate); err != nil {
 		a.fail(batch, err)
 		return
@@ -406,6 +408,7 @@ func (a *eventsActor) writeBatch() {
 	}
 	sh.committed = true
 	sh.counters.Batches.Add(1)
+	sh.counters.Duplicates.Add(a.dups)
 	// The callers acked now will likely send again (closed-loop producers), and the events
 	// queued behind this batch are waiting: together, the next batch to expect.
 	acked, queued := sh.ackAll(batch)
@@ -432,7 +435,21 @@ func (a *eventsActor) insert(r *eventsReq, row *eventRow) error {
 	if err := s.BindTextBytes(4, r.text[row.ts:int(row.ts)+tsLen]); err != nil {
 		return err
 	}
-	return s.Exec()
+	if row.key == "" {
+		err = s.BindNull(5)
+	} else {
+		err = s.BindText(5, row.key)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Exec(); err != nil || row.key == "" {
+		return err
+	}
+	if a.db.Changes() == 0 { // its key is stored already: acknowledged, not stored twice
+		a.dups++
+	}
+	return nil
 }
 
 // fail answers every call of a batch that was not written.

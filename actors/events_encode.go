@@ -38,7 +38,8 @@ type eventsReq struct {
 
 type eventRow struct {
 	userID, name string
-	props        int32 // offset of the properties in text; -1: NULL
+	key          string // the IdempotencyKey; "": none, NULL
+	props        int32  // offset of the properties in text; -1: NULL
 	propsLen     int32
 	ts           int32 // offset of the timestamp text (len(messages.TimeLayout) bytes)
 }
@@ -52,7 +53,7 @@ func (sh *eventsShared) newReq(evs []messages.Event) (*eventsReq, error) {
 	var bytes int64
 	for i := range evs {
 		ev := &evs[i]
-		bytes += int64(len(ev.UserID)+len(ev.Name)+len(ev.Properties)+tsLen) + eventOverhead
+		bytes += int64(len(ev.UserID)+len(ev.Name)+len(ev.Properties)+len(ev.IdempotencyKey)+tsLen) + eventOverhead
 		if bytes > sh.sem.maxB {
 			return nil, &messages.EventError{Index: -1, Field: "Events", Reason: fmt.Sprintf(
 				"the call's events take more than the %d bytes the queue holds (MaxQueuedBytes), from event %d on: split the call", sh.sem.maxB, i)}
@@ -72,8 +73,9 @@ func newEventsReq(evs []messages.Event, now time.Time) (*eventsReq, error) {
 	for i := range evs {
 		ev := &evs[i]
 		if err := ev.Validate(); err != nil {
-			err.(*messages.EventError).Index = i
-			return nil, err
+			ee := err.(*messages.EventError)
+			ee.Index, ee.Total = i, len(evs)
+			return nil, ee
 		}
 		size += len(ev.Properties) + tsLen
 	}
@@ -91,7 +93,7 @@ func newEventsReq(evs []messages.Event, now time.Time) (*eventsReq, error) {
 	nowTS := int32(-1)
 	for i := range evs {
 		ev, row := &evs[i], &r.rows[i]
-		row.userID, row.name, row.props = ev.UserID, ev.Name, -1
+		row.userID, row.name, row.key, row.props = ev.UserID, ev.Name, ev.IdempotencyKey, -1
 		if len(ev.Properties) > 0 {
 			row.props, row.propsLen = int32(len(r.text)), int32(len(ev.Properties))
 			r.text = append(r.text, ev.Properties...)

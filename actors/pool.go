@@ -59,6 +59,8 @@ type readerSlot struct {
 
 // NewPool makes a pool of writer and readers (already open); with no readers, the writer
 // serves reads too. [supervisor.Supervisor.OpenPool] is how programs get one.
+//
+// A nil writer makes a read pool (see [NewReadPool]).
 func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
 	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: make(chan struct{}, 1)}
 	p.home.New = func() any {
@@ -95,8 +97,14 @@ func (p *Pool) Stats() PoolStats {
 		Txs: p.txs.Load(), Rerouted: p.rerouted.Load()}
 }
 
-// WriterPID returns the writer actor's PID: actors send it every request that writes.
-func (p *Pool) WriterPID() *actor.PID { return p.writer.PID() }
+// WriterPID returns the writer actor's PID: actors send it every request that writes. A read
+// pool ([NewReadPool]) has none: nil.
+func (p *Pool) WriterPID() *actor.PID {
+	if p.writer == nil {
+		return nil
+	}
+	return p.writer.PID()
+}
 
 // ReaderPIDs returns the reader actors' PIDs: actors may send any of them read-only queries
 // (set messages.Query.ReadOnly to be told, rather than failing, when a statement would write).
@@ -108,12 +116,15 @@ func (p *Pool) ReaderPIDs() []*actor.PID {
 	return pids
 }
 
-// Writer returns the writer's handle. Writes through it do not wait for a Tx: use the pool's
-// methods for that.
+// Writer returns the writer's handle (nil for a read pool). Writes through it do not wait for
+// a Tx: use the pool's methods for that.
 func (p *Pool) Writer() *Conn { return p.writer }
 
 // lockWriter takes the writer for a write or a Tx, honouring ctx.
 func (p *Pool) lockWriter(ctx context.Context, op string) error {
+	if p.writer == nil {
+		return fmt.Errorf("%s: %w", op, errNoWriter)
+	}
 	ctx = orBackground(ctx)
 	select {
 	case p.wlock <- struct{}{}:
@@ -209,6 +220,17 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (*Cursor, err
 	return cur, err
 }
 
+// QueryAll runs a query on a reader (or the writer, as Query) and returns all its rows in one
+// round trip (see [Conn.QueryAll]).
+func (p *Pool) QueryAll(ctx context.Context, sql string, args ...any) ([]messages.Row, error) {
+	var rows []messages.Row
+	err := p.read(ctx, "query all", sql, func(c *Conn, readOnly bool) (err error) {
+		rows, err = c.queryAll(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, FetchSize: -1, ReadOnly: readOnly})
+		return err
+	})
+	return rows, err
+}
+
 // QueryRow runs a query on a reader (or the writer, as Query) and returns its first row, or
 // an error wrapping [messages.ErrNoRows].
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
@@ -223,7 +245,8 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.
 // read runs a query on a live reader, rerouting it to the writer when the reader reports it
 // is not read-only, or when no reader is live. A reader that stops for good while the query
 // waits for it answers ErrClosed without running it: the query then goes to the next live
-// reader.
+// reader. A read pool has no writer: a statement that writes fails with the reader's error
+// (ErrNotReadOnly), and with no reader live a query fails with ErrClosed.
 func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOnly bool) error) error {
 	if !p.isWrite(sql) {
 		for i := p.reader(); i >= 0; i = p.reader() {
@@ -231,7 +254,7 @@ func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOn
 			if p.lost(p.readers[i], err) {
 				continue // that reader stopped meanwhile: it no longer counts as live
 			}
-			if !errors.Is(err, messages.ErrNotReadOnly) {
+			if !errors.Is(err, messages.ErrNotReadOnly) || p.writer == nil {
 				p.slots[i].reads.Add(1)
 				return err
 			}
@@ -241,6 +264,9 @@ func (p *Pool) read(ctx context.Context, op, sql string, fn func(c *Conn, readOn
 			p.rerouted.Add(1)
 			break
 		}
+	}
+	if p.writer == nil {
+		return fmt.Errorf("%s: every reader of the read pool stopped: %w", op, messages.ErrClosed)
 	}
 	return p.write(ctx, op, func(w *Conn) error { return fn(w, false) })
 }
@@ -285,7 +311,10 @@ func (p *Pool) lost(r *Conn, err error) bool {
 // each runs fn on the writer and every reader that has not stopped for good, and joins their
 // errors.
 func (p *Pool) each(fn func(*Conn) error) error {
-	errs := []error{fn(p.writer)}
+	var errs []error
+	if p.writer != nil {
+		errs = append(errs, fn(p.writer))
+	}
 	for _, r := range p.readers {
 		if err := fn(r); err != nil && !p.lost(r, err) {
 			errs = append(errs, err)
@@ -299,6 +328,9 @@ func (p *Pool) each(fn func(*Conn) error) error {
 func (p *Pool) Backup(ctx context.Context, destPath string) error {
 	if i := p.reader(); i >= 0 {
 		return p.readers[i].Backup(ctx, destPath)
+	}
+	if p.writer == nil {
+		return fmt.Errorf("backup: every reader of the read pool stopped: %w", messages.ErrClosed)
 	}
 	return p.writer.Backup(ctx, destPath)
 }
@@ -372,7 +404,9 @@ func (p *Pool) Close(ctx context.Context) error {
 		for _, r := range p.readers {
 			errs = append(errs, r.Close(ctx))
 		}
-		errs = append(errs, p.writer.Close(ctx))
+		if p.writer != nil {
+			errs = append(errs, p.writer.Close(ctx))
+		}
 		p.err = errors.Join(errs...)
 	})
 	return p.err

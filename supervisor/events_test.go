@@ -201,13 +201,18 @@ func TestEventBadEventsAreRejectedWhole(t *testing.T) {
 	}
 }
 
+// TestEventBadTableName: a table name that is not a plain identifier is the program's
+// configuration mistake (ErrConfig), not a bad event a handler would blame its client for.
 func TestEventBadTableName(t *testing.T) {
-	for _, table := range []string{"events; DROP TABLE x", `ev"ents`, "1events", "sqlite_events"} {
+	for _, table := range []string{"my-events", "events; DROP TABLE x", `ev"ents`, "1events", "sqlite_events"} {
 		s, err := supervisor.Start(context.Background(), supervisor.Config{
 			Events: supervisor.EventsConfig{DSN: filepath.Join(t.TempDir(), "e.db"), Table: table}})
-		var ee *messages.EventError
-		if s != nil || !errors.As(err, &ee) || ee.Field != "Table" {
-			t.Fatalf("table %q: got %v, %v", table, s, err)
+		var ce *messages.ConfigError
+		if s != nil || !errors.As(err, &ce) || ce.Field != "Table" || !errors.Is(err, messages.ErrConfig) {
+			t.Fatalf("table %q: got %v, %v; want a ConfigError about Table", table, s, err)
+		}
+		if errors.Is(err, messages.ErrBadEvent) {
+			t.Fatalf("table %q: %v is ErrBadEvent", table, err)
 		}
 	}
 }
