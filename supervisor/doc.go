@@ -8,12 +8,15 @@
 // nobody else touches the connection. [Supervisor.InsertEvent] routes analytics
 // events to a writer that commits them in groups. [Supervisor.Stop] closes everything.
 //
-//	s, err := supervisor.Start(ctx, supervisor.Config{})
+//	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{DSN: "app.db"}})
 //	defer s.Stop(ctx)
+//	err = s.InsertEvent(ctx, messages.Event{UserID: "u1", Name: "signup"})
 //	db, err := s.Open(ctx, "app.db")
-//	_, err = db.Exec(ctx, "INSERT INTO events (user_id, name) VALUES (?, ?)", "u1", "signup")
+//	_, err = db.Exec(ctx, "INSERT INTO events (user_id, name, timestamp) VALUES (?, ?, ?)", "u2", "signup", time.Now())
 //	cur, err := db.Query(ctx, "SELECT * FROM events WHERE name = ?", "signup")
 //	rows, err := cur.FetchAll(ctx)
+//
+// (Example, in this package's examples, runs these lines.)
 //
 // A Supervisor, and the handles it returns, are safe for concurrent use by many goroutines.
 //
@@ -90,6 +93,100 @@
 // once with [messages.ErrOverloaded] instead of waiting. The events queue is bounded the same way
 // (EventsConfig.MaxQueued, MaxQueuedBytes). The README's "Reliability" section lists every
 // bound, and how the promises above are tested (a crash storm, fuzzing, kill -9).
+//
+// # Analytics events
+//
+// With Config.Events.DSN set, Start spawns the events writer, a supervised child actor that
+// owns the only writing connection to that database. [Supervisor.InsertEvent] and
+// [Supervisor.InsertEvents] (and a [messages.InsertEvents] sent to [Supervisor.PID]) validate
+// the events on the caller's side, and the writer commits them in groups, acknowledging each
+// call after its commit. [Supervisor.EventsPool] is the read side: query-only connections to
+// the same database, with no second DSN to pass and no idle writer.
+//
+// The writer creates the table (named by EventsConfig.Table, "events" by default) and its
+// indexes when they are missing. This is its schema (the writer's CREATE TABLE is this one
+// on one line, as sqlite_schema and .schema show it):
+//
+//	CREATE TABLE "events" (
+//	    id INTEGER PRIMARY KEY,
+//	    user_id TEXT NOT NULL,
+//	    name TEXT NOT NULL,
+//	    properties JSON TEXT,
+//	    timestamp DATETIME NOT NULL,
+//	    idempotency_key TEXT
+//	);
+//	CREATE INDEX "events_user_id_timestamp" ON "events" (user_id, timestamp);
+//	CREATE UNIQUE INDEX "events_idempotency_key" ON "events" (idempotency_key) WHERE idempotency_key IS NOT NULL;
+//
+// What each column holds, and what [messages.Row] Get and Scan give for it, on any
+// connection (the converters apply by declared type):
+//
+//	column           holds                                              reads back as
+//	id               the rowid: ascending in commit order               int64
+//	user_id, name    Event.UserID and Event.Name                        string
+//	properties       Event.Properties, the JSON text as given;          json.RawMessage
+//	                 NULL when the event had none                       (nil for NULL)
+//	timestamp        Event.Timestamp (zero: when the supervisor got     time.Time
+//	                 it) as messages.TimeLayout text in UTC, which
+//	                 sorts in time order
+//	idempotency_key  Event.IdempotencyKey; NULL when empty              string (nil for NULL)
+//
+// properties is declared "JSON TEXT": JSON picks the converter to json.RawMessage (the first
+// word of a declared type does), and TEXT gives the column TEXT affinity, so a property that
+// is a bare number is kept as the text it was (a column declared plain JSON has NUMERIC
+// affinity: SQLite would store 12345678901234567890 as a rounded REAL). json_extract, ->>
+// and the other JSON functions read it:
+//
+//	SELECT name, properties, timestamp FROM events WHERE user_id = ? ORDER BY timestamp DESC LIMIT 50 -- a timeline: the index
+//	SELECT properties->>'$.plan' AS plan, count(*) FROM events WHERE name = 'signup' GROUP BY plan  -- stats on a property
+//
+// Tables from earlier versions. An events table created before idempotency keys gets the
+// idempotency_key column (ALTER TABLE ADD COLUMN: nothing is rewritten; old rows have no key)
+// and its unique index when the writer opens it, once. One created with properties BLOB (as
+// earlier versions did) keeps working as it is, but its properties read back as string, not
+// json.RawMessage: a declared type cannot change without rebuilding the table, which the
+// writer does not do unasked (it logs a warning). To rebuild it, with no supervisor writing
+// events to that file (ids and rows are kept; this rewrites the whole table once):
+//
+//	BEGIN IMMEDIATE;
+//	CREATE TABLE events_new (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, properties JSON TEXT, timestamp DATETIME NOT NULL, idempotency_key TEXT);
+//	INSERT INTO events_new (id, user_id, name, properties, timestamp, idempotency_key) SELECT id, user_id, name, properties, timestamp, idempotency_key FROM events;
+//	DROP TABLE events;
+//	ALTER TABLE events_new RENAME TO events;
+//	COMMIT;
+//
+// (then start the supervisor: the writer recreates both indexes). A table of that name that
+// lacks user_id, name, properties or timestamp is not an events table: Start fails with an
+// error wrapping [messages.ErrConfig].
+//
+// Retries. An InsertEvents whose ctx ends before its answer returns ctx's error at once, and
+// its events may still be written (they are dropped only if their batch had not begun). A
+// caller that retries such a call, or an HTTP client that retries a request whose answer it
+// never got, stores its events twice, unless each event carries an [messages.Event]
+// IdempotencyKey: the table holds one event per key (the unique index), and an event whose
+// key is stored already, whether by an earlier call, an earlier incarnation of the writer, or
+// an earlier event of the same batch, is acknowledged without a second row
+// (Stats.EventsDuplicates counts them). Keys are the client's to choose: a request id and the
+// event's position in it, a UUID per event.
+//
+// Errors, by whom they blame. [messages.ErrBadEvent] (an [*messages.EventError] naming the
+// event's index and field, by its Go and JSON names): the caller's events; an HTTP service
+// answers 400. [messages.ErrClosed]: the supervisor is stopping; 503.
+// [messages.ErrOverloaded]: the call's ctx ended while it waited for room in the full queue
+// (EventsConfig.MaxQueued), nothing of it queued; 429, with a Retry-After. [messages.ErrConfig] (a [*messages.ConfigError]): the program's configuration,
+// such as an EventsConfig.Table that is not a plain SQL identifier; Start returns it.
+//
+// An HTTP ingest service. [messages.ParseEvents] decodes a request body holding one event or
+// an array of them, in the JSON form `actorlite ingest` reads ([messages.Event] has its JSON
+// tags). A handler passes InsertEvents the request's own context, r.Context(), bounded by a
+// timeout of the service's (context.WithTimeout): it ends when the client goes away, so the
+// handler never waits for a commit nobody will hear of (the client's retry carries the same
+// keys), and the timeout turns a queue that stays full into a prompt 429 rather than a
+// request that hangs. On shutdown, call http.Server.Shutdown first (it
+// waits for the handlers, whose InsertEvents calls finish), then Supervisor.Stop (which
+// flushes what is queued and closes the files). ExampleSupervisor_EventsPool is such a
+// service, with a per-user timeline and stats on a JSON property; the README's "An ingest
+// service over HTTP" has its figures.
 //
 // # Stopping
 //

@@ -17,9 +17,11 @@ import (
 type eventsRouter struct {
 	crashes, restarts                  atomic.Int64
 	committed, batches, failed, queued *atomic.Int64 // the writer's counters
+	duplicates                         *atomic.Int64
 
-	s *Supervisor
-	w *actors.EventWriter
+	s    *Supervisor
+	w    *actors.EventWriter
+	pool eventsPool // EventsPool's (events_pool.go)
 }
 
 // eventsMessage marks the supervisor actor's own messages about events (spawnWriter,
@@ -52,7 +54,8 @@ func (s *Supervisor) startEvents(ctx context.Context) error {
 		return fmt.Errorf("start: events: %w", err)
 	}
 	c := w.Counters()
-	s.events = &eventsRouter{s: s, w: w, committed: &c.Committed, batches: &c.Batches, failed: &c.Failed, queued: &c.Queued}
+	s.events = &eventsRouter{s: s, w: w, committed: &c.Committed, batches: &c.Batches, failed: &c.Failed, queued: &c.Queued,
+		duplicates: &c.Duplicates}
 	req := &spawnWriter{reply: make(chan error, 1)}
 	s.sys.Root.Send(s.pid, req)
 	if err := <-req.reply; err != nil { // a spawn is quick: never leave one half done
@@ -149,13 +152,16 @@ func (s *Supervisor) InsertEvent(ctx context.Context, ev messages.Event) error {
 // process crash (and against power loss with actors.WithSynchronous("FULL") in
 // EventsConfig.Options).
 //
-// Validation happens first, on the caller's goroutine: UserID and Name must not be empty and
-// Properties, when not empty, must be valid JSON of at most 1 MiB (empty is stored as NULL);
-// one bad event rejects the call with an error wrapping [messages.ErrBadEvent] (an
-// [*messages.EventError] naming the event's index and field), and nothing of it is stored. A
-// zero Timestamp means now. Timestamps are stored as [messages.TimeLayout] text in UTC, which
-// sorts in time order and reads back as time.Time (the column is declared DATETIME);
-// Properties are stored as JSON text that json_extract and ->> can query.
+// Validation happens first, on the caller's goroutine ([messages.Event.Validate]): UserID and
+// Name must not be empty, Properties, when not empty, must be valid JSON of at most 1 MiB
+// (empty is stored as NULL), an IdempotencyKey at most 256 bytes; one bad event rejects the
+// call with an error wrapping [messages.ErrBadEvent] (an [*messages.EventError] naming the
+// event's index and field), and nothing of it is stored. A zero Timestamp means now.
+// Timestamps are stored as [messages.TimeLayout] text in UTC, which sorts in time order and
+// reads back as time.Time (the column is declared DATETIME); Properties are stored as JSON
+// text that json_extract and ->> can query, and read back as json.RawMessage. The package
+// doc's "Analytics events" has the table's schema. An event whose IdempotencyKey is stored
+// already is acknowledged without a second row.
 //
 // Group commit. The events writer commits in one transaction every event that reached it while
 // its previous transaction ran (at most EventsConfig.MaxBatch events; a call is never split).
@@ -169,7 +175,10 @@ func (s *Supervisor) InsertEvent(ctx context.Context, ev messages.Event) error {
 // Stop: [messages.ErrClosed]. When the writer crashes during the call's transaction, an error
 // wrapping [messages.ErrCrashed]: nothing of the call was stored, and events queued behind it
 // are written after the writer restarts. When ctx is done first, its error, at once; the events
-// may still be written.
+// may still be written (retry with the same IdempotencyKeys to store them once), unless ctx
+// ended while the call waited for room in the full queue: then nothing of it was queued, and
+// the error also wraps [messages.ErrOverloaded]. A request handler passes its request's
+// context, bounded by a timeout (see the package doc's "Analytics events").
 //
 // InsertEvents is safe for concurrent use. Actors send [messages.InsertEvents] to [Supervisor.PID]
 // instead, and get an [*messages.EventsAck].

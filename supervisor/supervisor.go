@@ -58,8 +58,12 @@ type EventsConfig struct {
 	// full wait in an overflow bounded the same way; beyond it they get ErrOverloaded.
 	MaxQueuedBytes int
 	// Options apply to the writer's own connection: e.g. actors.WithSynchronous("FULL") for
-	// power-loss durability of acknowledged events, actors.WithBusyTimeout.
+	// power-loss durability of acknowledged events, actors.WithBusyTimeout. The readers of
+	// EventsPool get them too.
 	Options []actors.Option
+	// Readers is how many query-only connections Supervisor.EventsPool opens on the events
+	// store, on its first call; 0 means runtime.GOMAXPROCS(0).
+	Readers int
 }
 
 // Stats are the supervisor's counters since Start.
@@ -73,6 +77,9 @@ type Stats struct {
 	EventBatches    int64 // transactions the events writer committed
 	EventsFailed    int64 // events whose callers got an error after they were queued
 	EventsQueued    int64 // events waiting for their batch now
+	// EventsDuplicates counts the events acknowledged without a row of their own: an event
+	// with its IdempotencyKey was stored already (they count in EventsCommitted too).
+	EventsDuplicates int64
 
 	Pools []actors.PoolStats // per open pool (see OpenPool)
 }
@@ -177,6 +184,7 @@ func (s *Supervisor) Stats() Stats {
 		st.EventBatches = e.batches.Load()
 		st.EventsFailed = e.failed.Load()
 		st.EventsQueued = e.queued.Load()
+		st.EventsDuplicates = e.duplicates.Load()
 	}
 	return st
 }
