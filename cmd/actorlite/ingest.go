@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"sync"
@@ -32,7 +30,9 @@ in groups. A line looks like
 user_id and name are required, non-empty strings; properties is any JSON value (missing
 or null: stored as NULL; at most 1 MiB); timestamp is an RFC 3339 string (or SQLite's
 "YYYY-MM-DD HH:MM:SS", read as UTC) or a number of seconds since 1970 (missing or null:
-the time it is stored). Other fields are ignored; blank lines are skipped.
+the time it is stored); idempotency_key, optional, names the event: one whose key is
+stored already is not stored again (a load run twice stores its keyed events once).
+Other fields are ignored; blank lines are skipped. This is messages.Event's JSON form.
 
 A bad line is reported on stderr with its line number and skipped; with -strict the first
 bad line stops the load: the lines before it are written, nothing after it. The exit code
@@ -407,22 +407,10 @@ func lineReason(ee *messages.EventError) string {
 	if reason == "empty" {
 		reason = "missing or empty"
 	}
-	return jsonField(ee.Field) + ": " + reason
-}
-
-// jsonField names an Event field as the input spells it.
-func jsonField(f string) string {
-	switch f {
-	case "UserID":
-		return "user_id"
-	case "Name":
-		return "name"
-	case "Properties":
-		return "properties"
-	case "Timestamp":
-		return "timestamp"
+	if ee.JSONField == "" {
+		return reason
 	}
-	return f
+	return ee.JSONField + ": " + reason
 }
 
 // readLine reads the next line of r, n bytes with its '\n' (if any), and appends it to buf;
@@ -458,76 +446,27 @@ func readLine(r *bufio.Reader, buf []byte, limit int) (line []byte, n int64, lon
 	}
 }
 
-type jsonEvent struct {
-	UserID     string          `json:"user_id"`
-	Name       string          `json:"name"`
-	Properties json.RawMessage `json:"properties"`
-	Timestamp  json.RawMessage `json:"timestamp"`
-}
-
 // parseEvent parses one line. reason is "blank" for a blank line, else why the line is bad,
-// else "".
+// else "". The line is decoded by messages.Event's own decoder, the one json.Unmarshal uses
+// (called directly: json.Unmarshal would scan the line once more first), so that the library
+// and the CLI read the ingest format the same way; then checked with Validate, as
+// InsertEvents will.
 func parseEvent(line []byte) (ev messages.Event, reason string) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return ev, "blank"
 	}
-	var je jsonEvent
-	if err := json.Unmarshal(line, &je); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field == "":
-			return ev, fmt.Sprintf("want a JSON object, got %s", te.Value)
-		case errors.As(err, &te):
-			return ev, fmt.Sprintf("%s: want a %s, got %s", te.Field, te.Type, te.Value)
-		default:
-			return ev, "not valid JSON: " + err.Error()
+	if err := ev.UnmarshalJSON(line); err != nil {
+		var ee *messages.EventError
+		if errors.As(err, &ee) {
+			return messages.Event{}, lineReason(ee)
 		}
+		return messages.Event{}, "not valid JSON: " + err.Error()
 	}
-	ev.UserID, ev.Name = je.UserID, je.Name
-	if len(je.Properties) > 0 && string(je.Properties) != "null" {
-		ev.Properties = je.Properties
-	}
-	if err := ev.Validate(); err != nil { // the timestamp, still zero, is checked as it is parsed
+	if err := ev.Validate(); err != nil {
 		return ev, lineReason(err.(*messages.EventError))
 	}
-	if ts := je.Timestamp; len(ts) > 0 && string(ts) != "null" {
-		t, err := parseTimestamp(ts)
-		if err != nil {
-			return ev, "timestamp: " + err.Error()
-		}
-		ev.Timestamp = t
-	}
 	return ev, ""
-}
-
-// parseTimestamp reads an RFC 3339 (or SQLite) time string, or a number of seconds since 1970.
-func parseTimestamp(raw json.RawMessage) (time.Time, error) {
-	var t time.Time
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return t, err
-		}
-		var err error
-		if t, err = messages.ParseTime(s); err != nil {
-			return t, fmt.Errorf("%q is not an RFC 3339 time", s)
-		}
-	} else {
-		var secs float64
-		if err := json.Unmarshal(raw, &secs); err != nil {
-			return t, fmt.Errorf("want an RFC 3339 string or seconds since 1970, got %s", raw)
-		}
-		if math.Abs(secs) > 1e12 {
-			return t, fmt.Errorf("%s seconds since 1970 is out of range", raw)
-		}
-		whole, frac := math.Modf(secs)
-		t = time.Unix(int64(whole), int64(frac*1e9)).UTC()
-	}
-	if err := messages.CheckTime(t); err != nil {
-		return t, fmt.Errorf("%s: %w", t.UTC().Format(time.RFC3339Nano), err)
-	}
-	return t, nil
 }
 
 // progress draws the progress on stderr: a bar redrawn in place ("bar"), a line a second

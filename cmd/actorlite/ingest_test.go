@@ -54,7 +54,7 @@ func TestParseEvent(t *testing.T) {
 // library accepts (user_id and name non-empty, properties empty or valid JSON of at most
 // actors.MaxEventProperties bytes, a timestamp zero or in years 0000-9999), checked both
 // here and by InsertEvents itself; a line it rejects has a reason. Any JSON value is also
-// tried as a timestamp.
+// tried as a timestamp, in an event object decoded by messages.Event's decoder (the parser's).
 func FuzzParseEvent(f *testing.F) {
 	for _, s := range []string{
 		`{"user_id":"u","name":"n","properties":{"a":1},"timestamp":"2025-01-02T03:04:05Z"}`,
@@ -97,12 +97,14 @@ func FuzzParseEvent(f *testing.F) {
 		}
 
 		if raw := bytes.TrimSpace(line); len(raw) > 0 && json.Valid(raw) {
-			if ts, err := parseTimestamp(raw); err == nil {
-				if y := ts.UTC().Year(); y < 0 || y > 9999 {
-					t.Fatalf("parseTimestamp(%s) = %v: year %d", raw, ts, y)
+			var ev messages.Event
+			obj := append([]byte(`{"timestamp":`), append(raw, '}')...)
+			if err := ev.UnmarshalJSON(obj); err == nil {
+				if y := ev.Timestamp.UTC().Year(); y < 0 || y > 9999 {
+					t.Fatalf("timestamp %s = %v: year %d", raw, ev.Timestamp, y)
 				}
-			} else if err.Error() == "" {
-				t.Fatalf("parseTimestamp(%s): an error without a reason", raw)
+			} else if ee, ok := err.(*messages.EventError); !ok || ee.JSONField != "timestamp" || ee.Reason == "" {
+				t.Fatalf("timestamp %s: %v, want an EventError about the timestamp with a reason", raw, err)
 			}
 		}
 	})
