@@ -35,9 +35,9 @@ func TestEventUnmarshalIngestLine(t *testing.T) {
 	if string(out) != line {
 		t.Errorf("Marshal = %s, want %s", out, line)
 	}
-	min, _ := json.Marshal(messages.Event{UserID: "u", Name: "n"})
-	if string(min) != `{"user_id":"u","name":"n"}` {
-		t.Errorf("Marshal of a minimal event = %s", min)
+	minimal, _ := json.Marshal(messages.Event{UserID: "u", Name: "n"})
+	if string(minimal) != `{"user_id":"u","name":"n"}` {
+		t.Errorf("Marshal of a minimal event = %s", minimal)
 	}
 }
 

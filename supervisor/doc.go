@@ -184,9 +184,9 @@
 // keys), and the timeout turns a queue that stays full into a prompt 429 rather than a
 // request that hangs. On shutdown, call http.Server.Shutdown first (it
 // waits for the handlers, whose InsertEvents calls finish), then Supervisor.Stop (which
-// flushes what is queued and closes the files). ExampleSupervisor_EventsPool is such a
-// service, with a per-user timeline and stats on a JSON property; the README's "An ingest
-// service over HTTP" has its figures.
+// flushes what is queued and closes the files). The ingestService example of this package
+// (Example_ingestService) is such a service, with a per-user timeline and stats on a JSON
+// property; the README's "An ingest service over HTTP" has its figures.
 //
 // # Stopping
 //
