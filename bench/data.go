@@ -10,7 +10,10 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-// schemaSQL is the seed's events table, as the actorlite events writer creates it.
+// schemaSQL is the seed's events table, as the actorlite events writer created it before
+// properties became JSON TEXT and events got idempotency keys: the same table for every
+// system (the events writer, opening it, adds the idempotency_key column and its partial
+// unique index, which events without a key leave empty).
 const schemaSQL = `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL,
 	name TEXT NOT NULL, properties BLOB, timestamp DATETIME NOT NULL);
 CREATE INDEX IF NOT EXISTS events_user_id_timestamp ON events (user_id, timestamp);`

@@ -145,3 +145,58 @@ func TestParseEvents(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+// FuzzParseEvents: whatever the body, ParseEvents never panics and answers either events or
+// an *EventError wrapping ErrBadEvent whose Index is -1 or an element's; every event it
+// decodes marshals (json.Marshal) to a form that decodes to the same event.
+func FuzzParseEvents(f *testing.F) {
+	for _, s := range []string{
+		`{"user_id":"u","name":"n","properties":{"a":1},"timestamp":"2025-01-02T03:04:05Z","idempotency_key":"k"}`,
+		`[{"user_id":"u","name":"n"},{"user_id":"v","name":"m","timestamp":1735787045.5}]`,
+		`[{"user_id":"u","name":"n","properties":null,"timestamp":null},2,"x"]`,
+		`{"user_id":7}`, `[`, `[]`, `null`, `"x"`, ` `, `{"timestamp":"2025-01-02 03:04:05.123"}`,
+		`{"properties":12345678901234567890,"timestamp":-62135596800}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		evs, err := messages.ParseEvents(data)
+		if err != nil {
+			var ee *messages.EventError
+			if !errors.As(err, &ee) || !errors.Is(err, messages.ErrBadEvent) || evs != nil {
+				t.Fatalf("ParseEvents(%q) = %v, %v: want an *EventError and no events", data, evs, err)
+			}
+			if ee.Index < -1 || (ee.Index >= 0 && ee.Index >= max(ee.Total, 1)) || ee.Reason == "" {
+				t.Fatalf("ParseEvents(%q): %+v", data, *ee)
+			}
+			return
+		}
+		for i, ev := range evs {
+			out, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatalf("event %d of %q: Marshal: %v", i, data, err)
+			}
+			var back messages.Event
+			if err := json.Unmarshal(out, &back); err != nil {
+				t.Fatalf("event %d of %q: %s does not decode: %v", i, data, out, err)
+			}
+			// Marshal compacts properties (encoding/json re-encodes a RawMessage), so compare
+			// them as compacted JSON.
+			if back.UserID != ev.UserID || back.Name != ev.Name || back.IdempotencyKey != ev.IdempotencyKey ||
+				!back.Timestamp.Equal(ev.Timestamp) || compact(t, back.Properties) != compact(t, ev.Properties) {
+				t.Fatalf("event %d of %q: %+v, marshalled %s, decodes to %+v", i, data, ev, out, back)
+			}
+		}
+	})
+}
+
+func compact(t *testing.T, raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	out, err := json.Marshal(raw) // encoding/json compacts a RawMessage
+	if err != nil {
+		t.Fatalf("properties %q: %v", raw, err)
+	}
+	return string(out)
+}

@@ -43,7 +43,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"demo", []string{"demo", "-db", db, "-producers", "4", "-events", "250"},
 			0, []string{"1,000 events committed", "the events writer group-commits", "cursor.description:",
-				"timestamp  DATETIME", "properties BLOB", `events with properties.plan = "pro": 500 (amount total 22,500)`,
+				"timestamp  DATETIME", "properties JSON TEXT", `events with properties.plan = "pro": 500 (amount total 22,500)`,
 				"errors.Is(err, messages.ErrCrashed) = true", "1,000 events, all committed rows intact",
 				"crashes=1 restarts=1", "events_committed=1000", "stopped"}},
 		{"version", []string{"version"}, 0, []string{"actorlite " + version, "SQLite 3."}},
