@@ -19,7 +19,8 @@
 // [Conn.SetTrace], [Conn.SetProgressHandler], [Conn.SetUpdateHook], a change feed to an actor)
 // and [Conn.Interrupt]; incremental BLOB I/O ([Conn.OpenBlob], [Blob]); copies of the database
 // ([Conn.Backup], [Conn.Dump], [Conn.Serialize], [Conn.Deserialize]). Connection settings are
-// [Option] values. [Pool] is one writer and several readers on one database. Actors use [Ask]
+// [Option] values. [Pool] is one writer and several readers on one database ([NewReadPool]:
+// readers alone, for a database another actor writes, such as the events store). Actors use [Ask]
 // and the requests of package messages.
 //
 // The rest is for supervisors, not for programs that use supervisor.Supervisor: [Child],

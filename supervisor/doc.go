@@ -145,8 +145,9 @@
 // and its unique index when the writer opens it, once. One created with properties BLOB (as
 // earlier versions did) keeps working as it is, but its properties read back as string, not
 // json.RawMessage: a declared type cannot change without rebuilding the table, which the
-// writer does not do unasked (it logs a warning). To rebuild it, with no supervisor writing
-// events to that file (ids and rows are kept; this rewrites the whole table once):
+// writer does not do unasked (it logs a warning). To rebuild it, once a writer of this
+// version has opened it (which added idempotency_key), with no supervisor writing events to
+// that file (ids, rows and keys are kept; this rewrites the whole table once):
 //
 //	BEGIN IMMEDIATE;
 //	CREATE TABLE events_new (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, properties JSON TEXT, timestamp DATETIME NOT NULL, idempotency_key TEXT);
@@ -162,8 +163,8 @@
 // Retries. An InsertEvents whose ctx ends before its answer returns ctx's error at once, and
 // its events may still be written (they are dropped only if their batch had not begun). A
 // caller that retries such a call, or an HTTP client that retries a request whose answer it
-// never got, stores its events twice, unless each event carries an [messages.Event]
-// IdempotencyKey: the table holds one event per key (the unique index), and an event whose
+// never got, stores its events twice, unless each event carries an IdempotencyKey
+// ([messages.Event]): the table holds one event per key (the unique index), and an event whose
 // key is stored already, whether by an earlier call, an earlier incarnation of the writer, or
 // an earlier event of the same batch, is acknowledged without a second row
 // (Stats.EventsDuplicates counts them). Keys are the client's to choose: a request id and the
