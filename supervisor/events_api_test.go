@@ -445,8 +445,8 @@ func TestEventsPool(t *testing.T) {
 	if _, err := p.QueryAll(ctx, "SELECT 1"); !errors.Is(err, messages.ErrClosed) {
 		t.Errorf("after Stop: %v, want ErrClosed", err)
 	}
-	if _, err := s.EventsPool(ctx); err != nil {
-		t.Errorf("EventsPool after Stop: %v, want the (closed) pool", err)
+	if p, err := s.EventsPool(ctx); p != nil || !errors.Is(err, messages.ErrClosed) {
+		t.Errorf("EventsPool after Stop: %v, %v; want ErrClosed", p, err)
 	}
 }
 
@@ -457,7 +457,7 @@ func TestEventsPoolRefused(t *testing.T) {
 		t.Errorf("events disabled: %v, %v; want ErrNoEventStore", p, err)
 	}
 	s = start(t, supervisor.Config{Events: supervisor.EventsConfig{DSN: ":memory:"}})
-	if p, err := s.EventsPool(ctx); p != nil || !errors.Is(err, messages.ErrConfig) {
+	if p, err := s.EventsPool(ctx); p != nil || !errors.Is(err, messages.ErrConfig) || strings.Count(err.Error(), "actorlite:") != 1 {
 		t.Errorf("a private in-memory store: %v, %v; want ErrConfig", p, err)
 	}
 	if st := s.Stats(); st.OpenConns != 0 {

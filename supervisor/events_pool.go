@@ -20,7 +20,7 @@ type eventsPool struct {
 }
 
 // EventsPool returns the read pool on the events store: EventsConfig.Readers query-only
-// connections (0 means runtime.GOMAXPROCS(0)) to EventsConfig.DSN, for a service's reads of
+// connections (0 or less means runtime.GOMAXPROCS(0)) to EventsConfig.DSN, for a service's reads of
 // the events it writes (timelines, stats), beside the events writer, which keeps the only
 // writing connection. The first call opens it (honouring ctx; a failed open is tried again
 // by the next call); later calls return the same pool. It is a read pool
@@ -42,6 +42,9 @@ func (s *Supervisor) EventsPool(ctx context.Context) (*actors.Pool, error) {
 	}
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if s.isStopping() {
+		return nil, fmt.Errorf("events pool: %w", messages.ErrClosed)
 	}
 	e.pool.mu.Lock()
 	defer e.pool.mu.Unlock()
@@ -72,8 +75,8 @@ func (s *Supervisor) EventsPool(ctx context.Context) (*actors.Pool, error) {
 		readers = append(readers, c.NewHandle())
 		if len(readers) == 1 {
 			if _, err := poolMode(ctx, readers[0], ec.DSN); err != nil {
-				if errors.Is(err, messages.ErrBadArgument) {
-					err = &messages.ConfigError{Field: "Events.DSN", Reason: err.Error()}
+				if ae := (*messages.ArgError)(nil); errors.As(err, &ae) {
+					err = &messages.ConfigError{Field: "Events.DSN", Reason: ae.Reason}
 				}
 				return fail(err)
 			}

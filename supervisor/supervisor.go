@@ -62,7 +62,7 @@ type EventsConfig struct {
 	// EventsPool get them too.
 	Options []actors.Option
 	// Readers is how many query-only connections Supervisor.EventsPool opens on the events
-	// store, on its first call; 0 means runtime.GOMAXPROCS(0).
+	// store, on its first call; 0 (or less) means runtime.GOMAXPROCS(0).
 	Readers int
 }
 
