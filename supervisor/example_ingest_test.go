@@ -54,8 +54,11 @@ func newIngestService(ctx context.Context, s *supervisor.Supervisor) (*ingestSer
 
 func (svc *ingestService) post(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		reply(w, http.StatusRequestEntityTooLarge, map[string]string{"error": err.Error()})
+		return
+	} else if err != nil {
+		reply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	evs, err := messages.ParseEvents(body)
