@@ -1,12 +1,14 @@
 package supervisor_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -524,4 +526,52 @@ func TestPackageDocExample(t *testing.T) {
 			t.Errorf("the package doc's example line %q is not in Example", l)
 		}
 	}
+}
+
+// The case: calls cut short by tiny deadlines, some of whose events were written all
+// the same, then retried by their callers with the same keys: every key is stored once.
+func TestEventRetriesAfterDeadlinesStoreOnce(t *testing.T) {
+	s, dsn := startEvents(t, supervisor.EventsConfig{})
+	const producers, calls = 16, 100
+	var cut atomic.Int64
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range calls {
+				ev := messages.Event{UserID: "u" + strconv.Itoa(p), Name: "n", IdempotencyKey: strconv.Itoa(p) + "/" + strconv.Itoa(i)}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%8)*25*time.Microsecond)
+				err := s.InsertEvent(ctx, ev)
+				cancel()
+				if err == nil {
+					continue
+				}
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Error(err)
+					return
+				}
+				cut.Add(1)
+				for { // the caller retries until it hears back
+					if err := s.InsertEvent(deadline(t), ev); err == nil {
+						break
+					} else if !errors.Is(err, context.DeadlineExceeded) {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	row, err := reader(t, s, dsn).QueryRow(deadline(t), "SELECT count(*), count(DISTINCT idempotency_key) FROM events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, keys := row.Index(0), row.Index(1); n != int64(producers*calls) || keys != n {
+		t.Fatalf("%v rows for %v keys, want %d each", n, keys, producers*calls)
+	}
+	if cut.Load() == 0 { // a deadline of 0 always cuts: the test would prove nothing
+		t.Fatal("no call was cut short")
+	}
+	t.Logf("%d calls cut short by their deadline and retried; %d of the retries found their event stored already",
+		cut.Load(), s.Stats().EventsDuplicates)
 }
