@@ -1,6 +1,7 @@
 package supervisor_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -87,7 +89,11 @@ func TestEventQueueBoundedByBytes(t *testing.T) {
 func TestEventSubmitOverflowIsBounded(t *testing.T) {
 	s, _, entered, release := startHeldEvents(t)
 	defer s.Stop(deadline(t))
-	ctx := deadline(t)
+	// The test moves about 160,000 events: under -race on a loaded 2-core machine that took
+	// 17–30 s (on main as on this branch), past deadline's 10 s; the bound it checks is not
+	// about time.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	first := make(chan error, 1)
 	go func() { first <- s.InsertEvent(ctx, event("first", 0)) }()
 	<-entered
