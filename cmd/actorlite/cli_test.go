@@ -94,6 +94,16 @@ func TestCLIExec(t *testing.T) {
 		t.Errorf("argument types: %v", rows[0])
 	}
 
+	// An integer beyond int64 is bound as TEXT: every digit kept (it was a REAL, 1.2345678901234567e+19).
+	r = mustCLI(t, 0, nil, "exec", db, "SELECT ? AS n, typeof(?) AS t", "12345678901234567891", "12345678901234567891")
+	if want := "n                     t\n--------------------  ----\n12345678901234567891  text\n"; r.stdout != want {
+		t.Errorf("big integer:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	// Column names are escaped as values are: no terminal control sequence from a database.
+	r = mustCLI(t, 0, nil, "exec", db, "SELECT 1 AS \"\x1b[2J\x1b]0;title\x07\", char(27) || '[31m' AS v")
+	if want := "\\x1b[2J\\x1b]0;title\\x07  v\n-----------------------  --------\n                      1  \\x1b[31m\n"; r.stdout != want {
+		t.Errorf("escaped column name:\n%q\nwant:\n%q", r.stdout, want)
+	}
 	r = mustCLI(t, 1, nil, "exec", db, "SELECT nope FROM notes")
 	contains(t, "bad SQL", r.stderr, "no such column: nope")
 	r = mustCLI(t, 1, nil, "exec", db, "SELECT 1; SELECT 2")

@@ -17,8 +17,10 @@ func execCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("exec", "actorlite exec [-format table|csv|json] [-text] DB SQL [ARGS...]", `
 Runs one SQL statement on the database file DB (created if missing) through a connection
 actor, and prints the rows it returns to stdout. ARGS are bound to the statement's
-parameters (?, ?NNN, :name, @name, $name, in order): an argument that parses as an integer
-is bound as an INTEGER, else one that parses as a decimal float as a REAL, else as TEXT.
+parameters (?, ?NNN, :name, @name, $name, in order): an argument that parses as a 64-bit
+integer is bound as an INTEGER, else one that parses as a decimal float as a REAL, else as
+TEXT; no digit is lost: an integer beyond 64 bits (12345678901234567891), or a decimal with
+more significant digits than a REAL keeps, is bound as TEXT.
 With -text every argument is bound as TEXT, as written ("007" stays "007").
 
 A statement that returns no rows (INSERT, CREATE, ...) prints one row: changes and
@@ -96,21 +98,53 @@ records, NULL empty); json (an array of objects by column name, blobs as base64)
 }
 
 // parseArgs turns command-line arguments into statement arguments: int64 if the text parses
-// as an integer, else float64 if it parses as a float, else the string itself.
+// as an integer, else float64 if it parses as a decimal float that keeps every significant
+// digit written, else the string itself. No digit is lost: an integer beyond int64
+// ("12345678901234567891") or a decimal with more digits than a float64 holds
+// ("0.12345678901234567891") is bound as TEXT.
 func parseArgs(args []string) []any {
 	out := make([]any, len(args))
 	for i, a := range args {
 		if n, err := strconv.ParseInt(a, 10, 64); err == nil {
 			out[i] = n
-		} else if f, err := strconv.ParseFloat(a, 64); err == nil && !strings.ContainsAny(a, "xXpP_") &&
-			!strings.EqualFold(strings.TrimLeft(a, "+-"), "inf") && !strings.EqualFold(strings.TrimLeft(a, "+-"), "infinity") &&
-			!strings.EqualFold(a, "nan") {
+		} else if f, err := strconv.ParseFloat(a, 64); err == nil && isDecimal(a) && sameDigits(a, f) {
 			out[i] = f
 		} else {
 			out[i] = a
 		}
 	}
 	return out
+}
+
+// isDecimal reports whether a is a decimal number as SQL writes one: digits with an optional
+// sign, point and exponent (no hex, no '_', no Inf or NaN).
+func isDecimal(a string) bool {
+	a = strings.TrimLeft(a, "+-")
+	if a == "" {
+		return false
+	}
+	for _, c := range a {
+		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// sameDigits reports whether f, the float64 nearest to the decimal a, keeps all of a's
+// significant digits.
+func sameDigits(a string, f float64) bool {
+	return significand(a) == significand(strconv.FormatFloat(f, 'e', -1, 64))
+}
+
+// significand returns the significant digits of a decimal: no sign, point, exponent, nor
+// leading and trailing zeros.
+func significand(s string) string {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.ReplaceAll(strings.TrimLeft(s, "+-"), ".", "")
+	return strings.TrimRight(strings.TrimLeft(s, "0"), "0")
 }
 
 func dumpCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -33,15 +33,24 @@ func checkFormat(f string) error {
 	return fmt.Errorf("unknown format %q: want table, csv or json", f)
 }
 
-// writeCursor writes the cursor's rows to w in format and returns how many it wrote. Table
-// reads every row first (to align the columns); csv and json stream them.
+// writeCursor writes the cursor's rows to w in format, with headers, and returns how many it
+// wrote (see writeRows).
+func writeCursor(ctx context.Context, w io.Writer, format string, cur *actors.Cursor) (int, error) {
+	return writeRows(ctx, w, format, true, cur)
+}
+
+// writeRows writes the cursor's rows to w in format and returns how many it wrote. Table reads
+// every row first (to align the columns); csv and json stream them. Without headers, table
+// and csv leave out their header (json always names its keys).
 //
 //   - table: a header, a rule, and aligned rows; numbers right-aligned, NULL as "NULL",
-//     blobs as x'hex', times in RFC 3339, control characters escaped (\n, \t).
+//     blobs as x'hex', times in RFC 3339, control characters escaped (\n, \t, \x1b), in
+//     values and column names alike: what a database holds never reaches the terminal as a
+//     control sequence.
 //   - csv: a header row, then RFC 4180 records; NULL as an empty field.
 //   - json: an array of objects, one per row, keys in column order; blobs as base64 strings,
 //     times as RFC 3339 strings, JSON columns embedded as JSON.
-func writeCursor(ctx context.Context, w io.Writer, format string, cur *actors.Cursor) (int, error) {
+func writeRows(ctx context.Context, w io.Writer, format string, headers bool, cur *actors.Cursor) (int, error) {
 	cols := cur.Columns()
 	switch format {
 	case formatCSV:
@@ -50,7 +59,9 @@ func writeCursor(ctx context.Context, w io.Writer, format string, cur *actors.Cu
 		for i, c := range cols {
 			names[i] = c.Name
 		}
-		cw.Write(names)
+		if headers {
+			cw.Write(names)
+		}
 		n := 0
 		rec := make([]string, len(cols))
 		for row, err := range cur.All(ctx) {
@@ -108,17 +119,21 @@ func writeCursor(ctx context.Context, w io.Writer, format string, cur *actors.Cu
 		if err != nil {
 			return 0, err
 		}
-		return len(rows), writeTable(w, cols, rows)
+		return len(rows), writeTable(w, cols, rows, headers)
 	}
 }
 
-// writeTable writes rows as an aligned table.
-func writeTable(w io.Writer, cols []messages.Column, rows []messages.Row) error {
+// writeTable writes rows as an aligned table, under a header and a rule with headers.
+func writeTable(w io.Writer, cols []messages.Column, rows []messages.Row, headers bool) error {
 	cells := make([][]string, len(rows))
 	width := make([]int, len(cols))
 	right := make([]bool, len(cols)) // a column of numbers only (NULLs aside) is right-aligned
+	header := make([]string, len(cols))
 	for i, c := range cols {
-		width[i] = utf8.RuneCountInString(c.Name)
+		header[i] = textOf(c.Name, "", true)
+		if headers {
+			width[i] = utf8.RuneCountInString(header[i])
+		}
 		right[i] = len(rows) > 0
 	}
 	for r, row := range rows {
@@ -154,14 +169,14 @@ func writeTable(w io.Writer, cols []messages.Column, rows []messages.Row) error 
 		}
 		bw.WriteByte('\n')
 	}
-	header := make([]string, len(cols))
-	rule := make([]string, len(cols))
-	for i, c := range cols {
-		header[i] = c.Name
-		rule[i] = strings.Repeat("-", width[i])
+	if headers {
+		rule := make([]string, len(cols))
+		for i := range cols {
+			rule[i] = strings.Repeat("-", width[i])
+		}
+		line(header, false)
+		line(rule, false)
 	}
-	line(header, false)
-	line(rule, false)
 	for _, r := range cells {
 		line(r, true)
 	}
@@ -191,7 +206,7 @@ func textOf(v any, null string, escape bool) string {
 	default:
 		s = fmt.Sprint(v)
 	}
-	if escape && strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+	if escape && (strings.ContainsFunc(s, isControl) || !utf8.ValidString(s)) {
 		s = escapeControl(s)
 	}
 	return s
@@ -213,9 +228,23 @@ func formatFloat(f float64) string {
 	return s
 }
 
+// isControl reports whether r is a control character: C0 (below ' '), DEL, or C1 (U+0080 to
+// U+009F, which some terminals read as ESC sequences: U+009B is CSI).
+func isControl(r rune) bool {
+	return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0)
+}
+
+// escapeControl writes s's control characters as escapes: \n, \r, \t, \x1b, \u009b; and
+// each byte of invalid UTF-8 as \xNN (a stray 0x9b is CSI to a terminal that is not UTF-8).
 func escapeControl(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+				continue
+			}
+		}
 		switch r {
 		case '\n':
 			b.WriteString(`\n`)
@@ -224,9 +253,12 @@ func escapeControl(s string) string {
 		case '\t':
 			b.WriteString(`\t`)
 		default:
-			if r < ' ' || r == 0x7f {
+			switch {
+			case r < ' ' || r == 0x7f:
 				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
+			case isControl(r):
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
 				b.WriteRune(r)
 			}
 		}
