@@ -207,7 +207,7 @@ func TestCLIIngest(t *testing.T) {
 	t.Logf("100,000-line ingest: %v", time.Since(start))
 	contains(t, "ingest stdout", r.stdout, "ingested 99,997 events from 100,000 lines", "3 lines rejected: lines 17, 50,000, 99,998")
 	contains(t, "ingest stderr", r.stderr,
-		"line 17: name: missing or empty\n", "line 50,000: not valid JSON", `line 99,998: timestamp: "yesterday" is not an RFC 3339 time`,
+		src+":17: name: missing or empty\n", src+":50000: not valid JSON", src+`:99998: timestamp: "yesterday" is not an RFC 3339 time`,
 		"\r[", "] 100%  99,997 events", "done in", "actorlite: 3 of 100,000 lines rejected")
 	rows := queryJSON(t, db, `SELECT count(*) AS n, count(DISTINCT user_id) AS users, min(properties ->> '$.line') AS first,
 		max(properties ->> '$.line') AS last, sum(properties ->> '$.line' IN (17, 50000, 99998)) AS bad FROM events`)
@@ -238,7 +238,7 @@ func TestCLIIngestStdinStrict(t *testing.T) {
 	// From a pipe: the size is unknown, so no percentage.
 	r := mustCLI(t, 1, bytes.NewReader(data), "ingest", "-strict", "-batch", "64", "-progress", "plain", db, "-")
 	contains(t, "strict stdout", r.stdout, "ingested 498 events from 500 lines of stdin")
-	contains(t, "strict stderr", r.stderr, "line 500: not valid JSON",
+	contains(t, "strict stderr", r.stderr, "<stdin>:500: not valid JSON",
 		"stopped at line 500 (-strict): the 498 events before it were written, nothing after it")
 	if strings.Contains(r.stderr, "%") {
 		t.Errorf("a percentage without a known size:\n%s", r.stderr)

@@ -34,7 +34,8 @@ the time it is stored); idempotency_key, optional, names the event: one whose ke
 stored already is not stored again (a load run twice stores its keyed events once).
 Other fields are ignored; blank lines are skipped. This is messages.Event's JSON form.
 
-A bad line is reported on stderr with its line number and skipped; with -strict the first
+A bad line is reported on stderr as FILE:LINE: REASON (the line number in plain digits, as
+compilers write it; "<stdin>" for stdin) and skipped; with -strict the first
 bad line stops the load: the lines before it are written, nothing after it. The exit code
 is 1 when any line was rejected (or the load failed), 0 otherwise. Ctrl-C stops the load
 cleanly: the lines read so far are written, and the summary says how far it got.
@@ -109,8 +110,12 @@ summary is printed on stdout.`, `
 	}
 	defer s.Stop(context.WithoutCancel(ctx))
 
+	loc := name
+	if src == "-" {
+		loc = "<stdin>"
+	}
 	ing := &ingester{
-		s: s, strict: *strict, showErrors: *showErrors, batch: *batch,
+		s: s, name: loc, strict: *strict, showErrors: *showErrors, batch: *batch,
 		prog: newProgress(stderr, *progressMode, size),
 	}
 	res := ing.run(ctx, in)
@@ -188,6 +193,7 @@ func eventBytes(ev *messages.Event) int {
 
 type ingester struct {
 	s          *supervisor.Supervisor
+	name       string // the input, as bad lines are reported: "FILE:LINE: reason"
 	strict     bool
 	showErrors int
 	batch      int
@@ -231,7 +237,8 @@ func (c *chunk) add(ev messages.Event, line int64, batch int) bool {
 	return len(c.events) >= batch || c.bytes >= maxChunkBytes
 }
 
-// reject records a bad line and reports it (the first showErrors ones). It returns whether the
+// reject records a bad line and reports it (the first showErrors ones) as FILE:LINE: reason,
+// the line number in plain digits (editors and log parsers read it). It returns whether the
 // load must stop.
 func (ing *ingester) reject(line int64, reason string) bool {
 	ing.mu.Lock()
@@ -242,7 +249,7 @@ func (ing *ingester) reject(line int64, reason string) bool {
 	ing.rejected = append(ing.rejected, line)
 	n := len(ing.rejected)
 	if n <= ing.showErrors {
-		ing.prog.printf("line %s: %s\n", commas(line), reason)
+		ing.prog.printf("%s:%d: %s\n", ing.name, line, reason)
 	} else if n == ing.showErrors+1 {
 		ing.prog.printf("(further bad lines are counted, not shown)\n")
 	}

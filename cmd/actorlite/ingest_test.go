@@ -241,7 +241,7 @@ func TestIngestLongLine(t *testing.T) {
 
 	out, errs, alloc := run1(1, "ingest", "-progress", "off", db)
 	contains(t, "ingest stdout", out, "ingested 3 events from 4 lines", "1 line rejected: line 3")
-	contains(t, "ingest stderr", errs, fmt.Sprintf("line 3: longer than %s bytes", commas(maxLineBytes)))
+	contains(t, "ingest stderr", errs, fmt.Sprintf("<stdin>:3: longer than %s bytes", commas(maxLineBytes)))
 	t.Logf("ingest of a %d MiB line allocated %.1f MiB", long>>20, float64(alloc)/(1<<20))
 	if alloc > long/4 {
 		t.Errorf("ingest of a %d MiB line allocated %.1f MiB: the line was held in memory", long>>20, float64(alloc)/(1<<20))
@@ -253,7 +253,7 @@ func TestIngestLongLine(t *testing.T) {
 
 	out, errs, _ = run1(1, "ingest", "-strict", "-progress", "off", "-table", "strict", db)
 	contains(t, "ingest -strict stdout", out, "ingested 2 events from 3 lines")
-	contains(t, "ingest -strict stderr", errs, "line 3: longer than", "stopped at line 3 (-strict)")
+	contains(t, "ingest -strict stderr", errs, "<stdin>:3: longer than", "stopped at line 3 (-strict)")
 }
 
 // lineGen produces n lines of an event with props bytes of properties (one line's text,

@@ -83,7 +83,7 @@ func TestRunInProcess(t *testing.T) {
 	writeEvents(t, src, 20_000, map[int]string{3: `{"name":"n"}`, 19_999: `{`})
 	out, errs := runIn(t, "", 1, "ingest", "-progress", "bar", "-batch", "500", db, src)
 	contains(t, "ingest", out, "ingested 19,998 events from 20,000 lines", "2 lines rejected: lines 3, 19,999")
-	contains(t, "ingest", errs, "line 3: user_id: missing or empty", "] 100%  19,998 events")
+	contains(t, "ingest", errs, src+":3: user_id: missing or empty", "] 100%  19,998 events")
 	out, _ = runIn(t, "", 0, "ingest", "-progress", "plain", "-table", "more", db, "-")
 	contains(t, "ingest of nothing", out, "ingested 0 events from 0 lines of stdin")
 	out, _ = runIn(t, "SELECT count(*) AS n FROM events;\n.mode csv\nSELECT name, count(*) AS n FROM events GROUP BY name ORDER BY name;\n.tables\n", 0, "shell", db)
