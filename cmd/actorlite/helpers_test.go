@@ -137,3 +137,39 @@ func runIn(t *testing.T, in string, code int, args ...string) (stdout, stderr st
 	}
 	return out.String(), errs.String()
 }
+
+// newCmd returns the command that runs the binary with args and stdin (nil: none).
+func newCmd(t *testing.T, stdin io.Reader, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Stdin = stdin
+	return cmd
+}
+
+// testShell opens db and returns a shell on it, as shellCmd makes one for a script, writing its
+// results to a buffer it drops and its errors to errs.
+func testShell(t *testing.T, db string) (sh *shell, errs *bytes.Buffer) {
+	t.Helper()
+	s, conn, err := openDB(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	out := bufio.NewWriter(io.Discard)
+	errs = new(bytes.Buffer)
+	return &shell{ctx: context.Background(), sup: s, dbPath: db, db: conn, stdout: out, out: out, errw: errs,
+		mode: formatTable, headers: true}, errs
+}
+
+// bufioReader reads s.
+func bufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }
+
+// mustJSON decodes text into v.
+func mustJSON(t *testing.T, text string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(text), v); err != nil {
+		t.Fatalf("%v:\n%s", err, text)
+	}
+}

@@ -483,6 +483,7 @@ type progress struct {
 	mode  string
 	size  int64 // input bytes; -1: unknown
 	start time.Time
+	unit  string // what events counts: "events" when ""; .import sets "rows"
 
 	done   atomic.Int64 // input bytes whose events are committed (or rejected)
 	events atomic.Int64 // events committed
@@ -538,7 +539,11 @@ func (p *progress) line(final bool) string {
 	elapsed := time.Since(p.start)
 	n := p.events.Load()
 	rate := float64(n) / max(elapsed.Seconds(), 1e-9)
-	stats := fmt.Sprintf("%s events  %s/s", commas(n), commas(int64(rate)))
+	unit := p.unit
+	if unit == "" {
+		unit = "events"
+	}
+	stats := fmt.Sprintf("%s %s  %s/s", commas(n), unit, commas(int64(rate)))
 	if p.size <= 0 {
 		if final {
 			return fmt.Sprintf("%s  done in %v", stats, elapsed.Round(time.Millisecond))

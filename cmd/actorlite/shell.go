@@ -13,16 +13,8 @@ import (
 	"time"
 
 	"github.com/actorlite/actorlite/actors"
+	"github.com/actorlite/actorlite/supervisor"
 )
-
-const shellHelp = `.dump                  print SQL text that recreates the database
-.help                  this help
-.mode [table|csv|json] show or set the output format (default table)
-.quit, .exit           leave the shell (so does end of input, Ctrl-D)
-.schema [TABLE]        the CREATE statements of the database, or of TABLE and its indexes and triggers
-.tables                the names of the tables and views
-.timer on|off          print how long each statement took (to stderr)
-`
 
 func shellCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("shell", "actorlite shell [-mode table|csv|json] [-bail] DB", `
@@ -30,11 +22,17 @@ An SQL shell on the database file DB (created if missing), through one connectio
 Statements end with ';' and may span lines; results print as aligned tables (or csv, json).
 Dot commands, at the start of a line:
 
-`+shellHelp+`
-When stdin is not a terminal, the shell reads it as a script: no prompts, each error
-printed with its line number and the script goes on (-bail stops at the first), and the
-exit code is 1 if any statement failed. Interactively, Ctrl-C interrupts the running
-statement; input is plain lines (your terminal's own editing applies; no history).`, `
+`+shellHelp()+`
+When stdin is not a terminal, the shell reads it as a script, exactly as it is: no prompts,
+each error printed with its line number ("Error: near line 12: ...") and the script goes
+on (-bail stops at the first), and the exit code is 1 if any statement failed. A script
+run with .read reports its errors as FILE:LINE: message.
+
+Interactively (stdin and stdout terminals), lines are edited in place: arrows, Home/End,
+Ctrl-A/E/K/U/W, Alt-B/F; Up and Down walk the history, kept in ~/.actorlite_history (the
+last 1,000 lines; $ACTORLITE_HISTORY names another file, "" keeps none). Ctrl-C drops
+the statement being typed, or interrupts the running statement; Ctrl-D at an empty
+prompt leaves.`, `
   actorlite shell analytics.db
   echo "SELECT count(*) FROM events;" | actorlite shell analytics.db
   actorlite shell -mode csv analytics.db < report.sql > report.csv
@@ -56,20 +54,40 @@ statement; input is plain lines (your terminal's own editing applies; no history
 		return err
 	}
 	defer s.Stop(context.WithoutCancel(ctx))
+	stdoutBuf := bufio.NewWriterSize(stdout, 32<<10)
 	sh := &shell{
-		ctx: ctx, db: db, out: bufio.NewWriterSize(stdout, 32<<10), errw: stderr,
-		mode: *mode, bail: *bail, interactive: isTerminal(stdin),
+		ctx: ctx, sup: s, dbPath: pos[0], db: db, stdout: stdoutBuf, out: stdoutBuf, errw: stderr,
+		mode: *mode, headers: true, bail: *bail, interactive: isTerminal(stdin),
 	}
+	if isTerminal(stderr) {
+		sh.progress = "bar"
+	}
+	var src lineSource = &plainLines{r: bufio.NewReaderSize(stdin, 64<<10), w: sh.stdout}
 	if sh.interactive {
-		fmt.Fprintf(sh.out, "actorlite %s shell on %s (connection actor %s)\nEnter SQL statements ending in \";\", or .help.\n",
+		fmt.Fprintf(sh.stdout, "actorlite %s shell on %s (connection actor %s)\nEnter SQL statements ending in \";\", or .help.\n",
 			version, pos[0], db.PID().Id)
+		if ed, err := newLineEditor(stdin, stdout, historyPath()); err == nil {
+			src = ed
+			defer func() {
+				if err := ed.close(); err != nil {
+					fmt.Fprintf(stderr, "actorlite: history: %v\n", err)
+				}
+			}()
+		}
 		stop := sh.catchInterrupts()
 		defer stop()
 	}
-	sh.loop(stdin)
-	sh.out.Flush()
+	sh.loop(src, "")
+	if sh.interactive {
+		sh.stdout.WriteString("\n")
+	}
+	oerr := sh.setOutput("")
+	sh.stdout.Flush()
 	if err := s.Stop(ctx); err != nil {
 		return err
+	}
+	if oerr != nil {
+		return oerr
 	}
 	if sh.failed && !sh.interactive {
 		return &exitError{code: 1}
@@ -79,45 +97,102 @@ statement; input is plain lines (your terminal's own editing applies; no history
 
 type shell struct {
 	ctx         context.Context
+	sup         *supervisor.Supervisor // for .import's second connection
+	dbPath      string
 	db          *actors.Conn
-	out         *bufio.Writer
+	stdout      *bufio.Writer // prompts, the banner, .timer
+	out         *bufio.Writer // results: stdout, or the file of .output
+	outFile     *os.File      // the file of .output, nil for stdout
 	errw        io.Writer
 	mode        string
+	headers     bool
 	timer       bool
 	bail        bool
 	interactive bool
-	failed      bool // a statement or command failed
+	progress    string // .import's progress display: "bar" (stderr is a terminal) or ""
+	depth       int    // .read nesting
+	failed      bool   // a statement or command failed
+	chunkDone   func() // tests: called after each chunk .import writes, from its writers
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc // of the running statement, nil between statements
 	discard bool               // Ctrl-C at the prompt: drop the statement being typed
 }
 
-// errQuit ends the loop.
-var errQuit = errors.New("quit")
+// Errors that end a loop early, the failure already reported.
+var (
+	errQuit        = errors.New("quit")                  // .quit: leave the shell
+	errBailed      = errors.New("stopped at an error")   // -bail: leave at the first failure
+	errInterrupted = errors.New("interrupted")           // Ctrl-C interrupted a statement or command
+	errStopped     = errors.New("interrupted, reported") // errInterrupted reported: stops the .read files
+	errDiscard     = errors.New("line interrupted")      // Ctrl-C at the prompt (line editor)
+	errReadDepth   = errors.New(".read nested too deep") // see maxReadDepth
+)
 
-// loop reads lines from in, runs each complete statement and dot command, until the end of
-// in, .quit, or (with -bail) an error.
-func (sh *shell) loop(in io.Reader) {
-	r := bufio.NewReaderSize(in, 64<<10)
+// maxReadDepth is how deep .read may nest: a script that reads itself stops there.
+const maxReadDepth = 16
+
+// where is the place of a statement or command: its file ("" for stdin) and line.
+type where struct {
+	file string
+	line int
+}
+
+// lineSource gives the shell its input a line at a time.
+type lineSource interface {
+	// readLine returns the next line with its '\n' (the last one may lack it), or "" and
+	// io.EOF at the end of the input (or another error). prompt, if not "", is shown first.
+	readLine(prompt string) (string, error)
+}
+
+// plainLines reads lines as they come: a script, or a terminal without line editing (its
+// prompts written to w).
+type plainLines struct {
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+func (p *plainLines) readLine(prompt string) (string, error) {
+	if prompt != "" {
+		p.w.WriteString(prompt)
+		p.w.Flush()
+	}
+	line, err := p.r.ReadString('\n')
+	if line != "" {
+		return line, nil // the error, if any, comes again with the next read
+	}
+	return "", err
+}
+
+// loop reads lines from src (file: its name, "" for stdin), runs each complete statement and
+// dot command, until the end of src, .quit, or (with -bail) an error. It returns errQuit,
+// errBailed, errStopped (in a file: Ctrl-C stops it), or nil at the end of the input.
+func (sh *shell) loop(src lineSource, file string) error {
+	prompts := sh.interactive && file == ""
 	var buf strings.Builder // the statement being read
 	bufLine := 0            // line number of buf's first line
 	lineNo := 0
 	for {
-		if sh.interactive {
-			if buf.Len() == 0 {
-				sh.out.WriteString("actorlite> ")
-			} else {
-				sh.out.WriteString("      ...> ")
+		prompt := ""
+		if prompts {
+			prompt = "actorlite> "
+			if buf.Len() > 0 {
+				prompt = "      ...> "
 			}
-			sh.out.Flush()
 		}
-		line, rerr := r.ReadString('\n')
+		line, rerr := src.readLine(prompt)
+		if errors.Is(rerr, errDiscard) {
+			buf.Reset()
+			continue
+		}
 		if line == "" && rerr != nil {
+			if rerr != io.EOF {
+				sh.fail(where{file, lineNo + 1}, rerr)
+			}
 			break
 		}
 		lineNo++
-		if sh.interactive {
+		if prompts {
 			sh.mu.Lock()
 			if sh.discard {
 				buf.Reset()
@@ -127,8 +202,8 @@ func (sh *shell) loop(in io.Reader) {
 		}
 		if buf.Len() == 0 {
 			if t := strings.TrimSpace(line); strings.HasPrefix(t, ".") {
-				if err := sh.dot(t, lineNo); errors.Is(err, errQuit) || (err != nil && sh.bail) {
-					return
+				if err := sh.dot(t, where{file, lineNo}); err != nil && (file != "" || !errors.Is(err, errStopped)) {
+					return err
 				}
 				continue
 			}
@@ -140,8 +215,11 @@ func (sh *shell) loop(in io.Reader) {
 		}
 		stmts, rest, blank := splitSQL(buf.String())
 		for _, st := range stmts {
-			if err := sh.run(st.text, bufLine+st.line); err != nil && sh.bail {
-				return
+			if err := sh.run(st.text, where{file, bufLine + st.line}); err != nil {
+				if file != "" || !errors.Is(err, errStopped) {
+					return err
+				}
+				break // interactive: back to the prompt
 			}
 		}
 		buf.Reset()
@@ -149,37 +227,52 @@ func (sh *shell) loop(in io.Reader) {
 			buf.WriteString(rest)
 			bufLine = lineNo - strings.Count(rest, "\n") + 1
 		}
-		if rerr != nil {
-			break
-		}
 	}
 	if rest := buf.String(); strings.TrimSpace(rest) != "" {
 		// The input ended inside a statement: run it as it is (a missing final ';' is
 		// common in one-liners), and let SQLite say what is wrong with it, if anything.
 		if stmts, tail, blank := splitSQL(rest + ";"); len(stmts) > 0 {
-			sh.run(stmts[0].text, bufLine+stmts[0].line)
+			return sh.run(stmts[0].text, where{file, bufLine + stmts[0].line})
 		} else if !blank {
-			sh.fail(bufLine, fmt.Errorf("incomplete SQL at the end of the input: %s", strings.TrimSpace(tail)))
+			return sh.failed1(where{file, bufLine}, fmt.Errorf("incomplete SQL at the end of the input: %s", strings.TrimSpace(tail)))
 		}
 	}
-	if sh.interactive {
-		sh.out.WriteString("\n")
-	}
+	return nil
 }
 
-// fail reports an error and remembers that something failed.
-func (sh *shell) fail(line int, err error) {
+// fail reports an error at its place and remembers that something failed: "FILE:LINE: msg"
+// in a file run by .read, "Error: near line N: msg" in a script on stdin (as sqlite3 says
+// it), "Error: msg" interactively.
+func (sh *shell) fail(at where, err error) {
 	sh.failed = true
 	sh.out.Flush()
-	if sh.interactive {
+	sh.stdout.Flush()
+	switch {
+	case at.file != "":
+		fmt.Fprintf(sh.errw, "%s:%d: %s\n", at.file, at.line, errText(err))
+	case sh.interactive:
 		fmt.Fprintf(sh.errw, "Error: %s\n", errText(err))
-	} else {
-		fmt.Fprintf(sh.errw, "Error: near line %d: %s\n", line, errText(err))
+	default:
+		fmt.Fprintf(sh.errw, "Error: near line %d: %s\n", at.line, errText(err))
 	}
 }
 
-// run runs one statement and prints its rows.
-func (sh *shell) run(sql string, line int) error {
+// failed1 reports err (see fail) and returns what the loop does next: errStopped after a
+// Ctrl-C, errBailed with -bail, else nil.
+func (sh *shell) failed1(at where, err error) error {
+	sh.fail(at, err)
+	switch {
+	case errors.Is(err, errInterrupted):
+		return errStopped
+	case sh.bail:
+		return errBailed
+	}
+	return nil
+}
+
+// interruptible runs f with a context that Ctrl-C cancels; an error that cancel caused
+// comes back as errInterrupted.
+func (sh *shell) interruptible(f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithCancel(sh.ctx)
 	defer cancel()
 	sh.mu.Lock()
@@ -190,102 +283,311 @@ func (sh *shell) run(sql string, line int) error {
 		sh.cancel = nil
 		sh.mu.Unlock()
 	}()
+	err := f(ctx)
+	if err != nil && ctx.Err() != nil && sh.ctx.Err() == nil {
+		return errInterrupted // Ctrl-C
+	}
+	return err
+}
+
+// run runs one statement and prints its rows, then, with .timer on, how long it took (on
+// stdout, after the rows, as sqlite3 does). It returns what the loop does next (see failed1).
+func (sh *shell) run(sql string, at where) error {
 	t0 := time.Now()
-	cur, err := sh.db.Query(ctx, sql)
 	n := 0
-	if err == nil {
+	err := sh.interruptible(func(ctx context.Context) error {
+		cur, err := sh.db.Query(ctx, sql)
+		if err != nil {
+			return err
+		}
 		if len(cur.Columns()) > 0 {
-			n, err = writeCursor(ctx, sh.out, sh.mode, cur)
+			n, err = writeRows(ctx, sh.out, sh.mode, sh.headers, cur)
 		}
 		cur.Close(context.WithoutCancel(ctx))
-	}
+		return err
+	})
 	elapsed := time.Since(t0)
 	sh.out.Flush()
-	if errors.Is(err, context.Canceled) && sh.ctx.Err() == nil {
-		err = errors.New("interrupted") // Ctrl-C
-	}
 	if sh.timer {
-		fmt.Fprintf(sh.errw, "Run Time: %v (%d rows)\n", elapsed.Round(time.Microsecond), n)
+		fmt.Fprintf(sh.stdout, "Run Time: %v (%s)\n", elapsed.Round(time.Microsecond), plural(n, "row"))
+		sh.stdout.Flush()
 	}
 	if err != nil {
-		sh.fail(line, err)
+		return sh.failed1(at, err)
 	}
-	return err
+	return nil
 }
 
-// dot runs a dot command.
-func (sh *shell) dot(cmd string, line int) error {
-	fields := strings.Fields(cmd)
-	name, args := fields[0], fields[1:]
-	var err error
-	switch name {
-	case ".quit", ".exit", ".q":
-		return errQuit
-	case ".help":
-		sh.out.WriteString(shellHelp)
-	case ".mode":
-		switch {
-		case len(args) == 0:
-			fmt.Fprintf(sh.out, "current output mode: %s\n", sh.mode)
-		case len(args) == 1 && checkFormat(args[0]) == nil:
+// dotCommand is one of the shell's dot commands.
+type dotCommand struct {
+	names []string // the name, then its aliases
+	args  string   // the synopsis of its arguments
+	help  string
+	min   int // arguments, at least
+	max   int // arguments, at most; -1: any
+	run   func(sh *shell, args []string, at where) error
+}
+
+// dotCommands are the shell's dot commands, in the order .help lists them (set in init:
+// .help refers to the list).
+var dotCommands []dotCommand
+
+func init() {
+	dotCommands = []dotCommand{
+		{names: []string{".dump"}, help: "print SQL text that recreates the database", run: func(sh *shell, _ []string, _ where) error {
+			return sh.interruptible(func(ctx context.Context) error { return sh.db.Dump(ctx, sh.out) })
+		}},
+		{names: []string{".exit", ".quit", ".q"}, help: "leave the shell (so does the end of the input, Ctrl-D)", run: func(*shell, []string, where) error {
+			return errQuit
+		}},
+		{names: []string{".headers"}, args: "on|off", min: 1, max: 1, help: "show column names in table and csv output (on by default)", run: func(sh *shell, args []string, _ where) error {
+			return setBool(&sh.headers, args[0])
+		}},
+		{names: []string{".help"}, help: "this list", run: func(sh *shell, _ []string, _ where) error {
+			sh.out.WriteString(shellHelp())
+			return nil
+		}},
+		{names: []string{".import"}, args: "[--skip N] FILE TABLE", min: 2, max: 4,
+			help: "load CSV FILE into TABLE; a missing TABLE is created, its columns named by the first row", run: (*shell).importCmd},
+		{names: []string{".indexes"}, args: "[TABLE]", max: 1, help: "the names of the indexes, or of TABLE's (a LIKE pattern)", run: (*shell).indexes},
+		{names: []string{".mode"}, args: "[table|csv|json]", max: 1, help: "show or set the output format (default table)", run: func(sh *shell, args []string, _ where) error {
+			if len(args) == 0 {
+				fmt.Fprintf(sh.out, "current output mode: %s\n", sh.mode)
+				return nil
+			}
+			if err := checkFormat(args[0]); err != nil {
+				return err
+			}
 			sh.mode = args[0]
-		default:
-			err = fmt.Errorf("usage: .mode table|csv|json")
-		}
-	case ".timer":
-		switch {
-		case len(args) == 1 && (args[0] == "on" || args[0] == "1" || args[0] == "yes"):
-			sh.timer = true
-		case len(args) == 1 && (args[0] == "off" || args[0] == "0" || args[0] == "no"):
-			sh.timer = false
-		default:
-			err = fmt.Errorf("usage: .timer on|off")
-		}
-	case ".tables":
-		err = sh.tables()
-	case ".schema":
-		if len(args) > 1 {
-			err = fmt.Errorf("usage: .schema [TABLE]")
-			break
-		}
-		err = sh.schema(args)
-	case ".dump":
-		err = sh.db.Dump(sh.ctx, sh.out)
+			return nil
+		}},
+		{names: []string{".output"}, args: "[FILE]", max: 1, help: "send results to FILE (created or truncated), or back to stdout without FILE", run: func(sh *shell, args []string, _ where) error {
+			return sh.setOutput(strings.Join(args, ""))
+		}},
+		{names: []string{".read"}, args: "FILE", min: 1, max: 1, help: "run the statements and dot commands of FILE; errors say FILE:LINE:", run: (*shell).read},
+		{names: []string{".schema"}, args: "[TABLE]", max: 1, help: "the CREATE statements of the database, or of TABLE and its indexes and triggers", run: (*shell).schema},
+		{names: []string{".tables"}, help: "the names of the tables and views", run: (*shell).tables},
+		{names: []string{".timer"}, args: "on|off", min: 1, max: 1, help: "print how long each statement took, after its result", run: func(sh *shell, args []string, _ where) error {
+			return setBool(&sh.timer, args[0])
+		}},
+	}
+}
+
+// shellHelp lists the dot commands.
+func shellHelp() string {
+	var b strings.Builder
+	for _, c := range dotCommands {
+		fmt.Fprintf(&b, "%-32s %s\n", strings.Join(c.names[:min(2, len(c.names))], ", ")+" "+c.args, c.help)
+	}
+	return b.String()
+}
+
+// usage is the command's synopsis.
+func (c *dotCommand) usage() string {
+	return strings.TrimSpace("usage: " + c.names[0] + " " + c.args)
+}
+
+// setBool sets *b from on|off (also yes|no, true|false, 1|0, as sqlite3 reads them).
+func setBool(b *bool, arg string) error {
+	switch strings.ToLower(arg) {
+	case "on", "yes", "true", "1":
+		*b = true
+	case "off", "no", "false", "0":
+		*b = false
 	default:
+		return fmt.Errorf("want on or off, got %q", arg)
+	}
+	return nil
+}
+
+// dot runs a dot command. It returns what the loop does next (see failed1), or errQuit.
+func (sh *shell) dot(line string, at where) error {
+	fields, err := dotFields(line)
+	if err != nil {
+		return sh.failed1(at, err)
+	}
+	name, args := fields[0], fields[1:]
+	var cmd *dotCommand
+	for i := range dotCommands {
+		for _, n := range dotCommands[i].names {
+			if n == name {
+				cmd = &dotCommands[i]
+			}
+		}
+	}
+	switch {
+	case cmd == nil:
 		err = fmt.Errorf("unknown command %q: enter .help for the list", name)
+	case len(args) < cmd.min || (cmd.max >= 0 && len(args) > cmd.max):
+		err = errors.New(cmd.usage())
+	default:
+		err = cmd.run(sh, args, at)
 	}
 	sh.out.Flush()
-	if err != nil {
-		sh.fail(line, err)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errQuit) || errors.Is(err, errBailed) || errors.Is(err, errStopped):
+		return err
+	case errors.Is(err, errReported):
+		if sh.bail {
+			return errBailed
+		}
+		return nil
 	}
+	return sh.failed1(at, err)
+}
+
+// errReported is a failure of a dot command that reported its errors itself (.read, .import).
+var errReported = errors.New("failed")
+
+// dotFields splits a dot command into its words: separated by spaces, a word may be quoted
+// with '…' (as it is) or "…" (with \" and \\ escapes), as sqlite3 reads them.
+func dotFields(line string) ([]string, error) {
+	var fields []string
+	for i := 0; i < len(line); {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+		case c == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, errors.New("unterminated ' in the command")
+			}
+			fields = append(fields, line[i+1:i+1+j])
+			i += j + 2
+		case c == '"':
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(line) && line[j] != '"'; j++ {
+				if line[j] == '\\' && j+1 < len(line) {
+					j++
+				}
+				b.WriteByte(line[j])
+			}
+			if j == len(line) {
+				return nil, errors.New(`unterminated " in the command`)
+			}
+			fields = append(fields, b.String())
+			i = j + 1
+		default:
+			j := strings.IndexAny(line[i:], " \t\r\n")
+			if j < 0 {
+				j = len(line) - i
+			}
+			fields = append(fields, line[i:i+j])
+			i += j
+		}
+	}
+	return fields, nil
+}
+
+// setOutput sends results to the file at path (created or truncated), or to stdout for ""
+// or "stdout". It closes the previous file, returning its error.
+func (sh *shell) setOutput(path string) error {
+	err := sh.out.Flush()
+	if sh.outFile != nil {
+		if cerr := sh.outFile.Close(); err == nil {
+			err = cerr
+		}
+		sh.outFile, sh.out = nil, sh.stdout
+	}
+	if err != nil {
+		err = fmt.Errorf(".output: %w", err)
+	}
+	if path == "" || path == "stdout" {
+		return err
+	}
+	f, ferr := os.Create(path)
+	if ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	sh.outFile, sh.out = f, bufio.NewWriterSize(f, 32<<10)
 	return err
 }
 
-func (sh *shell) tables() error {
+// read runs the file args[0] as a script: its errors say FILE:LINE:, -bail and .quit apply
+// to it as to the input it is read from, Ctrl-C stops it.
+func (sh *shell) read(args []string, _ where) error {
+	if sh.depth >= maxReadDepth {
+		return fmt.Errorf("%s: %w (%d files)", args[0], errReadDepth, maxReadDepth)
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sh.depth++
+	defer func() { sh.depth-- }()
+	failed := sh.failed
+	sh.failed = false
+	err = sh.loop(&plainLines{r: bufio.NewReaderSize(f, 64<<10)}, args[0])
+	inner := sh.failed
+	sh.failed = sh.failed || failed
+	switch {
+	case errors.Is(err, errQuit), errors.Is(err, errBailed), errors.Is(err, errStopped):
+		return err
+	case inner:
+		return errReported
+	}
+	return nil
+}
+
+func (sh *shell) tables(_ []string, _ where) error {
 	rows, err := sh.db.QueryAll(sh.ctx, `SELECT name FROM sqlite_schema
 		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
 	if err != nil {
 		return err
 	}
 	names := make([]string, len(rows))
-	width := 0
 	for i, r := range rows {
 		names[i] = fmt.Sprint(r.Index(0))
-		width = max(width, len(names[i]))
 	}
-	// In columns, as sqlite3 prints them, within 80 characters.
+	sh.columns(names)
+	return nil
+}
+
+// indexes lists the indexes (those SQLite makes for UNIQUE and PRIMARY KEY constraints
+// too), or those of the tables whose name is LIKE args[0], as sqlite3 does.
+func (sh *shell) indexes(args []string, _ where) error {
+	q := `SELECT name FROM sqlite_schema WHERE type = 'index'`
+	var params []any
+	if len(args) == 1 {
+		q += ` AND tbl_name LIKE ?`
+		params = append(params, args[0])
+	}
+	rows, err := sh.db.QueryAll(sh.ctx, q+` ORDER BY name`, params...)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		names[i] = fmt.Sprint(r.Index(0))
+	}
+	sh.columns(names)
+	return nil
+}
+
+// columns prints names in columns, as sqlite3 prints .tables, within 80 characters; control
+// characters escaped, as in tables.
+func (sh *shell) columns(names []string) {
+	width := 0
+	for i, n := range names {
+		names[i] = textOf(n, "", true)
+		width = max(width, len([]rune(names[i])))
+	}
 	perLine := max(1, 80/(width+2))
 	for i, n := range names {
 		if i%perLine == perLine-1 || i == len(names)-1 {
 			sh.out.WriteString(n + "\n")
 		} else {
-			fmt.Fprintf(sh.out, "%-*s", width+2, n)
+			fmt.Fprintf(sh.out, "%s%s", n, strings.Repeat(" ", width+2-len([]rune(n))))
 		}
 	}
-	return nil
 }
 
-func (sh *shell) schema(args []string) error {
+func (sh *shell) schema(args []string, _ where) error {
 	q := `SELECT sql FROM sqlite_schema WHERE sql NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`
 	var params []any
 	if len(args) == 1 {
@@ -305,8 +607,10 @@ func (sh *shell) schema(args []string) error {
 	return nil
 }
 
-// catchInterrupts makes Ctrl-C interrupt the running statement, or drop the statement being
-// typed, instead of ending the shell. It returns a function that undoes it.
+// catchInterrupts makes Ctrl-C (SIGINT) interrupt the running statement, or drop the
+// statement being typed, instead of ending the shell. (With the line editor, the terminal is
+// raw at the prompt: Ctrl-C there is a key, read by the editor.) It returns a function that
+// undoes it.
 func (sh *shell) catchInterrupts() (stop func()) {
 	ch := make(chan os.Signal, 1)
 	done := make(chan struct{})
