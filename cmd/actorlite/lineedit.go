@@ -2,14 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"golang.org/x/term"
 )
@@ -43,16 +41,14 @@ func historyPath() string {
 }
 
 // history is the shell's history (a term.History): at most maxHistory lines, without blank
-// lines, consecutive duplicates or a line cut short by Ctrl-C.
+// lines or consecutive duplicates.
 type history struct {
-	lines []string    // oldest first
-	skip  func() bool // the line being added is to be left out
+	lines []string // oldest first
 }
 
 // Add adds a line (term.History).
 func (h *history) Add(line string) {
-	if strings.TrimSpace(line) == "" || (h.skip != nil && h.skip()) ||
-		(len(h.lines) > 0 && h.lines[len(h.lines)-1] == line) {
+	if strings.TrimSpace(line) == "" || (len(h.lines) > 0 && h.lines[len(h.lines)-1] == line) {
 		return
 	}
 	h.lines = append(h.lines, line)
@@ -126,50 +122,56 @@ func (h *history) save(path string) error {
 	return err
 }
 
-// ctrlC passes a terminal's input to the line editor, turning Ctrl-C into Enter (what follows
-// it in the same read is dropped) and noting it: x/term's Terminal reads Ctrl-C as the end
-// of the input, the shell as "drop the statement being typed".
-type ctrlC struct {
-	r io.Reader
+// ctrlCKey is what ctrlC turns Ctrl-C into, before an Enter: a control character no terminal
+// sends for a key (FS), which x/term hands to the AutoCompleteCallback.
+const ctrlCKey = 0x1c
 
-	mu  sync.Mutex
-	hit bool
+// ctrlC passes a terminal's input to the line editor with each Ctrl-C turned into ctrlCKey and
+// Enter: x/term's Terminal reads Ctrl-C as the end of the input, the shell as "drop the
+// statement being typed". The editor's callback clears the line at ctrlCKey and notes it; the
+// Enter then ends the (empty) line. Keys before and after it keep their order.
+type ctrlC struct {
+	r       io.Reader
+	buf     []byte
+	pending []byte // translated input not yet read
+	err     error  // r's error, once pending is read
 }
 
 func (c *ctrlC) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if i := bytes.IndexByte(p[:n], 3); i >= 0 {
-		p[i] = '\r'
-		n = i + 1
-		c.mu.Lock()
-		c.hit = true
-		c.mu.Unlock()
+	if len(c.pending) == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
+		if cap(c.buf) < len(p) {
+			c.buf = make([]byte, len(p))
+		}
+		n, err := c.r.Read(c.buf[:len(p)])
+		c.err = err
+		out := c.pending[:0]
+		for _, b := range c.buf[:n] {
+			if b == 3 {
+				out = append(out, ctrlCKey, '\r')
+			} else {
+				out = append(out, b)
+			}
+		}
+		c.pending = out
+		if n == 0 {
+			err, c.err = c.err, nil
+			return 0, err
+		}
 	}
-	return n, err
-}
-
-// seen reports whether Ctrl-C came since the last take.
-func (c *ctrlC) seen() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hit
-}
-
-// take reports whether Ctrl-C came, and forgets it.
-func (c *ctrlC) take() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	hit := c.hit
-	c.hit = false
-	return hit
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
 }
 
 // lineEditor is a lineSource that edits lines on a terminal, with a history.
 type lineEditor struct {
-	t    *term.Terminal
-	in   *ctrlC
-	hist *history
-	path string // the history file; "" for none
+	t           *term.Terminal
+	hist        *history
+	path        string // the history file; "" for none
+	interrupted bool   // Ctrl-C on the line being read
 
 	raw  func() (restore func(), err error) // puts the terminal in raw mode
 	size func() (width, height int, err error)
@@ -200,8 +202,7 @@ func newLineEditor(in io.Reader, out io.Writer, path string) (*lineEditor, error
 // file at path (loaded now; a file that cannot be read is left alone, and not written).
 // raw and size do nothing: newLineEditor sets them for a real terminal.
 func newEditor(in io.Reader, out io.Writer, path string) *lineEditor {
-	c := &ctrlC{r: in}
-	h := &history{skip: c.seen}
+	h := &history{}
 	if path != "" {
 		if err := h.load(path); err != nil {
 			fmt.Fprintf(out, "actorlite: history not kept: %v\r\n", err)
@@ -211,13 +212,21 @@ func newEditor(in io.Reader, out io.Writer, path string) *lineEditor {
 	t := term.NewTerminal(struct {
 		io.Reader
 		io.Writer
-	}{c, out}, "")
+	}{&ctrlC{r: in}, out}, "")
 	t.History = h
-	return &lineEditor{
-		t: t, in: c, hist: h, path: path,
+	e := &lineEditor{
+		t: t, hist: h, path: path,
 		raw:  func() (func(), error) { return func() {}, nil },
 		size: func() (int, int, error) { return 0, 0, errors.New("no size") },
 	}
+	t.AutoCompleteCallback = func(_ string, _ int, key rune) (string, int, bool) {
+		if key != ctrlCKey {
+			return "", 0, false
+		}
+		e.interrupted = true
+		return "", 0, true // the line cleared; the Enter after it ends it
+	}
+	return e
 }
 
 // readLine reads a line (lineSource): "" and errDiscard for Ctrl-C, io.EOF for Ctrl-D on an
@@ -233,7 +242,8 @@ func (e *lineEditor) readLine(prompt string) (string, error) {
 	}
 	e.t.SetPrompt(prompt)
 	line, err := e.t.ReadLine()
-	if e.in.take() {
+	if e.interrupted {
+		e.interrupted = false
 		return "", errDiscard
 	}
 	if err != nil {
