@@ -25,7 +25,7 @@ var (
 // binary builds the actorlite command once. It is built without -race even when the tests
 // run with it (a race-enabled binary makes the suite ten times slower): TestRunInProcess
 // runs the concurrent commands through run, under the race detector and goleak.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		goTool, err := exec.LookPath("go") // go test puts $GOROOT/bin first in PATH

@@ -3,7 +3,7 @@
 // connection actors and supervisor.
 //
 //	actorlite demo [-db FILE]            walk through the aiosqlite article with actorlite
-//	actorlite shell DB                   interactive SQL shell (reads a script from stdin when piped)
+//	actorlite shell DB                   SQL shell, as sqlite3's (reads a script from stdin when piped)
 //	actorlite exec DB SQL [ARGS...]      run one statement, print its rows (-format table|csv|json)
 //	actorlite ingest DB [FILE|-]         load newline-delimited JSON events with a progress bar
 //	actorlite dump DB                    SQL text that recreates the database
@@ -12,8 +12,9 @@
 //
 // Every command takes -h, which prints its flags and examples. Errors go to stderr; the exit
 // code is 0 on success, 1 on a failure (for ingest: also when any line was rejected), 2 on a
-// usage error. Only the standard library is used: the shell reads plain lines (the terminal's
-// own line editing applies; there is no history).
+// usage error. Errors in an input file say FILE:LINE: (ingest's bad lines, a script run with
+// the shell's .read, .import's bad rows). Besides actorlite, only golang.org/x/term is used:
+// the shell's line editor and history, when stdin and stdout are terminals.
 package main
 
 import (
