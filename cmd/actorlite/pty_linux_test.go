@@ -85,31 +85,51 @@ func (p *pty) send(keys string) {
 // expect waits (at most 30 s) for s in the output after the last match, and moves past it.
 func (p *pty) expect(s string) {
 	p.t.Helper()
+	p.expectAny(s)
+}
+
+// expectAny waits (at most 30 s) for the first of ss to show in the output after the last
+// match, moves past it, and returns it.
+func (p *pty) expectAny(ss ...string) string {
+	p.t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
 		p.mu.Lock()
-		i := strings.Index(p.out.String()[p.mark:], s)
-		if i >= 0 {
-			p.mark += i + len(s)
+		after := p.out.String()[p.mark:]
+		first, at := "", -1
+		for _, s := range ss {
+			if i := strings.Index(after, s); i >= 0 && (at < 0 || i < at) {
+				first, at = s, i
+			}
 		}
-		out := p.out.String()
+		if at >= 0 {
+			p.mark += at + len(first)
+		}
 		p.mu.Unlock()
-		if i >= 0 {
-			return
+		if at >= 0 {
+			return first
 		}
 		select {
 		case <-p.changed:
 		case <-p.done:
-			p.t.Fatalf("the terminal closed before %q:\n%q", s, out)
+			p.t.Fatalf("the terminal closed before %q:\n%q", ss, p.output())
 		case <-deadline:
-			p.t.Fatalf("no %q on the terminal after 30 s:\n%q", s, out)
+			p.t.Fatalf("no %q on the terminal after 30 s:\n%q", ss, p.output())
 		}
 	}
 }
 
-// cooked waits (at most 30 s, looking every 10 ms: a terminal's mode changes without an event)
-// until the terminal is in canonical mode, as the shell leaves it while a statement runs.
-func (p *pty) cooked() {
+// output is all the terminal showed.
+func (p *pty) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// mode waits (at most 30 s, looking every 10 ms: a terminal's mode changes without an event)
+// until the terminal is in canonical mode (cooked), as the shell leaves it while a statement
+// runs, or not (raw), as the line editor puts it while a line is typed.
+func (p *pty) mode(cooked bool) {
 	p.t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -119,13 +139,13 @@ func (p *pty) cooked() {
 		if err != nil {
 			p.t.Fatal(err)
 		}
-		if tio.Lflag&unix.ICANON != 0 && tio.Lflag&unix.ISIG != 0 {
+		if (tio.Lflag&unix.ICANON != 0) == cooked {
 			return
 		}
 		select {
 		case <-tick.C:
 		case <-deadline:
-			p.t.Fatal("the terminal stayed raw")
+			p.t.Fatalf("the terminal did not become cooked=%v:\n%q", cooked, p.output())
 		}
 	}
 }
@@ -163,7 +183,7 @@ func TestCLIShellTerminal(t *testing.T) {
 	home := t.TempDir()
 	db := filepath.Join(home, "tty.db")
 	p, wait := shellOnPTY(t, home, db)
-	p.expect("actorlite> ")
+	p.expect("Enter SQL statements ending in \";\", or .help.\r\nactorlite> ")
 	p.send("CREATE TABLE t (a);\r")
 	p.expect("actorlite> ")
 	p.send("INSERT INTO t VALUES (4 2);\x1b[D\x1b[D\x1b[D\x7f\r") // Left ×3, Backspace: (42)
@@ -176,27 +196,20 @@ func TestCLIShellTerminal(t *testing.T) {
 	p.expect("doubled\r\n-------\r\n     84\r\n")
 	p.expect("actorlite> ")
 	p.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\r")
-	p.cooked()
-	// SIGINT from Ctrl-C, again until it lands while the statement runs (one before that
-	// drops an empty statement and says so).
-	tick := time.NewTicker(100 * time.Millisecond)
-	interrupted := make(chan struct{})
-	go func() {
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				p.master.WriteString("\x03")
-			case <-interrupted:
-				return
-			}
+	p.mode(true)
+	// SIGINT from Ctrl-C: one that lands before the statement runs drops an empty statement,
+	// and says so; then another.
+	for {
+		p.send("\x03")
+		if p.expectAny("Error: interrupted\r\n", "(enter .quit or press Ctrl-D to leave)") == "Error: interrupted\r\n" {
+			break
 		}
-	}()
-	p.expect("Error: interrupted\r\n")
-	close(interrupted)
+	}
+	p.expect("actorlite> ")
+	p.mode(false) // Ctrl-D must reach the editor, not a cooked terminal
 	p.send("\x04")
 	if code := wait(); code != 0 {
-		t.Fatalf("exit code %d:\n%q", code, p.out.String())
+		t.Fatalf("exit code %d:\n%q", code, p.output())
 	}
 	hist, err := os.ReadFile(filepath.Join(home, ".actorlite_history"))
 	if err != nil {
@@ -225,7 +238,7 @@ func TestCLIShellTerminal(t *testing.T) {
 	p.expect("actorlite> ")
 	p.send(".quit\r")
 	if code := wait(); code != 0 {
-		t.Fatalf("exit code %d:\n%q", code, p.out.String())
+		t.Fatalf("exit code %d:\n%q", code, p.output())
 	}
 	rows := queryJSON(t, db, "SELECT (SELECT a FROM t) AS a, (SELECT count(*) FROM big) AS n")
 	if rows[0]["a"] != 42.0 || rows[0]["n"] != float64(n) {

@@ -180,6 +180,10 @@ func (sh *shell) loop(src lineSource, file string) error {
 				prompt = "      ...> "
 			}
 		}
+		if prompts {
+			sh.out.Flush() // the banner, a result, before the prompt
+			sh.stdout.Flush()
+		}
 		line, rerr := src.readLine(prompt)
 		if errors.Is(rerr, errDiscard) {
 			buf.Reset()
