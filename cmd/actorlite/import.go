@@ -99,6 +99,7 @@ type importChunk struct {
 	rows  [][]any
 	lines []int // each row's line
 	bytes int
+	start int64 // input bytes before it (the previous chunk's end)
 	end   int64 // input bytes up to the end of its last record
 }
 
@@ -392,11 +393,16 @@ func (sc *importScratch) close() error {
 
 // read parses the CSV records after line lastLine into chunks of rows and sends them; bad
 // rows are rejected.
-func (im *importer) read(ctx context.Context, cr *csv.Reader, guard *recordGuard, lastLine int, send func(*importChunk) error) error {
+func (im *importer) read(ctx context.Context, cr *csv.Reader, guard *recordGuard, lastLine int, sendTo func(*importChunk) error) error {
 	newChunk := func() *importChunk {
 		return &importChunk{rows: make([][]any, 0, 256), lines: make([]int, 0, 256)}
 	}
+	var sent int64 // input bytes of the chunks sent
 	cur := newChunk()
+	send := func(c *importChunk) error {
+		c.start, sent = sent, c.end
+		return sendTo(c)
+	}
 	var vals []any // rows' values, allocated a chunk's worth at a time
 	for {
 		guard.reset()
@@ -482,7 +488,7 @@ func (im *importer) insert(ctx context.Context, db *actors.Conn, insert string, 
 		}
 		im.prog.events.Add(int64(written))
 	}
-	im.prog.done.Store(c.end)
+	im.prog.done.Add(c.end - c.start) // the writers' chunks come in any order
 	return nil
 }
 
