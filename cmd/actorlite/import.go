@@ -38,9 +38,8 @@ const (
 	// importQueued is how many chunks wait while one is written: .import holds at most
 	// importQueued+2 chunks (the one written, those waiting, the one filled) and one record.
 	importQueued = 2
-	// importSplitPercent is the share of the input the shell's own connection inserts when
-	// two writers share an import (the other one's rows are copied once more at the end).
-	importSplitPercent = 55
+	// maxImportWriters is how many connections may share an import: one a core, up to 4.
+	maxImportWriters = 4
 	// importShowErrors is how many bad rows .import reports one by one (all are counted).
 	importShowErrors = 20
 )
@@ -50,8 +49,8 @@ var (
 	// importBarBytes is the input size from which .import shows a progress bar (on stderr,
 	// when it is a terminal).
 	importBarBytes int64 = 4 << 20
-	// importSplitBytes is the input size from which .import into a table it creates uses two
-	// writers (see importCSV).
+	// importSplitBytes is the input size from which .import into a table it creates uses a
+	// writer a core (see importCSV).
 	importSplitBytes int64 = 16 << 20
 )
 
@@ -132,11 +131,12 @@ func (im *importer) reject(line int, reason string) {
 // importer, which holds the rows rejected and the count of those imported.
 //
 // Into a table it creates, from a large file (importSplitBytes), outside a transaction of the
-// user's, two writers share the work, on two cores: the shell's connection inserts the
-// first part of the file into the table, while a second connection inserts the rest into a
-// scratch database file beside the database (journal off, removed afterwards); then the
-// shell's connection appends the scratch table to the new one with INSERT … SELECT * (which
-// SQLite copies record by record, without decoding them), so the rows keep the file's order.
+// user's, a writer a core (up to maxImportWriters) shares the work: the shell's connection
+// inserts the first share of the file into the table, while each other connection inserts
+// the next share into a scratch database file beside the database (journal off, removed
+// afterwards); then the shell's connection appends the scratch tables, in order, to the new
+// one with INSERT … SELECT * (which SQLite copies record by record, without decoding them),
+// so the rows keep the file's order.
 func (sh *shell) importCSV(ctx context.Context, path, table string, skip int) (im *importer, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -210,17 +210,25 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 	for i, name := range header {
 		defs[i] = quoteIdent(name) + " TEXT"
 	}
-	var scratch *importScratch
-	if header != nil && size >= importSplitBytes && runtime.NumCPU() > 1 {
-		if scratch, err = sh.openScratch(ctx, defs); err != nil {
-			return err
+	// More writers, for a large file into a new table: one scratch database each.
+	var scratches []*importScratch
+	defer func() {
+		for _, sc := range scratches {
+			if cerr := sc.close(); err == nil {
+				err = cerr
+			}
 		}
-		if scratch != nil {
-			defer func() {
-				if cerr := scratch.close(); err == nil {
-					err = cerr
-				}
-			}()
+	}()
+	if header != nil && size >= importSplitBytes {
+		for i := 1; i < min(runtime.NumCPU(), maxImportWriters); i++ {
+			sc, err := sh.openScratch(ctx, defs, i)
+			if err != nil {
+				return err
+			}
+			if sc == nil {
+				break
+			}
+			scratches = append(scratches, sc)
 		}
 	}
 
@@ -247,14 +255,13 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 	}
 	values := " VALUES (?" + strings.Repeat(", ?", im.cols-1) + ")"
 
+	// The writers: the shell's connection, into the table, for the first share of the file;
+	// then each scratch connection, into its scratch table, for the next share.
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	first := make(chan *importChunk, importQueued)
-	second := first
-	split := size // where the scratch connection's part of the file starts
-	if scratch != nil {
-		second = make(chan *importChunk, importQueued)
-		split = size * importSplitPercent / 100
+	chans := make([]chan *importChunk, 1+len(scratches))
+	for i := range chans {
+		chans[i] = make(chan *importChunk, importQueued)
 	}
 	var readErr error
 	readDone := make(chan struct{})
@@ -262,18 +269,16 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 	go func() {
 		defer close(readDone)
 		defer func() {
-			close(first)
-			if second != first {
-				close(second)
+			for _, ch := range chans {
+				close(ch)
 			}
 		}()
 		readErr = im.read(rctx, cr, guard, lastLine, func(c *importChunk) error {
-			to := first
-			if c.end > split {
-				to = second
-			}
+			// A chunk goes to the writer whose share holds its start: equal shares of the
+			// file, in order.
+			w := min(int(c.start*int64(len(chans))/max(size, 1)), len(chans)-1)
 			select {
-			case to <- c:
+			case chans[w] <- c:
 				return nil
 			case <-rctx.Done():
 				return rctx.Err()
@@ -297,51 +302,54 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 		}
 		return werr
 	}
-	var serr error
-	scratchDone := make(chan struct{})
-	if scratch != nil {
+	for i, sc := range scratches {
 		go func() {
-			defer close(scratchDone)
-			serr = write(scratch.db, "INSERT INTO part"+values, second)
-			if serr == nil {
-				serr = scratch.db.Commit(ctx)
+			defer close(sc.done)
+			sc.err = write(sc.db, "INSERT INTO part"+values, chans[1+i])
+			if sc.err == nil {
+				sc.err = sc.db.Commit(ctx)
 			}
 		}()
-	} else {
-		close(scratchDone)
 	}
-	werr := write(sh.db, "INSERT INTO "+quoted+values, first)
-	<-scratchDone
+	werr := write(sh.db, "INSERT INTO "+quoted+values, chans[0])
+	// The rest of the file, each scratch table in turn, as soon as it is written.
+	for _, sc := range scratches {
+		<-sc.done
+		if werr == nil && sc.err == nil && readErr == nil {
+			_, werr = sh.db.Exec(ctx, "INSERT INTO "+quoted+" SELECT * FROM "+sc.schema+".part")
+		}
+	}
 	<-readDone
-	if werr == nil && serr == nil && readErr == nil && scratch != nil {
-		// The rest of the file, after the rows of the first part.
-		_, werr = sh.db.Exec(ctx, "INSERT INTO "+quoted+" SELECT * FROM actorlite_import.part")
-	}
 	im.prog.finish()
-	switch {
-	case werr != nil:
+	if werr != nil {
 		return werr
-	case serr != nil:
-		return serr
-	case readErr != nil:
-		return readErr
 	}
-	return nil
+	for _, sc := range scratches {
+		if sc.err != nil {
+			return sc.err
+		}
+	}
+	return readErr
 }
 
-// importScratch is the second writer's connection and scratch database (see importCSV).
+// importScratch is a writer's connection and scratch database, besides the shell's (see
+// importCSV).
 type importScratch struct {
 	sh       *shell
 	db       *actors.Conn
 	path     string
+	schema   string // as the shell's connection attaches it
 	attached bool
+
+	done chan struct{} // closed when the writer is done; then err is set
+	err  error
 }
 
-// openScratch opens the scratch database beside the shell's (nil, nil when the shell's is not
-// a plain file or is in a transaction, or the scratch cannot be created), creates its table
-// with columns defs, begins its transaction, and attaches it to the shell's connection as
-// actorlite_import.
-func (sh *shell) openScratch(ctx context.Context, defs []string) (*importScratch, error) {
+// openScratch opens the i-th scratch database beside the shell's (nil, nil when the shell's
+// is not a plain file or is in a transaction, or the scratch cannot be created), creates its
+// table with columns defs, begins its transaction, and attaches it to the shell's connection
+// as actorlite_import_i.
+func (sh *shell) openScratch(ctx context.Context, defs []string, i int) (*importScratch, error) {
 	if sh.sup == nil || sh.dbPath == "" || sh.dbPath == ":memory:" || strings.HasPrefix(sh.dbPath, "file:") {
 		return nil, nil
 	}
@@ -353,7 +361,7 @@ func (sh *shell) openScratch(ctx context.Context, defs []string) (*importScratch
 		return nil, nil // a read-only directory: one writer
 	}
 	f.Close()
-	sc := &importScratch{sh: sh, path: f.Name()}
+	sc := &importScratch{sh: sh, path: f.Name(), schema: fmt.Sprintf("actorlite_import_%d", i), done: make(chan struct{})}
 	sc.db, err = sh.sup.Open(ctx, sc.path, actors.WithPragma("journal_mode", "OFF"), actors.WithSynchronous("OFF"))
 	if err == nil {
 		_, err = sc.db.Exec(ctx, "CREATE TABLE part ("+strings.Join(defs, ", ")+")")
@@ -362,7 +370,7 @@ func (sh *shell) openScratch(ctx context.Context, defs []string) (*importScratch
 		err = sc.db.Begin(ctx)
 	}
 	if err == nil {
-		_, err = sh.db.Exec(ctx, "ATTACH DATABASE ? AS actorlite_import", sc.path)
+		_, err = sh.db.Exec(ctx, "ATTACH DATABASE ? AS "+sc.schema, sc.path)
 		sc.attached = err == nil
 	}
 	if err != nil {
@@ -376,7 +384,7 @@ func (sc *importScratch) close() error {
 	ctx := context.WithoutCancel(sc.sh.ctx)
 	var errs []error
 	if sc.attached {
-		if _, err := sc.sh.db.Exec(ctx, "DETACH DATABASE actorlite_import"); err != nil {
+		if _, err := sc.sh.db.Exec(ctx, "DETACH DATABASE "+sc.schema); err != nil {
 			errs = append(errs, err)
 		}
 	}
