@@ -35,8 +35,8 @@ const (
 	importChunkRows   = 4096
 	importChunkBytes  = 4 << 20
 	importRowOverhead = 64
-	// importQueued is how many chunks wait while one is written: .import holds at most
-	// importQueued+2 chunks (the one written, those waiting, the one filled) and one record.
+	// importQueued is how many chunks wait for a writer while it writes one: .import holds
+	// at most (importQueued+1) chunks a writer, the one filled, and one record.
 	importQueued = 2
 	// maxImportWriters is how many connections may share an import: one a core, up to 4.
 	maxImportWriters = 4
