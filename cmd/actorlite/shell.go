@@ -351,7 +351,7 @@ func init() {
 			sh.out.WriteString(shellHelp())
 			return nil
 		}},
-		{names: []string{".import"}, args: "[--skip N] FILE TABLE", min: 2, max: 4,
+		{names: []string{".import"}, args: "[--skip N] FILE TABLE", min: 2, max: 5,
 			help: "load CSV FILE into TABLE; a missing TABLE is created, its columns named by the first row", run: (*shell).importCmd},
 		{names: []string{".indexes"}, args: "[TABLE]", max: 1, help: "the names of the indexes, or of TABLE's (a LIKE pattern)", run: (*shell).indexes},
 		{names: []string{".mode"}, args: "[table|csv|json]", max: 1, help: "show or set the output format (default table)", run: func(sh *shell, args []string, _ where) error {
