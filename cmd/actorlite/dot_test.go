@@ -310,3 +310,32 @@ func TestImportInProcess(t *testing.T) {
 		t.Errorf("a failed import left table h:\n%s", out)
 	}
 }
+
+func TestDotFields(t *testing.T) {
+	tests := []struct {
+		line string
+		want []string
+		err  string
+	}{
+		{".tables", []string{".tables"}, ""},
+		{"  .import\tdata.csv   t  ", []string{".import", "data.csv", "t"}, ""},
+		{`.read "my dir/a b.sql"`, []string{".read", "my dir/a b.sql"}, ""},
+		{`.read 'it\s raw'`, []string{".read", `it\s raw`}, ""},
+		{`.output "q\"uote\\d"`, []string{".output", `q"uote\d`}, ""},
+		{`.output ""`, []string{".output", ""}, ""},
+		{`.read "open`, nil, `unterminated "`},
+		{`.read 'open`, nil, "unterminated '"},
+	}
+	for _, tt := range tests {
+		got, err := dotFields(tt.line)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("dotFields(%q): error %v, want %q", tt.line, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("dotFields(%q) = %q, %v; want %q", tt.line, got, err, tt.want)
+		}
+	}
+}
