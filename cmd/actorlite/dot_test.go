@@ -226,13 +226,32 @@ CREATE TABLE "people" ("id" TEXT, "name" TEXT, "note" TEXT);
 		more+":1: datatype mismatch\n", more+":2: constraint failed: UNIQUE constraint failed: kv.k\n",
 		"near line 3: 5 rows rejected (lines 1, 2, 3, 4, 5), the other 0 rows imported")
 
+	// Many bad rows: 20 reported one by one, 10 listed in the summary, all counted.
+	var bad strings.Builder
+	bad.WriteString("a,b\n")
+	for i := range 30 {
+		if i%6 == 0 {
+			fmt.Fprintf(&bad, "%d,ok\n", i)
+		} else {
+			fmt.Fprintf(&bad, "%d\n", i)
+		}
+	}
+	badPath := filepath.Join(dir, "bad.csv")
+	writeFile(t, badPath, bad.String())
+	r = mustCLI(t, 1, strings.NewReader(".import "+badPath+" bad\n"), "shell", db)
+	if n := strings.Count(r.stderr, badPath+":"); n != 20 {
+		t.Errorf("%d bad rows reported one by one, want 20:\n%s", n, r.stderr)
+	}
+	contains(t, "many bad rows", r.stderr, badPath+":3: expected 2 columns, found 1\n", "(further bad rows are counted, not shown)\n",
+		"Error: near line 1: 25 rows rejected (lines 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, … (15 more)), the other 5 rows imported\n")
+
 	// Usage, a missing file, an empty one.
 	empty := filepath.Join(dir, "empty.csv")
 	writeFile(t, empty, "")
 	r = mustCLI(t, 1, strings.NewReader(".import "+people+"\n.import --skip x "+people+" t\n.import --tsv "+people+" t\n.import "+filepath.Join(dir, "nope.csv")+" t\n.import "+empty+" t\n.tables\n"), "shell", db)
 	contains(t, "errors", r.stderr, "near line 1: usage: .import [--skip N] FILE TABLE", `near line 2: --skip "x": want a number of rows`,
 		"near line 3: unknown option --tsv", "near line 4: open "+filepath.Join(dir, "nope.csv"), "near line 5: "+empty+" is empty")
-	if r.stdout != "kv      people\n" {
+	if r.stdout != "bad     kv      people\n" {
 		t.Errorf("tables after failed imports: %q", r.stdout)
 	}
 }
