@@ -28,9 +28,10 @@ each error printed with its line number ("Error: near line 12: ...") and the scr
 on (-bail stops at the first), and the exit code is 1 if any statement failed. A script
 run with .read reports its errors as FILE:LINE: message.
 
-Interactively (stdin and stdout terminals), lines are edited in place: arrows, Home/End,
-Ctrl-A/E/K/U/W, Alt-B/F; Up and Down walk the history, kept in ~/.actorlite_history (the
-last 1,000 lines; $ACTORLITE_HISTORY names another file, "" keeps none). Ctrl-C drops
+Interactively (stdin and stdout terminals), lines are edited in place: arrows (Alt-arrows
+by word), Home/End, Ctrl-A/E/K/U/W/L; Up and Down (Ctrl-P/N) walk the history, kept in
+~/.actorlite_history (the last 1,000 lines; $ACTORLITE_HISTORY names another file, ""
+keeps none). Ctrl-C drops
 the statement being typed, or interrupts the running statement; Ctrl-D at an empty
 prompt leaves.`, `
   actorlite shell analytics.db
