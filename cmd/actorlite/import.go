@@ -170,18 +170,14 @@ func (sh *shell) importCSV(ctx context.Context, path, table string, skip int) (i
 	for ; skip > 0; skip-- { // skipped records are not checked
 		_, err := cr.Read()
 		var pe *csv.ParseError
-		switch {
-		case err == io.EOF:
-			skip = 0
-		case errors.As(err, &pe):
-			lastLine = pe.Line
-		case err != nil:
-			return nil, readStop(path, lastLine, err)
-		default:
-			lastLine, _ = cr.FieldPos(0)
-		}
-		if skip == 0 {
+		if err == io.EOF {
 			break
+		} else if errors.As(err, &pe) {
+			lastLine = pe.Line
+		} else if err != nil {
+			return nil, readStop(path, lastLine, err)
+		} else {
+			lastLine, _ = cr.FieldPos(0)
 		}
 	}
 
