@@ -226,6 +226,13 @@ CREATE TABLE "people" ("id" TEXT, "name" TEXT, "note" TEXT);
 		more+":1: datatype mismatch\n", more+":2: constraint failed: UNIQUE constraint failed: kv.k\n",
 		"near line 3: 5 rows rejected (lines 1, 2, 3, 4, 5), the other 0 rows imported")
 
+	// Inside the user's transaction: a savepoint of it, rolled back with it.
+	r = mustCLI(t, 0, strings.NewReader("BEGIN;\n.import "+more+" inside\nSELECT count(*) AS n FROM inside;\nROLLBACK;\n"+
+		"SELECT count(*) AS n FROM sqlite_schema WHERE name = 'inside';\n"), "shell", db)
+	if want := "n\n-\n4\nn\n-\n0\n"; r.stdout != want {
+		t.Errorf("inside BEGIN:\n%s\nwant:\n%s", r.stdout, want)
+	}
+
 	// Many bad rows: 20 reported one by one, 10 listed in the summary, all counted.
 	var bad strings.Builder
 	bad.WriteString("a,b\n")
