@@ -35,6 +35,10 @@ const (
 	importChunkRows   = 4096
 	importChunkBytes  = 4 << 20
 	importRowOverhead = 64
+	// importMaxStmtRows and importMaxStmtParams bound the rows of one INSERT statement: 200,
+	// and 999 parameters in all (SQLite's lowest limit on a statement's parameters).
+	importMaxStmtRows   = 200
+	importMaxStmtParams = 999
 	// importQueued is how many chunks wait for a writer while it writes one: .import holds
 	// at most (importQueued+1) chunks a writer, the one filled, and one record.
 	importQueued = 2
@@ -113,6 +117,7 @@ type importChunk struct {
 type importer struct {
 	file string
 	cols int
+	per  int // rows a statement (see insertSQL)
 	prog *progress
 
 	mu        sync.Mutex
@@ -260,7 +265,11 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 			return fmt.Errorf("%s:%d: %w", path, lastLine, err)
 		}
 	}
-	values := " VALUES (?" + strings.Repeat(", ?", im.cols-1) + ")"
+	// Rows go im.per to a statement: INSERT … VALUES (…), (…), … (SQLite runs one statement
+	// of many rows with a fraction of the work of as many one-row statements).
+	im.per = max(1, min(importMaxStmtRows, importMaxStmtParams/im.cols))
+	row := "(?" + strings.Repeat(", ?", im.cols-1) + ")"
+	values := insertSQL{one: " VALUES " + row, many: " VALUES " + row + strings.Repeat(", "+row, im.per-1)}
 
 	// The writers: the shell's connection, into the table, for the first share of the file;
 	// then each scratch connection, into its scratch table, for the next share.
@@ -294,11 +303,11 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 	}()
 	// write inserts the chunks of ch through db, until ch is closed; after an error, it stops
 	// the reader and drains ch.
-	write := func(db *actors.Conn, insert string, ch <-chan *importChunk) error {
+	write := func(db *actors.Conn, sql insertSQL, ch <-chan *importChunk) error {
 		var werr error
 		for c := range ch {
 			if werr == nil {
-				werr = im.insert(ctx, db, insert, c)
+				werr = im.insert(ctx, db, sql, c)
 				if sh.chunkDone != nil {
 					sh.chunkDone()
 				}
@@ -312,13 +321,13 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 	for i, sc := range scratches {
 		go func() {
 			defer close(sc.done)
-			sc.err = write(sc.db, "INSERT INTO part"+values, chans[1+i])
+			sc.err = write(sc.db, values.into("part"), chans[1+i])
 			if sc.err == nil {
 				sc.err = sc.db.Commit(ctx)
 			}
 		}()
 	}
-	werr := write(sh.db, "INSERT INTO "+quoted+values, chans[0])
+	werr := write(sh.db, values.into(quoted), chans[0])
 	// The rest of the file, each scratch table in turn, as soon as it is written.
 	for _, sc := range scratches {
 		<-sc.done
@@ -441,7 +450,7 @@ func (im *importer) read(ctx context.Context, cr *csv.Reader, guard *recordGuard
 			continue
 		}
 		if len(vals) < len(rec) {
-			vals = make([]any, max(len(rec), importChunkRows/4*len(rec)))
+			vals = make([]any, max(len(rec), im.chunkRows()/4*len(rec)))
 		}
 		row := vals[:len(rec):len(rec)]
 		vals = vals[len(rec):]
@@ -454,7 +463,7 @@ func (im *importer) read(ctx context.Context, cr *csv.Reader, guard *recordGuard
 		cur.lines = append(cur.lines, line)
 		cur.bytes += n
 		cur.end = cr.InputOffset()
-		if len(cur.rows) >= importChunkRows || cur.bytes >= importChunkBytes {
+		if len(cur.rows) >= im.chunkRows() || cur.bytes >= importChunkBytes {
 			if err := send(cur); err != nil {
 				return err
 			}
@@ -468,22 +477,53 @@ func (im *importer) read(ctx context.Context, cr *csv.Reader, guard *recordGuard
 	return send(cur)
 }
 
-// insert writes c's rows through db with one ExecMany in a savepoint; should a row fail (a
+// insertSQL is the INSERT of one row and of importer.per rows, without its "INSERT INTO t".
+type insertSQL struct{ one, many string }
+
+// into returns the statements for the table quoted.
+func (s insertSQL) into(quoted string) insertSQL {
+	return insertSQL{one: "INSERT INTO " + quoted + s.one, many: "INSERT INTO " + quoted + s.many}
+}
+
+// chunkRows is how many rows end a chunk: about importChunkRows, whole statements of per rows.
+func (im *importer) chunkRows() int {
+	return max(1, importChunkRows/im.per) * im.per
+}
+
+// insert writes c's rows through db in a savepoint: with one ExecMany of the statement of
+// im.per rows, then one of the one-row statement for the rest. Should a row fail (a
 // constraint), the savepoint is rolled back and the rows go one by one, each failing one
 // rejected with its line.
-func (im *importer) insert(ctx context.Context, db *actors.Conn, insert string, c *importChunk) error {
+func (im *importer) insert(ctx context.Context, db *actors.Conn, sql insertSQL, c *importChunk) error {
 	if written := len(c.rows); written > 0 {
 		if _, err := db.Exec(ctx, "SAVEPOINT actorlite_import_chunk"); err != nil {
 			return err
 		}
-		_, err := db.ExecMany(ctx, insert, c.rows)
+		var err error
+		full := len(c.rows) / im.per * im.per
+		if full > 0 && im.per > 1 {
+			flat := make([]any, 0, full*im.cols)
+			for _, r := range c.rows[:full] {
+				flat = append(flat, r...)
+			}
+			args := make([][]any, full/im.per)
+			for i := range args {
+				args[i] = flat[i*im.per*im.cols : (i+1)*im.per*im.cols]
+			}
+			_, err = db.ExecMany(ctx, sql.many, args)
+		} else {
+			full = 0
+		}
+		if err == nil && full < len(c.rows) {
+			_, err = db.ExecMany(ctx, sql.one, c.rows[full:])
+		}
 		if err != nil && ctx.Err() == nil {
 			if _, err := db.Exec(ctx, "ROLLBACK TO actorlite_import_chunk"); err != nil {
 				return err
 			}
 			n := 0
 			for i, row := range c.rows {
-				if _, err = db.Exec(ctx, insert, row...); err != nil {
+				if _, err = db.Exec(ctx, sql.one, row...); err != nil {
 					if ctx.Err() != nil {
 						break
 					}
