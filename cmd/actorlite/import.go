@@ -29,9 +29,10 @@ const (
 	// maxRecordBytes is the longest CSV record .import reads: 16 MiB. A longer one (an
 	// unterminated quote, say) stops the import, and nothing of it is kept.
 	maxRecordBytes = 16 << 20
-	// importChunkRows and importChunkBytes end a chunk of rows, one ExecMany call: 4,096 rows
-	// or 4 MiB of field text (counted with importRowOverhead bytes a row and 16 a field),
-	// whichever comes first.
+	// importChunkRows and importChunkBytes end a chunk of rows, an ExecMany call (two, with the
+	// rows short of a whole statement): about 4,096 rows (whole statements of importer.per
+	// rows) or 4 MiB of field text (counted with importRowOverhead bytes a row and 16 a
+	// field), whichever comes first.
 	importChunkRows   = 4096
 	importChunkBytes  = 4 << 20
 	importRowOverhead = 64
