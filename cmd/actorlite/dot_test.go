@@ -252,6 +252,15 @@ CREATE TABLE "people" ("id" TEXT, "name" TEXT, "note" TEXT);
 	contains(t, "many bad rows", r.stderr, badPath+":3: expected 2 columns, found 1\n", "(further bad rows are counted, not shown)\n",
 		"Error: near line 1: 25 rows rejected (lines 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, … (15 more)), the other 5 rows imported\n")
 
+	// A first row that does not make a table (a name twice): said with its place, without
+	// the CREATE statement.
+	dup := filepath.Join(dir, "dup.csv")
+	writeFile(t, dup, "a,b,a\n1,2,3\n")
+	r = mustCLI(t, 1, strings.NewReader(".import "+dup+" dup\n"), "shell", db)
+	if want := "Error: near line 1: " + dup + ":1: the first row does not make a table: SQL logic error: duplicate column name: a\n"; r.stderr != want {
+		t.Errorf("duplicate names: %q, want %q", r.stderr, want)
+	}
+
 	// Usage, a missing file, an empty one.
 	empty := filepath.Join(dir, "empty.csv")
 	writeFile(t, empty, "")

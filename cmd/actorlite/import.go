@@ -263,7 +263,7 @@ func (sh *shell) importRows(ctx context.Context, im *importer, cr *csv.Reader, g
 	quoted := quoteIdent(table)
 	if header != nil {
 		if _, err := sh.db.Exec(ctx, "CREATE TABLE "+quoted+" ("+strings.Join(defs, ", ")+")"); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, lastLine, err)
+			return fmt.Errorf("%s:%d: the first row does not make a table: %s", path, lastLine, rowReason(err))
 		}
 	}
 	// Rows go im.per to a statement: INSERT … VALUES (…), (…), … (SQLite runs one statement
