@@ -45,10 +45,9 @@ const (
 	importQueued = 2
 	// maxImportWriters is how many connections may share an import: one a core, up to 4.
 	maxImportWriters = 4
-	// importShowErrors is how many bad rows .import reports one by one, and importListErrors
-	// how many its summary lists, by line; all are counted.
+	// importShowErrors is how many bad rows .import reports one by one; its summary lists the
+	// first listBadLines, and all are counted.
 	importShowErrors = 20
-	importListErrors = 10
 )
 
 // Input sizes from which .import does more (variables: tests lower them).
@@ -92,15 +91,10 @@ func (sh *shell) importCmd(args []string, at where) error {
 		im, err = sh.importCSV(ctx, pos[0], pos[1], skip)
 		return err
 	})
-	if err == nil && im.nRejected > 0 {
+	if err == nil && im.rejected.n > 0 {
 		// Committed, but for the bad rows.
-		slices.Sort(im.rejected)
-		lines := lineList(im.rejected, len(im.rejected))
-		if more := im.nRejected - len(im.rejected); more > 0 {
-			lines += fmt.Sprintf(", … (%d more)", more)
-		}
-		return fmt.Errorf("%s rejected (%s), the other %s imported", plural(im.nRejected, "row"),
-			lines, plural(int(im.prog.events.Load()), "row"))
+		return fmt.Errorf("%s rejected (%s), the other %s imported", plural(int(im.rejected.n), "row"),
+			im.rejected, plural(int(im.prog.events.Load()), "row"))
 	}
 	return err
 }
@@ -121,20 +115,16 @@ type importer struct {
 	per  int // rows a statement (see insertSQL)
 	prog *progress
 
-	mu        sync.Mutex
-	nRejected int
-	rejected  []int64 // the lines of the first importListErrors rejected (the summary lists them)
+	mu       sync.Mutex
+	rejected badLines
 }
 
 // reject reports a bad row as FILE:LINE: reason (the first importShowErrors ones) and counts it.
 func (im *importer) reject(line int, reason string) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	im.nRejected++
-	if len(im.rejected) < importListErrors {
-		im.rejected = append(im.rejected, int64(line))
-	}
-	if n := im.nRejected; n <= importShowErrors {
+	im.rejected.add(int64(line))
+	if n := im.rejected.n; n <= importShowErrors {
 		im.prog.printf("%s:%d: %s\n", im.file, line, reason)
 	} else if n == importShowErrors+1 {
 		im.prog.printf("(further bad rows are counted, not shown)\n")

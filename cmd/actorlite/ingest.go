@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,8 +130,8 @@ summary is printed on stdout.`, `
 	fmt.Fprintf(stdout, "ingested %s from %s of %s into %s.%s in %v (%s events/s, %s)\n",
 		plural(int(res.written), "event"), plural(int(res.lines), "line"), name, dbPath, *table, elapsed.Round(time.Millisecond),
 		commas(int64(float64(res.written)/max(elapsed.Seconds(), 1e-9))), plural(int(st.EventBatches), "commit"))
-	if len(res.rejected) > 0 {
-		fmt.Fprintf(stdout, "%s rejected: %s\n", plural(len(res.rejected), "line"), lineList(res.rejected, 10))
+	if res.rejected.n > 0 {
+		fmt.Fprintf(stdout, "%s rejected: %s\n", plural(int(res.rejected.n), "line"), res.rejected)
 	}
 	switch {
 	case res.err != nil:
@@ -138,8 +139,8 @@ summary is printed on stdout.`, `
 	case res.stoppedAt > 0:
 		return &exitError{code: 1, msg: fmt.Sprintf("stopped at line %s (-strict): the %s events before it were written, nothing after it",
 			commas(res.stoppedAt), commas(res.written))}
-	case len(res.rejected) > 0:
-		return &exitError{code: 1, msg: fmt.Sprintf("%s of %s rejected", commas(int64(len(res.rejected))), plural(int(res.lines), "line"))}
+	case res.rejected.n > 0:
+		return &exitError{code: 1, msg: fmt.Sprintf("%s of %s rejected", commas(res.rejected.n), plural(int(res.lines), "line"))}
 	}
 	return nil
 }
@@ -152,17 +153,40 @@ func plural(n int, thing string) string {
 	return commas(int64(n)) + " " + thing + "s"
 }
 
-// lineList formats at most n line numbers.
-func lineList(lines []int64, n int) string {
-	var parts []string
-	for i, l := range lines {
-		if i == n {
-			parts = append(parts, fmt.Sprintf("… (%d more)", len(lines)-n))
-			break
-		}
+// badLines counts rejected lines and keeps the smallest listBadLines of their numbers for
+// the summary: its memory is bounded whatever the input (a file of a billion bad lines costs
+// the same as one of eleven).
+type badLines struct {
+	n     int64   // lines rejected
+	first []int64 // the smallest listBadLines of them, sorted
+}
+
+// listBadLines is how many line numbers a summary lists.
+const listBadLines = 10
+
+// add records a rejected line.
+func (b *badLines) add(line int64) {
+	b.n++
+	i, _ := slices.BinarySearch(b.first, line)
+	if i >= listBadLines {
+		return
+	}
+	if len(b.first) == listBadLines {
+		b.first = b.first[:listBadLines-1]
+	}
+	b.first = slices.Insert(b.first, i, line)
+}
+
+// String lists the lines, "line 7" or "lines 3, 9, … (15 more)", separators included.
+func (b badLines) String() string {
+	parts := make([]string, 0, len(b.first)+1)
+	for _, l := range b.first {
 		parts = append(parts, commas(l))
 	}
-	if len(lines) == 1 {
+	if more := b.n - int64(len(b.first)); more > 0 {
+		parts = append(parts, fmt.Sprintf("… (%s more)", commas(more)))
+	}
+	if b.n == 1 {
 		return "line " + parts[0]
 	}
 	return "lines " + strings.Join(parts, ", ")
@@ -200,14 +224,14 @@ type ingester struct {
 	prog       *progress
 
 	mu       sync.Mutex
-	rejected []int64 // line numbers
-	stopAt   int64   // -strict: the bad line that stopped the load
+	rejected badLines
+	stopAt   int64 // -strict: the bad line that stopped the load
 }
 
 type ingestResult struct {
 	lines     int64 // lines read
 	written   int64 // events committed
-	rejected  []int64
+	rejected  badLines
 	stoppedAt int64
 	err       error
 }
@@ -246,8 +270,8 @@ func (ing *ingester) reject(line int64, reason string) bool {
 	if ing.stopAt > 0 {
 		return true
 	}
-	ing.rejected = append(ing.rejected, line)
-	n := len(ing.rejected)
+	ing.rejected.add(line)
+	n := int(ing.rejected.n)
 	if n <= ing.showErrors {
 		ing.prog.printf("%s:%d: %s\n", ing.name, line, reason)
 	} else if n == ing.showErrors+1 {

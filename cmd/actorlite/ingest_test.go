@@ -303,7 +303,7 @@ func TestIngestChunkBytes(t *testing.T) {
 	var inFlight int64 // most input bytes read but not yet committed
 	gen := newLineGen(lines, props, func(read int64) { inFlight = max(inFlight, read-ing.prog.done.Load()) })
 	res := ing.run(ctx, gen)
-	if res.err != nil || res.written != lines || len(res.rejected) > 0 {
+	if res.err != nil || res.written != lines || res.rejected.n > 0 {
 		t.Fatalf("ingest: %d of %d events written, rejected %v, err %v", res.written, lines, res.rejected, res.err)
 	}
 	// At most: the chunk being written, the queued ones, the one being filled, and the line being
@@ -314,5 +314,35 @@ func TestIngestChunkBytes(t *testing.T) {
 	if inFlight > bound {
 		t.Errorf("%.1f MiB of input read but not committed, more than the chunks' bound of %.1f MiB",
 			float64(inFlight)/(1<<20), float64(bound)/(1<<20))
+	}
+}
+
+// TestBadLines: the summary of rejected lines lists the smallest ones, whatever order they
+// are rejected in (the inserter rejects after the reader), and keeps listBadLines of them
+// however many there are.
+func TestBadLines(t *testing.T) {
+	tests := []struct {
+		add  []int64
+		want string
+	}{
+		{[]int64{7}, "line 7"},
+		{[]int64{50000, 17, 99998}, "lines 17, 50,000, 99,998"},
+		{[]int64{12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, "lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, … (2 more)"},
+	}
+	for _, tt := range tests {
+		var b badLines
+		for _, l := range tt.add {
+			b.add(l)
+		}
+		if got := b.String(); got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.add, got, tt.want)
+		}
+	}
+	var b badLines
+	for l := int64(1_000_000); l > 0; l-- {
+		b.add(l)
+	}
+	if b.n != 1_000_000 || len(b.first) != listBadLines || cap(b.first) > 2*listBadLines || b.first[0] != 1 {
+		t.Errorf("a million bad lines: n %d, kept %d (cap %d), first %v", b.n, len(b.first), cap(b.first), b.first)
 	}
 }
