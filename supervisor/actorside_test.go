@@ -528,3 +528,51 @@ func TestActorLateCursorIsClosed(t *testing.T) {
 		t.Fatal("a cursor is still open: the WAL cannot be checkpointed")
 	}
 }
+
+// TestAskReplyMeetsItsTimeout: Asks whose replies come about when their timeouts fire, many
+// times over. Each continuation runs exactly once, with the reply or DeadlineExceeded, and
+// (under -race) nothing races: protoactor's own future timeout reads a reply written without
+// its lock, which this test caught through Ask before Ask stopped using it.
+func TestAskReplyMeetsItsTimeout(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	c := open(t, s)
+	sys := s.System()
+	pid, _ := spawnCaller(t, sys)
+	const waves, wave = 40, 50
+	outcomes := make(chan error, wave)
+	replied, timedOut := 0, 0
+	for range waves {
+		within(sys, pid, func(ctx actor.Context) {
+			for i := range wave {
+				// 20 µs to 1 ms: about what a point select takes from an actor, under -race
+				// or not, so that some replies meet their timeouts.
+				timeout := time.Duration(1+i) * 20 * time.Microsecond
+				actors.Ask(ctx, c.PID(), &messages.Query{SQL: "SELECT 1", OneRow: true}, timeout, func(r *messages.Rows, err error) {
+					outcomes <- err
+				})
+			}
+		})
+		for range wave {
+			switch err := recv(t, outcomes, "an Ask's outcome"); {
+			case err == nil:
+				replied++
+			case errors.Is(err, context.DeadlineExceeded):
+				timedOut++
+			default:
+				t.Fatalf("an Ask: %v, want its reply or DeadlineExceeded", err)
+			}
+		}
+	}
+	select {
+	case err := <-outcomes:
+		t.Fatalf("a continuation ran twice: %v", err)
+	default:
+	}
+	t.Logf("%d replied, %d timed out", replied, timedOut)
+	// Nobody at the PID: ErrClosed, at once (not after the timeout).
+	dead := actor.NewPID(sys.Address(), "nobody-here")
+	r := recv(t, askFrom[*messages.Rows](sys, pid, dead, &messages.Query{SQL: "SELECT 1"}, time.Hour), "an Ask of nobody")
+	if !errors.Is(r.err, messages.ErrClosed) {
+		t.Fatalf("an Ask of nobody: %v, want ErrClosed", r.err)
+	}
+}
