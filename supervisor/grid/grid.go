@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +122,8 @@ type Member struct {
 	leaving bool
 	left    bool
 	topoSub *eventstream.Subscription
+	view    cluster.Members     // the members hosting tenants, from the last topology event
+	rdv     *cluster.Rendezvous // over view: a tenant's owner
 }
 
 // Join starts remote and cluster on s's actor system and joins the cluster as a member
@@ -192,6 +195,24 @@ func Join(ctx context.Context, s *supervisor.Supervisor, cfg Config) (m *Member,
 	}
 	ccfg := cluster.Configure(cfg.ClusterName, provider, disthash.New(), rcfg, opts...)
 	m.c = cluster.New(m.sys, ccfg)
+	// The view of the cluster comes from its topology events: MemberList.Members reads the
+	// list its provider's goroutine writes, without a lock (a data race).
+	m.topoSub = m.sys.EventStream.Subscribe(func(ev any) {
+		if topo, ok := ev.(*cluster.ClusterTopology); ok {
+			var view cluster.Members
+			for _, mem := range topo.Members {
+				if mem.HasKind(Kind) {
+					view = append(view, &cluster.Member{Id: mem.Id, Host: mem.Host, Port: mem.Port, Kinds: slices.Clone(mem.Kinds)})
+				}
+			}
+			rdv := cluster.NewRendezvous()
+			rdv.UpdateMembers(view)
+			m.mu.Lock()
+			m.view, m.rdv = view, rdv
+			clear(m.pids) // a tenant may have moved: resolve it again
+			m.mu.Unlock()
+		}
+	})
 	// protoactor panics when it cannot start (a port in use, say): an error here.
 	start := func() (err error) {
 		defer func() {
@@ -207,15 +228,9 @@ func Join(ctx context.Context, s *supervisor.Supervisor, cfg Config) (m *Member,
 		return nil
 	}
 	if err := start(); err != nil {
+		m.sys.EventStream.Unsubscribe(m.topoSub)
 		return nil, err
 	}
-	m.topoSub = m.sys.EventStream.Subscribe(func(ev any) {
-		if _, ok := ev.(*cluster.ClusterTopology); ok {
-			m.mu.Lock()
-			clear(m.pids) // a tenant may have moved: resolve it again
-			m.mu.Unlock()
-		}
-	})
 	if !cfg.Client {
 		m.handoff, err = m.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &receiver{m: m} }), handoffName)
 		if err != nil {
@@ -239,6 +254,21 @@ func freePort(host string) (int, error) {
 // Address returns the member's address in the cluster, "host:port" (remote's).
 func (m *Member) Address() string { return m.sys.Address() }
 
+// Members returns the addresses of the members hosting tenants, as this member sees the
+// cluster now (sorted). Members learn of each other through the provider: after a member
+// joins or fails, their views agree again within a few seconds (automanaged polls every
+// second).
+func (m *Member) Members() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, len(m.view))
+	for i, mem := range m.view {
+		out[i] = mem.Address()
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Tenant returns the handle of the tenant name. It does no I/O: the tenant is resolved and
 // activated on its owner by its first call. A name that is not a plain file name gives a
 // handle whose every call returns an error wrapping ErrInvalidTenant.
@@ -254,29 +284,41 @@ func (m *Member) CreateTenant(ctx context.Context, name string) error {
 // path returns the database file of the tenant name (a checked name).
 func (m *Member) path(name string) string { return filepath.Join(m.dataDir, name+".db") }
 
-// resolve returns the PID of name's activation, from the cache or by asking its owner.
+// resolve returns the PID of name's activation, from the cache or by asking its owner's
+// placement actor to activate it. This is what disthash's Manager.Get does, minus its data
+// race (it reads the rendezvous table that topology events replace, without a lock) and with
+// ctx honoured (it waits 5 s for an answer, without one).
 func (m *Member) resolve(ctx context.Context, name string) (*actor.PID, error) {
 	m.mu.Lock()
 	if m.left {
 		m.mu.Unlock()
 		return nil, fmt.Errorf("grid: %w: the member left the cluster", messages.ErrClosed)
 	}
-	pid := m.pids[name]
+	pid, rdv := m.pids[name], m.rdv
 	m.mu.Unlock()
 	if pid != nil {
 		return pid, nil
 	}
-	// Get asks the owner's placement actor and waits up to 5 s without a ctx: wait for it
-	// off this goroutine, so that ctx is honoured.
-	got := make(chan *actor.PID, 1)
-	go func() { got <- m.c.Get(name, Kind) }()
-	select {
-	case pid = <-got:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	ci := cluster.NewClusterIdentity(name, Kind)
+	owner := ""
+	if rdv != nil {
+		owner = rdv.GetByClusterIdentity(ci)
 	}
-	if pid == nil {
-		return nil, fmt.Errorf("%w: %q: no member answered for it", ErrTenantUnavailable, name)
+	if owner == "" {
+		return nil, fmt.Errorf("%w: %q: no member hosts tenants", ErrTenantUnavailable, name)
+	}
+	f := m.sys.Root.RequestFuture(actor.NewPID(owner, disthash.PartitionActivatorActorName), &cluster.ActivationRequest{ClusterIdentity: ci}, 5*time.Second)
+	res, err := waitFuture(ctx, f)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %q: its owner %s: %w", ErrTenantUnavailable, name, owner, err)
+	}
+	if r, ok := res.(*cluster.ActivationResponse); ok && r.Pid != nil {
+		pid = r.Pid
+	} else {
+		return nil, fmt.Errorf("%w: %q: its owner %s did not activate it", ErrTenantUnavailable, name, owner)
 	}
 	m.mu.Lock()
 	m.pids[name] = pid
@@ -304,7 +346,9 @@ func (m *Member) shutdown(ctx context.Context) {
 		_ = m.sys.Root.StopFuture(m.handoff).Wait()
 	}
 	c := m.c
-	c.Gossip.SetState(cluster.GracefullyLeftKey, &emptypb.Empty{})
+	if !m.cfg.Client { // a client does not gossip
+		c.Gossip.SetState(cluster.GracefullyLeftKey, &emptypb.Empty{})
+	}
 	func() {
 		// automanaged's Shutdown dereferences its health server, which a client has not.
 		defer func() { _ = recover() }()
@@ -318,7 +362,9 @@ func (m *Member) shutdown(ctx context.Context) {
 		t.Stop()
 	}
 	c.IdentityLookup.Shutdown()
-	c.Gossip.Shutdown()
+	if !m.cfg.Client {
+		c.Gossip.Shutdown()
+	}
 	c.Remote.Shutdown(true)
 }
 

@@ -90,11 +90,13 @@ func (m *Member) Leave(ctx context.Context) error {
 // handOff streams every tenant database of DataDir to its next owner.
 func (m *Member) handOff(ctx context.Context) error {
 	var others cluster.Members
-	for _, mem := range m.c.MemberList.Members().Members() {
-		if mem.Address() != m.Address() && mem.HasKind(Kind) {
+	m.mu.Lock()
+	for _, mem := range m.view {
+		if mem.Address() != m.Address() {
 			others = append(others, mem)
 		}
 	}
+	m.mu.Unlock()
 	entries, err := os.ReadDir(m.dataDir)
 	if err != nil {
 		return err
