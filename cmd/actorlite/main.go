@@ -7,6 +7,8 @@
 //	actorlite exec DB SQL [ARGS...]      run one statement, print its rows (-format table|csv|json)
 //	actorlite ingest DB [FILE|-]         load newline-delimited JSON events with a progress bar
 //	actorlite dump DB                    SQL text that recreates the database
+//	actorlite serve -data DIR -port N -peers HOST:PORT,...   a member of a grid of tenant databases
+//	actorlite exec -peers HOST:PORT,... -tenant NAME SQL     run one statement on a grid's tenant
 //	actorlite bench                      the in-process benchmarks' headline ratios
 //	actorlite version                    versions of actorlite, Go and SQLite
 //
@@ -44,6 +46,10 @@ Usage:
   actorlite exec DB SQL [ARGS...]    run one statement, print its rows (-format table|csv|json)
   actorlite ingest DB [FILE|-]       load newline-delimited JSON events, with a progress bar
   actorlite dump DB                  print SQL text that recreates the database
+  actorlite serve -data DIR -port N -peers HOST:PORT,...
+                                     run a member of a grid of tenant databases
+  actorlite exec -peers HOST:PORT,... -tenant NAME SQL [ARGS...]
+                                     run one statement on a tenant of a grid
   actorlite bench                    run the in-process benchmarks, print the headline ratios
   actorlite version                  print the versions of actorlite, Go and SQLite
 
@@ -108,7 +114,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "shell":
 		err = shellCmd(ctx, rest, stdout, stderr)
 	case "exec":
-		err = execCmd(ctx, rest, stdout, stderr)
+		if isGridExec(rest) {
+			err = gridExecCmd(ctx, rest, stdout, stderr)
+		} else {
+			err = execCmd(ctx, rest, stdout, stderr)
+		}
+	case "serve":
+		err = serveCmd(ctx, rest, stdout, stderr)
 	case "ingest":
 		err = ingestCmd(ctx, rest, stdout, stderr)
 	case "dump":

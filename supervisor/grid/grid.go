@@ -74,6 +74,7 @@ const (
 	MaxFrameBytes = endpointBatch*(MaxRowBytes+ReplyBytes) + 1<<20
 
 	endpointBatch = 8
+	firstViewWait = 5 * time.Second // how long a call waits for the member's first view
 	chunkFile     = 1 << 20 // bytes of a database file per handoff message
 )
 
@@ -124,6 +125,8 @@ type Member struct {
 	topoSub *eventstream.Subscription
 	view    cluster.Members     // the members hosting tenants, from the last topology event
 	rdv     *cluster.Rendezvous // over view: a tenant's owner
+	ready   chan struct{}       // closed once view first has a member
+	seen    sync.Once
 }
 
 // Join starts remote and cluster on s's actor system and joins the cluster as a member
@@ -178,7 +181,7 @@ func Join(ctx context.Context, s *supervisor.Supervisor, cfg Config) (m *Member,
 		provider = automanaged.NewWithConfig(time.Second, cfg.HealthPort, cfg.Peers...)
 	}
 	m = &Member{sup: s, sys: s.System(), cfg: cfg, dataDir: dataDir, logger: s.System().Logger(),
-		pids: make(map[string]*actor.PID), active: make(map[string]*actor.PID)}
+		pids: make(map[string]*actor.PID), active: make(map[string]*actor.PID), ready: make(chan struct{})}
 
 	addr := net.JoinHostPort(cfg.AdvertisedHost, strconv.Itoa(cfg.Port))
 	rcfg := remote.Configure(cfg.Host, cfg.Port,
@@ -209,6 +212,9 @@ func Join(ctx context.Context, s *supervisor.Supervisor, cfg Config) (m *Member,
 			rdv.UpdateMembers(view)
 			m.mu.Lock()
 			m.view, m.rdv = view, rdv
+			if len(view) > 0 {
+				m.seen.Do(func() { close(m.ready) })
+			}
 			clear(m.pids) // a tenant may have moved: resolve it again
 			m.mu.Unlock()
 		}
@@ -298,6 +304,20 @@ func (m *Member) resolve(ctx context.Context, name string) (*actor.PID, error) {
 	m.mu.Unlock()
 	if pid != nil {
 		return pid, nil
+	}
+	if rdv == nil {
+		// Just joined (a client's first view comes with its provider's first poll): wait a
+		// little for it.
+		t := time.NewTimer(firstViewWait)
+		select {
+		case <-m.ready:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		m.mu.Lock()
+		rdv = m.rdv
+		m.mu.Unlock()
 	}
 	ci := cluster.NewClusterIdentity(name, Kind)
 	owner := ""
