@@ -22,7 +22,7 @@ type testCluster struct {
 	dirs    []string
 }
 
-func startCluster(t *testing.T, n int, idle time.Duration) *testCluster {
+func startCluster(t testing.TB, n int, idle time.Duration) *testCluster {
 	t.Helper()
 	tc := &testCluster{agent: test.NewInMemAgent(), members: make([]*grid.Member, n), sups: make([]*supervisor.Supervisor, n), dirs: make([]string, n)}
 	var wg sync.WaitGroup
@@ -58,7 +58,7 @@ func (tc *testCluster) join(ctx context.Context, dir string, idle time.Duration)
 	return s, m, nil
 }
 
-func (tc *testCluster) stop(t *testing.T) {
+func (tc *testCluster) stop(t testing.TB) {
 	var wg sync.WaitGroup
 	for i, m := range tc.members {
 		if m == nil {
@@ -77,7 +77,7 @@ func (tc *testCluster) stop(t *testing.T) {
 }
 
 // owner returns the index of the member whose DataDir holds name's database (-1: none).
-func (tc *testCluster) owner(t *testing.T, name string) int {
+func (tc *testCluster) owner(t testing.TB, name string) int {
 	t.Helper()
 	found := -1
 	for i, d := range tc.dirs {
