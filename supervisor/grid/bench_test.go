@@ -124,8 +124,14 @@ func BenchmarkGrid(b *testing.B) {
 		}
 		var dl, df time.Duration
 		for b.Loop() {
-			dl += phase(func(ctx context.Context, sql string, args ...any) error { _, err := local.Exec(ctx, sql, args...); return err })
-			df += phase(func(ctx context.Context, sql string, args ...any) error { _, err := far.Exec(ctx, sql, args...); return err })
+			dl += phase(func(ctx context.Context, sql string, args ...any) error {
+				_, err := local.Exec(ctx, sql, args...)
+				return err
+			})
+			df += phase(func(ctx context.Context, sql string, args ...any) error {
+				_, err := far.Exec(ctx, sql, args...)
+				return err
+			})
 		}
 		ops := float64(b.N * 256)
 		b.ReportMetric(ops/dl.Seconds(), "local-inserts/s")

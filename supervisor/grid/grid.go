@@ -75,7 +75,7 @@ const (
 
 	endpointBatch = 8
 	firstViewWait = 5 * time.Second // how long a call waits for the member's first view
-	chunkFile     = 1 << 20 // bytes of a database file per handoff message
+	chunkFile     = 1 << 20         // bytes of a database file per handoff message
 )
 
 var tenantName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
