@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,8 +26,8 @@ included. The member's remote (gRPC) listens on -remote-port (default: -port + 1
 Run the same command on every member, with the same -peers. Reach the tenants with
 "actorlite exec -peers ... -tenant NAME SQL" or from Go with grid.Join.
 
-On SIGINT or SIGTERM the member closes its databases and exits: its tenants are unavailable
-until it returns at the same address with the same DIR. With -handoff it first hands each
+On SIGINT or SIGTERM the member closes its databases and leaves the cluster (grid.Member.Stop):
+its tenants are unavailable until it returns at the same address with the same DIR. With -handoff it first hands each
 of its tenants' databases to its next owner (grid.Member.Leave).`, `
   actorlite serve -data /tmp/m1 -port 6331 -peers 127.0.0.1:6331,127.0.0.1:6341,127.0.0.1:6351
   actorlite serve -data /tmp/m2 -port 6341 -peers 127.0.0.1:6331,127.0.0.1:6341,127.0.0.1:6351
@@ -82,15 +83,16 @@ of its tenants' databases to its next owner (grid.Member.Leave).`, `
 		}
 		break
 	}
+	lctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	if *handoff {
 		fmt.Fprintln(stdout, "handing tenants off, leaving")
-		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		if err := m.Leave(lctx); err != nil {
-			return err
-		}
+		err = m.Leave(lctx)
+	} else {
+		fmt.Fprintln(stdout, "stopping: tenants stay here")
+		err = m.Stop(lctx)
 	}
-	return s.Stop(context.Background())
+	return errors.Join(err, s.Stop(context.Background()))
 }
 
 func splitList(s string) []string {

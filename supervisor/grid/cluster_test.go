@@ -323,6 +323,81 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("Cursors", func(t *testing.T) {
+		if err := m0.CreateTenant(ctx, "cur"); err != nil {
+			t.Fatal(err)
+		}
+		ct := m1.Tenant("cur")
+		if _, err := ct.Exec(ctx, `CREATE TABLE big (b BLOB)`); err != nil {
+			t.Fatal(err)
+		}
+		// A row larger than MaxRowBytes is refused, not sent.
+		if _, err := ct.Exec(ctx, `INSERT INTO big VALUES (zeroblob(?))`, grid.MaxRowBytes+1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ct.QueryAll(ctx, `SELECT b FROM big`); !errors.Is(err, messages.ErrBadArgument) {
+			t.Fatalf("a row over MaxRowBytes: %v", err)
+		}
+		if row, err := ct.QueryRow(ctx, `SELECT length(b) FROM big`); err != nil || row.Index(0) != int64(grid.MaxRowBytes+1) {
+			t.Fatal(row, err)
+		}
+		// Past MaxCursors open cursors, the least recently used is closed.
+		var curs []*grid.Cursor
+		for range grid.MaxCursors + 1 {
+			c, err := ct.Query(ctx, `SELECT value, zeroblob(500) FROM generate_series(1, 5000)`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			curs = append(curs, c)
+		}
+		if _, err := curs[0].FetchMany(ctx, 1); err != nil {
+			t.Fatal(err) // a row buffered with the query's reply
+		}
+		for {
+			rows, err := curs[0].FetchMany(ctx, 5000)
+			if errors.Is(err, messages.ErrCursorClosed) {
+				break
+			}
+			if err != nil || len(rows) == 0 {
+				t.Fatalf("the evicted cursor: %d rows, %v", len(rows), err)
+			}
+		}
+		n := 0
+		for _, err := range curs[1].All(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n != 5000 {
+			t.Fatalf("%d rows", n)
+		}
+		for _, c := range curs {
+			if err := c.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Close(ctx); err != nil {
+				t.Fatal("second close:", err)
+			}
+		}
+		if _, err := curs[2].FetchMany(ctx, 1); !errors.Is(err, messages.ErrCursorClosed) {
+			t.Fatalf("fetch after close: %v", err)
+		}
+		c, err := ct.Query(ctx, `SELECT 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.FetchMany(ctx, 0); !errors.Is(err, messages.ErrBadArgument) {
+			t.Fatalf("FetchMany(0): %v", err)
+		}
+		// A deadline already passed: nothing runs.
+		dctx, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+		defer cancel()
+		if _, err := ct.Exec(dctx, `INSERT INTO big VALUES (1)`); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a passed deadline: %v", err)
+		}
+	})
+
 	t.Run("Leave", func(t *testing.T) {
 		// m2 leaves: each of its tenants moves, with its data, to its next owner.
 		var mine []string

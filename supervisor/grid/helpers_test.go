@@ -67,7 +67,9 @@ func (tc *testCluster) stop(t testing.TB) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = m.Leave(context.Background())
+			if err := m.Stop(context.Background()); err != nil {
+				t.Error(err)
+			}
 			if err := tc.sups[i].Stop(context.Background()); err != nil {
 				t.Error(err)
 			}

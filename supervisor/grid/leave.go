@@ -24,6 +24,10 @@ import (
 // handoffName names every member's receiver of handed-off databases.
 const handoffName = "actorlite-grid-handoff"
 
+// handoffWait bounds the wait for the answer to one chunk of a hand-off (a member that
+// leaves at the same time may drop it).
+const handoffWait = 15 * time.Second
+
 // leftDir is where a member keeps, under its DataDir, the files it handed off: never served
 // again, kept for the operator to delete.
 const leftDir = ".left"
@@ -61,6 +65,25 @@ func (m *Member) isLeaving() bool {
 // Leave is idempotent; a done ctx ends the hand-off (files not yet handed stay) but the member
 // still leaves.
 func (m *Member) Leave(ctx context.Context) error {
+	if err := m.leave(ctx, true); err != nil {
+		return fmt.Errorf("grid: leave: %w", err)
+	}
+	return nil
+}
+
+// Stop leaves the cluster without handing its tenants off: their files stay in DataDir, and
+// the tenants are unavailable (ErrTenantUnavailable) until a member with the same address and
+// DataDir joins again (a restart, an upgrade). It stops the tenants' activations, closing
+// their databases, then leaves as Leave does. Stop and Leave are idempotent, and only the
+// first of them acts.
+func (m *Member) Stop(ctx context.Context) error {
+	if err := m.leave(ctx, false); err != nil {
+		return fmt.Errorf("grid: stop: %w", err)
+	}
+	return nil
+}
+
+func (m *Member) leave(ctx context.Context, handOff bool) error {
 	m.mu.Lock()
 	if m.leaving {
 		m.mu.Unlock()
@@ -73,18 +96,17 @@ func (m *Member) Leave(ctx context.Context) error {
 		if err := m.stopTenants(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping tenants: %w", err))
 		}
-		if err := m.handOff(ctx); err != nil {
-			errs = append(errs, err)
+		if handOff {
+			if err := m.handOff(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	m.shutdown(ctx)
 	m.mu.Lock()
 	m.left = true
 	m.mu.Unlock()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("grid: leave: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // handOff streams every tenant database of DataDir to its next owner.
@@ -158,7 +180,7 @@ func (m *Member) sendFile(ctx context.Context, name, owner string) error {
 		}
 		last := off+int64(n) >= fi.Size()
 		chunk := &wire.HandoffChunk{Tenant: name, Transfer: transfer, Offset: off, Data: buf[:n], Last: last, Size: fi.Size()}
-		res, err := waitFuture(ctx, m.sys.Root.RequestFuture(pid, chunk, time.Minute))
+		res, err := waitFuture(ctx, m.sys.Root.RequestFuture(pid, chunk, handoffWait))
 		if err != nil {
 			return err
 		}
@@ -219,6 +241,9 @@ func (r *receiver) chunk(c *wire.HandoffChunk) error {
 	}
 	if !transferID.MatchString(id) {
 		return fmt.Errorf("%w: transfer id %q", messages.ErrBadArgument, id)
+	}
+	if r.m.isLeaving() {
+		return fmt.Errorf("%w: %q: this member is leaving too", ErrTenantUnavailable, name)
 	}
 	final := r.m.path(name)
 	f := r.files[id]
