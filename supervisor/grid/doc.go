@@ -23,8 +23,12 @@
 //
 // A tenant's database is DataDir/<name>.db on its owner, opened through the member's
 // supervisor (a supervised connection, with Config.Options) on the tenant's first request,
-// and closed (with its cursors and events writer) after IdleTimeout without requests. Its
-// requests run one at a time, in arrival order. Names are [A-Za-z0-9_-][A-Za-z0-9._-]{0,127};
+// and closed (with its cursors and events writer) after IdleTimeout without requests. The
+// activation itself stays (an actor with no goroutine: its mailbox and a small struct) until
+// the tenant moves or its member stops or leaves, because protoactor silently drops the
+// messages left in a stopping actor's mailbox: a request racing an idle stop would be lost.
+// A member's memory therefore grows with the number of tenants it activated. Its requests
+// run one at a time, in arrival order. Names are [A-Za-z0-9_-][A-Za-z0-9._-]{0,127};
 // any other name is ErrInvalidTenant and never reaches the file system. A tenant exists once
 // CreateTenant made its file; a member that has no file for a tenant it owns answers
 // ErrTenantUnavailable and never creates one (the database is opened with mode=rw).

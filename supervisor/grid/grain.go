@@ -42,8 +42,12 @@ const (
 //   - The database is opened on the first request: never created (mode=rw) except by a
 //     create request, so a member without the file answers ErrTenantUnavailable.
 //   - Every request is answered exactly once, with a *wire.Reply.
-//   - Idle for IdleTimeout (no message), the activation stops, closing its cursors, its
-//     events writer and its connection (passivation).
+//   - Idle for IdleTimeout (no message), the activation closes its cursors, its events
+//     writer and its connection (passivation), and reopens the database on its next
+//     request. It does not stop: protoactor silently drops the messages still in a stopping
+//     actor's mailbox, so a request racing the idle timer would be lost and its caller would
+//     wait for its deadline. The activation (an actor with no goroutine, its mailbox and this
+//     struct) stops when its tenant moves to another member or its member stops or leaves.
 type grain struct {
 	m    *Member
 	name string
@@ -53,7 +57,8 @@ type grain struct {
 	nextCur uint64
 	events  *actors.EventWriter
 	evPID   *actor.PID
-	idem    bool // the idempotency table exists and was pruned in this activation
+	idem     bool // the idempotency table exists and was pruned since the database opened
+	stopping bool // the activation is stopping: it answers, and opens nothing
 }
 
 type openCursor struct {
@@ -71,8 +76,9 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.m.register(g.name, ctx.Self())
 		ctx.SetReceiveTimeout(g.m.cfg.IdleTimeout)
 	case *actor.ReceiveTimeout:
-		ctx.Stop(ctx.Self())
+		g.close() // passivation: the files close, the activation stays (see the type's doc)
 	case *actor.Stopping:
+		g.stopping = true
 		g.close()
 	case *actor.Stopped:
 		g.m.unregister(g.name, ctx.Self())
@@ -123,8 +129,8 @@ func errReply(err error) *wire.Reply {
 }
 
 func (g *grain) handle(ctx context.Context, req *wire.Request) (*wire.Reply, error) {
-	if g.m.isLeaving() {
-		return nil, fmt.Errorf("%w: %q: its member is leaving", ErrTenantUnavailable, g.name)
+	if g.m.isLeaving() || g.stopping {
+		return nil, fmt.Errorf("%w: %q: its activation on %s is stopping (its member leaves, or it moves)", ErrTenantUnavailable, g.name, g.m.Address())
 	}
 	if req.GetCreate() {
 		return &wire.Reply{}, g.create(ctx)
@@ -494,8 +500,8 @@ func (g *grain) insertEvents(ctx actor.Context, rctx context.Context, cancel con
 		cancel()
 		ctx.Respond(errReply(err))
 	}
-	if g.m.isLeaving() {
-		fail(fmt.Errorf("%w: %q: its member is leaving", ErrTenantUnavailable, g.name))
+	if g.m.isLeaving() || g.stopping {
+		fail(fmt.Errorf("%w: %q: its activation on %s is stopping", ErrTenantUnavailable, g.name, g.m.Address()))
 		return
 	}
 	evs, err := decodeEvents(in)
@@ -553,4 +559,5 @@ func (g *grain) close() {
 		_ = g.conn.Close(ctx)
 		g.conn = nil
 	}
+	g.idem = false
 }
