@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -440,6 +442,9 @@ func TestPassivation(t *testing.T) {
 	if err := tc.members[0].CreateTenant(ctx, "idle"); err != nil {
 		t.Fatal(err)
 	}
+	if err := tc.members[1].Tenant("idle").InsertEvents(ctx, messages.Event{UserID: "u", Name: "n"}); err != nil {
+		t.Fatal(err)
+	}
 	cur, err := tc.members[1].Tenant("idle").Query(ctx, `SELECT value FROM generate_series(1, 100000)`)
 	if err != nil {
 		t.Fatal(err)
@@ -447,8 +452,14 @@ func TestPassivation(t *testing.T) {
 	if tc.openConns() != 1 {
 		t.Fatalf("%d connections open", tc.openConns())
 	}
-	// Idle for IdleTimeout: the activation stops and closes its database.
+	path := filepath.Join(tc.dirs[tc.owner(t, "idle")], "idle.db")
+	if n, ok := openFiles(path); ok && n == 0 {
+		t.Fatalf("no file of %s open", path)
+	}
+	// Idle for IdleTimeout: the activation closes its database: its connection and its
+	// events writer's.
 	eventually(t, 5*time.Second, "the idle tenant's connection closed", func() bool { return tc.openConns() == 0 })
+	eventually(t, 5*time.Second, "the idle tenant's files closed", func() bool { n, _ := openFiles(path); return n == 0 })
 	if _, err := cur.FetchMany(ctx, 10); err != nil && !errors.Is(err, messages.ErrCursorClosed) {
 		t.Fatalf("a cursor of a passivated tenant: %v", err)
 	}
@@ -456,5 +467,62 @@ func TestPassivation(t *testing.T) {
 	row, err := tc.members[1].Tenant("idle").QueryRow(ctx, `SELECT 42`)
 	if err != nil || row.Index(0) != int64(42) {
 		t.Fatal(row, err)
+	}
+}
+
+// openFiles counts this process's open file descriptors on path and its -wal and -shm files,
+// from /proc/self/fd (ok false where there is none).
+func openFiles(path string) (n int, ok bool) {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0, false
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, path) {
+			n++
+		}
+	}
+	return n, true
+}
+
+// Leave never overwrites a tenant's file at its next owner, and keeps a file it could not
+// hand off; the last member keeps its files.
+func TestLeaveKeepsWhatItCannotHand(t *testing.T) {
+	tc := startCluster(t, 2, time.Minute)
+	ctx := t.Context()
+	if err := tc.members[0].CreateTenant(ctx, "dup"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.members[0].Tenant("dup").Exec(ctx, "CREATE TABLE t (v)"); err != nil {
+		t.Fatal(err)
+	}
+	x := tc.owner(t, "dup")
+	other := 1 - x
+	stale := filepath.Join(tc.dirs[other], "dup.db")
+	if err := os.WriteFile(stale, []byte("stale"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := tc.members[x].Leave(ctx)
+	if !errors.Is(err, grid.ErrTenantExists) {
+		t.Fatalf("leave: %v, want ErrTenantExists", err)
+	}
+	if _, err := os.Stat(filepath.Join(tc.dirs[x], "dup.db")); err != nil {
+		t.Fatalf("the file that could not be handed off: %v", err)
+	}
+	if b, _ := os.ReadFile(stale); string(b) != "stale" {
+		t.Fatal("the next owner's file was overwritten")
+	}
+	if err := os.Remove(stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.members[other].CreateTenant(ctx, "last"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.members[other].Leave(ctx); err == nil || !strings.Contains(err.Error(), "no other member") {
+		t.Fatalf("the last member's leave: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(tc.dirs[other], "last.db")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -77,6 +77,12 @@ func (g *grain) Receive(ctx actor.Context) {
 		ctx.SetReceiveTimeout(g.m.cfg.IdleTimeout)
 	case *actor.ReceiveTimeout:
 		g.close() // passivation: the files close, the activation stays (see the type's doc)
+		if g.evPID != nil {
+			// The writer's connection closes when its actor stops (EventWriter.Close leaves
+			// that to its parent).
+			_ = ctx.StopFuture(g.evPID).Wait()
+			g.evPID = nil
+		}
 	case *actor.Stopping:
 		g.stopping = true
 		g.close()
