@@ -16,6 +16,16 @@
 //	rows, err := acme.QueryAll(ctx, "SELECT * FROM orders")
 //	defer m.Leave(ctx)
 //
+// A member is stopped with Leave (hand its tenants to the other members) or Stop (keep them,
+// to return at the same address), before its supervisor's Stop. A Config.Client member
+// reaches every tenant but hosts none (a command-line tool, a front end).
+//
+// With automanaged, every member serves a health endpoint on HealthPort, on all interfaces
+// (protoactor binds it to 0.0.0.0), and polls every peer's each second; Peers must list every
+// member, the same on each: a member or client that sees only some members sends their
+// tenants to the wrong one, which answers ErrTenantUnavailable. Traffic between members is
+// plaintext gRPC: run them on a private network.
+//
 // Only importers of this package pay for gRPC (and about 5 MB of binary): the root packages
 // never import remote or cluster.
 //
