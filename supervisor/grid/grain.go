@@ -52,11 +52,11 @@ type grain struct {
 	m    *Member
 	name string
 
-	conn    *actors.Conn
-	cursors map[uint64]*openCursor
-	nextCur uint64
-	events  *actors.EventWriter
-	evPID   *actor.PID
+	conn     *actors.Conn
+	cursors  map[uint64]*openCursor
+	nextCur  uint64
+	events   *actors.EventWriter
+	evPID    *actor.PID
 	idem     bool // the idempotency table exists and was pruned since the database opened
 	stopping bool // the activation is stopping: it answers, and opens nothing
 }
