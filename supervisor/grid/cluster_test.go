@@ -100,6 +100,9 @@ func TestCluster(t *testing.T) {
 			{func() error { _, err := rt.Exec(ctx, `SELECT 1; SELECT 2`); return err }(), messages.ErrMultipleStatements},
 			{func() error { _, err := m0.Tenant("nope").Exec(ctx, `SELECT 1`); return err }(), grid.ErrTenantUnavailable},
 			{m0.CreateTenant(ctx, "rt"), grid.ErrTenantExists},
+			{func() error { _, err := rt.Exec(ctx, `ATTACH ? AS other`, tc.dirs[0]+"/spread-0.db"); return err }(), messages.ErrNotAuthorized},
+			{func() error { _, err := rt.Exec(ctx, `BEGIN`); return err }(), messages.ErrBadArgument},
+			{rt.ExecScript(ctx, `BEGIN; INSERT INTO v (u) VALUES ('in-tx')`), messages.ErrBadArgument},
 			{m0.CreateTenant(ctx, "../etc"), grid.ErrInvalidTenant},
 			{func() error { _, err := m0.Tenant("a/b").QueryAll(ctx, `SELECT 1`); return err }(), grid.ErrInvalidTenant},
 			{func() error { _, err := m0.Tenant(".hidden").Exec(ctx, `SELECT 1`); return err }(), grid.ErrInvalidTenant},
@@ -108,6 +111,13 @@ func TestCluster(t *testing.T) {
 			if !errors.Is(tt.err, tt.want) {
 				t.Errorf("got %v, want %v", tt.err, tt.want)
 			}
+		}
+		// The scripts above left nothing behind, and no transaction open.
+		if row, err := rt.QueryRow(ctx, `SELECT count(*) FROM v WHERE u = 'in-tx'`); err != nil || row.Index(0) != int64(0) {
+			t.Fatalf("after a script that left a transaction open: %v %v", row, err)
+		}
+		if _, err := rt.Batch(ctx, grid.Statement{SQL: `INSERT INTO v (u) VALUES ('batch')`}); err != nil {
+			t.Fatal(err)
 		}
 		if tc.owner(t, "nope") != -1 {
 			t.Fatal("a missing tenant was created")

@@ -61,7 +61,10 @@
 // is the only way to get at-most-once.
 //
 // Transactions over the wire are Batch only: its statements run in one BEGIN IMMEDIATE
-// transaction, all or nothing. ExecMany also runs in one transaction.
+// transaction, all or nothing. ExecMany also runs in one transaction. A statement or script
+// that leaves a transaction open (BEGIN without COMMIT) is rolled back and fails with
+// messages.ErrBadArgument: left open, it would hold every later request of the tenant. A
+// tenant's SQL reaches its own file only: ATTACH is denied (messages.ErrNotAuthorized).
 //
 // # Bounds
 //

@@ -147,7 +147,14 @@ func (g *grain) handle(ctx context.Context, req *wire.Request) (*wire.Reply, err
 	if key := req.GetIdempotencyKey(); len(key) > 0 && isWrite(req) {
 		return g.idempotent(ctx, key, req)
 	}
-	return g.run(ctx, req, false)
+	rep, err := g.run(ctx, req, false)
+	switch req.GetOp().(type) {
+	case *wire.Request_Exec, *wire.Request_ExecMany, *wire.Request_ExecScript, *wire.Request_Query:
+		if terr := g.noTxLeft(); terr != nil {
+			return nil, errors.Join(err, terr)
+		}
+	}
+	return rep, err
 }
 
 // open opens the tenant's database if it is not open: never creating it unless create.
@@ -168,8 +175,36 @@ func (g *grain) open(ctx context.Context, create bool) error {
 		}
 		return err
 	}
+	// A tenant's SQL reaches its own file only: ATTACH (of another tenant's file, of any file
+	// of the member) is denied.
+	if err := conn.SetAuthorizer(ctx, denyAttach); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return err
+	}
 	g.conn = conn
 	return nil
+}
+
+func denyAttach(r messages.AuthRequest) messages.AuthResult {
+	if r.Action == "ATTACH" || r.Action == "DETACH" {
+		return messages.AuthDeny
+	}
+	return messages.AuthOK
+}
+
+// noTxLeft ends a transaction that a request's SQL left open (an Exec of BEGIN, a script
+// without its COMMIT): over the wire, transactions are Batch only, and one left open would
+// hold every later request of the tenant inside it. The request's work is rolled back and
+// it fails.
+func (g *grain) noTxLeft() error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+	defer cancel()
+	in, err := g.conn.InTransaction(ctx)
+	if err != nil || !in {
+		return err
+	}
+	_ = g.conn.Rollback(ctx)
+	return fmt.Errorf("%w: the statement left a transaction open (rolled back): over the wire, a transaction is a Batch", messages.ErrBadArgument)
 }
 
 func (g *grain) create(ctx context.Context) error {

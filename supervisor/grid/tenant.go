@@ -38,7 +38,8 @@ type idemKey struct{}
 // InsertEvents) run at most once per tenant: the tenant records key, with the first call's
 // result, in the same transaction as the write, and answers a later call with the same key
 // with that result, running nothing. Retry a write that timed out with the same key. Keys are
-// kept 24 hours; a key is up to 256 bytes. Reads ignore it.
+// kept 24 hours; a key is up to 256 bytes. Reads ignore it. A keyed write runs inside the
+// tenant's transaction, so its SQL cannot hold BEGIN or COMMIT of its own.
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, idemKey{}, key)
 }
