@@ -15,13 +15,16 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/supervisor"
 	"github.com/actorlite/actorlite/supervisor/grid"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 )
 
 func TestCluster(t *testing.T) {
@@ -534,5 +537,30 @@ func TestLeaveKeepsWhatItCannotHand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(tc.dirs[other], "last.db")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestJoinErrors(t *testing.T) {
+	tc := startCluster(t, 1, time.Minute)
+	ctx := t.Context()
+	s, err := supervisor.Start(ctx, supervisor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	_, port, _ := strings.Cut(tc.members[0].Address(), ":")
+	p, _ := strconv.Atoi(port)
+	for _, tt := range []struct {
+		cfg  grid.Config
+		want string
+	}{
+		{grid.Config{}, "DataDir is required"},
+		{grid.Config{DataDir: t.TempDir()}, "Peers is required"},
+		{grid.Config{DataDir: t.TempDir(), Peers: []string{"127.0.0.1:1"}}, "HealthPort is required"},
+		{grid.Config{DataDir: t.TempDir(), Port: p, Provider: test.NewTestProvider(tc.agent)}, "listen"},
+	} {
+		if m, err := grid.Join(ctx, s, tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Join(%+v): %v, %v; want an error with %q", tt.cfg, m, err, tt.want)
+		}
 	}
 }

@@ -235,6 +235,12 @@ func Join(ctx context.Context, s *supervisor.Supervisor, cfg Config) (m *Member,
 	}
 	if err := start(); err != nil {
 		m.sys.EventStream.Unsubscribe(m.topoSub)
+		if m.c.Remote != nil { // best effort: stop what started (nil inside when it did not)
+			func() {
+				defer func() { _ = recover() }()
+				m.c.Remote.Shutdown(false)
+			}()
+		}
 		return nil, err
 	}
 	if !cfg.Client {
