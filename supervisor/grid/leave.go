@@ -16,6 +16,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/messages/wire"
@@ -56,7 +57,8 @@ func (m *Member) isLeaving() bool {
 // each database file in DataDir: its activation, if any, is stopped (closing its database,
 // which checkpoints it); the file is streamed in chunks to the member that owns the tenant
 // once this one is gone (rendezvous hashing over the other members, as disthash will), which
-// checks it (PRAGMA quick_check) and puts it in place; then this member moves its copy under
+// checks it (PRAGMA quick_check), puts it in place and activates the tenant there (opening
+// the database); then this member moves its copy under
 // DataDir/.left. From the start of Leave, this member's tenants answer ErrTenantUnavailable
 // (retry: once it has left, they answer from their new owner). A file that could not be
 // handed off stays in place, and the error says which; with no other member, every file stays.
@@ -296,7 +298,23 @@ func (r *receiver) chunk(c *wire.HandoffChunk) error {
 		_ = d.Sync() // the rename is durable
 		d.Close()
 	}
+	r.activate(name)
 	return nil
+}
+
+// activate activates the tenant name on this member, its next owner, and opens its
+// database, as its first request would: best effort (the file is in place: a failure here
+// is only a cold start later).
+func (r *receiver) activate(name string) {
+	ci := cluster.NewClusterIdentity(name, Kind)
+	res, err := r.m.sys.Root.RequestFuture(actor.NewPID(r.m.Address(), disthash.PartitionActivatorActorName),
+		&cluster.ActivationRequest{ClusterIdentity: ci}, 5*time.Second).Result()
+	act, ok := res.(*cluster.ActivationResponse)
+	if err != nil || !ok || act.Pid == nil {
+		return
+	}
+	q := &wire.Request{Op: &wire.Request_Query{Query: &wire.Query{Statement: &wire.Statement{Sql: []byte("SELECT 1")}, OneRow: true}}}
+	_, _ = r.m.sys.Root.RequestFuture(act.Pid, q, 10*time.Second).Result()
 }
 
 // check opens a received database and runs PRAGMA quick_check on it.

@@ -189,7 +189,8 @@ func isWrite(req *wire.Request) bool {
 // call sends req to the tenant's activation and returns its reply, or an error wrapped with
 // op (the reply's error included). It sets the request's deadline from ctx and its
 // idempotency key. A request that reached no activation (a dead letter: the activation
-// stopped, or its member is gone) is resolved and sent again, at most twice: it never ran.
+// stopped, or its member is gone), or that an activation refused with ErrTenantUnavailable
+// while the tenant now resolves elsewhere, is sent again, at most twice: it never ran.
 // A request that got no reply in time is not: its error wraps ErrTenantUnavailable.
 func (t *Tenant) call(ctx context.Context, op string, req *wire.Request) (*wire.Reply, error) {
 	if err := checkName(t.name); err != nil {
@@ -235,7 +236,13 @@ func (t *Tenant) call(ctx context.Context, op string, req *wire.Request) (*wire.
 		}
 		if err := wire.DecodeError(rep.GetError(), userErrors); err != nil {
 			if errors.Is(err, ErrTenantUnavailable) {
+				// An activation answers ErrTenantUnavailable before running anything (no
+				// file; stopping, as its tenant moves or its member leaves): once the tenant
+				// resolves to another activation, the request is safe to send there.
 				t.m.forget(t.name, pid)
+				if next, rerr := t.m.resolve(ctx, t.name); rerr == nil && !next.Equal(pid) {
+					continue
+				}
 			}
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
