@@ -148,13 +148,45 @@ func (g *grain) handle(ctx context.Context, req *wire.Request) (*wire.Reply, err
 		return g.idempotent(ctx, key, req)
 	}
 	rep, err := g.run(ctx, req, false)
-	switch req.GetOp().(type) {
-	case *wire.Request_Exec, *wire.Request_ExecMany, *wire.Request_ExecScript, *wire.Request_Query:
+	if opensTx(req) {
 		if terr := g.noTxLeft(); terr != nil {
 			return nil, errors.Join(err, terr)
 		}
 	}
 	return rep, err
+}
+
+// opensTx reports whether req's SQL could leave a transaction open: only BEGIN and SAVEPOINT
+// open one, so SQL that holds neither word (in any case) cannot, and is not checked.
+func opensTx(req *wire.Request) bool {
+	var sql []byte
+	switch op := req.GetOp().(type) {
+	case *wire.Request_Exec:
+		sql = op.Exec.GetSql()
+	case *wire.Request_ExecMany:
+		sql = op.ExecMany.GetSql()
+	case *wire.Request_ExecScript:
+		sql = op.ExecScript
+	case *wire.Request_Query:
+		sql = op.Query.GetStatement().GetSql()
+	default:
+		return false
+	}
+	return containsFold(sql, "BEGIN") || containsFold(sql, "SAVEPOINT")
+}
+
+// containsFold reports whether s holds word (upper-case ASCII), ignoring ASCII case.
+func containsFold(s []byte, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for j < len(word) && s[i+j]&^0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }
 
 // open opens the tenant's database if it is not open: never creating it unless create.
