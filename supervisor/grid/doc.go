@@ -58,7 +58,8 @@
 // (WithIdempotencyKey): the tenant records the key with the first result in the write's own
 // transaction, and answers a retry with that result without running it again. protoactor's
 // remote may itself deliver a request twice (it re-sends a batch after a reconnect), so a key
-// is the only way to get at-most-once.
+// is the only way to get at-most-once. The keys live in the tenant's own database, in a table
+// named _actorlite_idempotency (pruned of keys older than 24 hours).
 //
 // Transactions over the wire are Batch only: its statements run in one BEGIN IMMEDIATE
 // transaction, all or nothing. ExecMany also runs in one transaction. A statement or script
