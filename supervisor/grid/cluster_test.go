@@ -564,3 +564,57 @@ func TestJoinErrors(t *testing.T) {
 		}
 	}
 }
+
+// A member that stops keeps its tenants' files; its tenants answer ErrTenantUnavailable
+// (never an empty database elsewhere) until it joins again at the same address.
+func TestStopAndReturn(t *testing.T) {
+	tc := startCluster(t, 2, time.Minute)
+	ctx := t.Context()
+	name := ""
+	for i := 0; name == ""; i++ {
+		n := fmt.Sprintf("ret-%d", i)
+		if err := tc.members[0].CreateTenant(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		if tc.owner(t, n) == 1 {
+			name = n
+		}
+	}
+	if _, err := tc.members[0].Tenant(name).Exec(ctx, `CREATE TABLE t (v); INSERT INTO t VALUES (1)`); err == nil {
+		t.Fatal("two statements in an Exec")
+	}
+	if err := tc.members[0].Tenant(name).ExecScript(ctx, `CREATE TABLE t (v); INSERT INTO t VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	addr := tc.members[1].Address()
+	if err := tc.members[1].Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.sups[1].Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tc.members[1] = nil
+	for range 3 {
+		if _, err := tc.members[0].Tenant(name).QueryRow(ctx, `SELECT v FROM t`); !errors.Is(err, grid.ErrTenantUnavailable) {
+			t.Fatalf("while its member is away: %v", err)
+		}
+	}
+	if tc.owner(t, name) != 1 {
+		t.Fatal("the tenant's file moved or was created elsewhere")
+	}
+	_, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	s, err := supervisor.Start(ctx, supervisor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := grid.Join(ctx, s, grid.Config{DataDir: tc.dirs[1], Port: p, Provider: test.NewTestProvider(tc.agent)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.sups[1], tc.members[1] = s, m
+	row, err := tc.members[0].Tenant(name).QueryRow(ctx, `SELECT v FROM t`)
+	if err != nil || row.Index(0) != int64(1) {
+		t.Fatalf("after its member returned: %v %v", row, err)
+	}
+}
