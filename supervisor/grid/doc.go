@@ -93,7 +93,10 @@
 //     only a file that exists, but a tenant created during a disagreement may be created on
 //     the wrong member, and be unreachable later.
 //   - Data moves only on Leave (which hands each database to its next owner), or returns
-//     with its member at the same address. A member that joins, or that fails for good, moves
-//     no data: the tenants it owned are unavailable until it returns, or an operator moves
-//     their files to their new owner's DataDir.
+//     with its member at the same address. A member that fails for good moves no data: its
+//     tenants are unavailable until an operator moves their files to their new owners'
+//     DataDirs. A member that joins moves no data either: the tenants that now hash to it
+//     (about 1/N of them) are unavailable until their files are moved to it (from the
+//     .db files of the members that owned them). Plan the members up front, and change
+//     them by Leave, or with the files moved by hand while the tenants are quiet.
 package grid
