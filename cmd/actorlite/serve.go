@@ -126,11 +126,11 @@ of the cluster that hosts no tenant, and prints the rows it returns. -peers list
 member's health HOST:PORT, as serve's does (a client that sees only some members sends their
 tenants to the wrong one, which answers "tenant unavailable"). -create creates the tenant
 first (an error if it exists). ARGS bind as for a local exec. A statement that returns no rows
-prints "ok" (not its changes: other clients share the tenant's connection). -timeout
-bounds the statement: its deadline reaches the member, which interrupts it.`, `
-  actorlite exec -peers 127.0.0.1:6331 -tenant acme -create "CREATE TABLE t (x)"
-  actorlite exec -peers 127.0.0.1:6331 -tenant acme "INSERT INTO t VALUES (?)" 42
-  actorlite exec -peers 127.0.0.1:6331 -tenant acme -format json "SELECT * FROM t"`)
+prints its changes and last_insert_id, as a local exec does. -timeout bounds the
+statement: its deadline reaches the member, which interrupts it.`, `
+  actorlite exec -peers 127.0.0.1:6331,127.0.0.1:6341,127.0.0.1:6351 -tenant acme -create "CREATE TABLE t (x)"
+  actorlite exec -peers 127.0.0.1:6331,127.0.0.1:6341,127.0.0.1:6351 -tenant acme "INSERT INTO t VALUES (?)" 42
+  actorlite exec -peers 127.0.0.1:6331,127.0.0.1:6341,127.0.0.1:6351 -tenant acme -format json "SELECT * FROM t"`)
 	peers := fs.String("peers", "", "the members' health HOST:PORT, comma-separated")
 	tenant := fs.String("tenant", "", "the tenant to run the statement on")
 	create := fs.Bool("create", false, "create the tenant first")
@@ -182,10 +182,14 @@ bounds the statement: its deadline reaches the member, which interrupts it.`, `
 	cols := cur.Columns()
 	var rows []messages.Row
 	if len(cols) == 0 {
-		// It ran and returns no rows (INSERT, CREATE, ...). Unlike a local exec, it cannot
-		// print changes(): other clients share the tenant's connection.
-		fmt.Fprintln(stdout, "ok")
-		return nil
+		// It ran and returns no rows (INSERT, CREATE, ...): what it changed, as a local
+		// exec prints it.
+		res := cur.Result()
+		cols = []messages.Column{{Name: "changes"}, {Name: "last_insert_id"}}
+		b := messages.NewRowsBuilder(cols, 1)
+		b.Int(res.RowsAffected)
+		b.Int(res.LastInsertID)
+		return writeRows(stdout, *format, cols, b.Rows())
 	}
 	for row, err := range cur.All(ctx) {
 		if err != nil {

@@ -86,6 +86,10 @@ func TestCluster(t *testing.T) {
 		if got := row.Values(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %#v\nwant %#v", got, want)
 		}
+		cur, err := m0.Tenant("rt").Query(ctx, `INSERT INTO v (u) VALUES ('via query')`)
+		if err != nil || len(cur.Columns()) != 0 || cur.Result().RowsAffected != 1 || cur.Result().LastInsertID != 2 {
+			t.Fatalf("a write through Query: %v %+v", err, cur)
+		}
 		if row.Columns()[4].DeclType != "DATETIME" {
 			t.Fatalf("columns %v", row.Columns())
 		}

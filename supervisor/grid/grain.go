@@ -432,6 +432,19 @@ func (g *grain) query(ctx context.Context, q *wire.Query) (*wire.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(rep.Columns) == 0 {
+		// A statement that returns no columns ran to its end: say what it changed, as
+		// Exec does (changes() is this connection's, and only this activation uses it).
+		row, err := g.conn.QueryRow(ctx, `SELECT changes(), last_insert_rowid()`)
+		if err != nil {
+			return nil, err
+		}
+		var res messages.Result
+		if err := row.Scan(&res.RowsAffected, &res.LastInsertID); err != nil {
+			return nil, err
+		}
+		rep.Results = resultReply(res).Results
+	}
 	if !rep.Done {
 		g.nextCur++
 		rep.Cursor = g.nextCur

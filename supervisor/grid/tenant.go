@@ -131,7 +131,8 @@ func (t *Tenant) QueryAll(ctx context.Context, sql string, args ...any) ([]messa
 }
 
 // Query runs a query and returns a cursor over its rows; its first rows arrive with the
-// reply. The cursor lives on the tenant's owner, holding a read snapshot, until it is
+// reply. A statement that returns no columns (an INSERT, say) runs to its end; its cursor
+// has no columns and no rows, and Result says what it changed. The cursor lives on the tenant's owner, holding a read snapshot, until it is
 // exhausted or closed (or evicted: see the package doc): close it.
 func (t *Tenant) Query(ctx context.Context, sql string, args ...any) (*Cursor, error) {
 	return t.query(ctx, "query", sql, args, false)
@@ -147,7 +148,7 @@ func (t *Tenant) query(ctx context.Context, op, sql string, args []any, one bool
 	if err != nil {
 		return nil, err
 	}
-	cur := &Cursor{t: t, id: rep.GetCursor(), cols: wire.DecodeColumns(rep.GetColumns()), done: rep.GetDone()}
+	cur := &Cursor{t: t, id: rep.GetCursor(), cols: wire.DecodeColumns(rep.GetColumns()), done: rep.GetDone(), res: firstResult(rep)}
 	if cur.buf, err = wire.DecodeRows(cur.cols, rep.GetRows()); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -276,6 +277,7 @@ func waitFuture(ctx context.Context, f *actor.Future) (any, error) {
 type Cursor struct {
 	t    *Tenant
 	cols []messages.Column
+	res  messages.Result
 
 	mu     sync.Mutex
 	id     uint64
@@ -287,6 +289,11 @@ type Cursor struct {
 
 // Columns returns the result's columns: names and declared types.
 func (c *Cursor) Columns() []messages.Column { return c.cols }
+
+// Result returns what the cursor's statement changed, when it returns no columns (an INSERT,
+// an UPDATE, a CREATE run through Query): its RowsAffected and LastInsertID, as Exec would.
+// It is the zero Result for a statement that returns columns.
+func (c *Cursor) Result() messages.Result { return c.res }
 
 // FetchMany returns up to n rows (fewer when a reply's ReplyBytes are reached), and an empty
 // slice at the end of the rows. n must be positive.
