@@ -122,6 +122,27 @@ func (c *child) kill() {
 	}
 }
 
+// ready waits for the child to print "ready", and returns its error line if it prints one
+// first (or exits).
+func (c *child) ready(d time.Duration) error {
+	deadline := time.After(d)
+	for {
+		select {
+		case l, ok := <-c.lines:
+			switch {
+			case !ok:
+				return errors.New("member exited before it was ready")
+			case strings.HasPrefix(l, "error"):
+				return fmt.Errorf("member: %s", l)
+			case strings.HasPrefix(l, "ready"):
+				return nil
+			}
+		case <-deadline:
+			return fmt.Errorf("member not ready within %v", d)
+		}
+	}
+}
+
 // await waits for the child to print line (a prefix), failing after d.
 func (c *child) await(t *testing.T, prefix string, d time.Duration) {
 	t.Helper()
@@ -149,21 +170,41 @@ func TestKill9(t *testing.T) {
 		t.Skip("starts four cluster nodes in three processes: about 20 s")
 	}
 	ctx := t.Context()
-	ports := freePorts(t, 7)
-	var peers []string
-	for i := range 3 {
-		peers = append(peers, fmt.Sprintf("127.0.0.1:%d", ports[3+i]))
-	}
-	dirs := make([]string, 3)
-	specs := make([]string, 3)
-	kids := make([]*child, 3)
-	for i := range 3 {
-		dirs[i] = t.TempDir()
-		specs[i] = fmt.Sprintf("%d,%d,%s,%s", ports[i], ports[3+i], dirs[i], strings.Join(peers, ","))
-		kids[i] = startChild(t, specs[i])
-	}
-	for _, k := range kids {
-		k.await(t, "ready", 60*time.Second)
+	var (
+		ports []int
+		peers []string
+		dirs  = make([]string, 3)
+		specs = make([]string, 3)
+		kids  = make([]*child, 3)
+	)
+	// The ports are free when chosen, not when the members bind them: another process may
+	// take one meanwhile. Then start again with others.
+	for attempt := 0; ; attempt++ {
+		ports, peers = freePorts(t, 7), nil
+		for i := range 3 {
+			peers = append(peers, fmt.Sprintf("127.0.0.1:%d", ports[3+i]))
+		}
+		for i := range 3 {
+			dirs[i] = t.TempDir()
+			specs[i] = fmt.Sprintf("%d,%d,%s,%s", ports[i], ports[3+i], dirs[i], strings.Join(peers, ","))
+			kids[i] = startChild(t, specs[i])
+		}
+		var err error
+		for _, k := range kids {
+			if err = k.ready(60 * time.Second); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			break
+		}
+		for _, k := range kids {
+			k.kill()
+		}
+		if attempt == 2 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("starting again: %v", err)
 	}
 	for _, k := range kids {
 		k.await(t, "members 3", 60*time.Second)
@@ -266,7 +307,9 @@ func TestKill9(t *testing.T) {
 	// Restart at the same address, with the same DataDir: every acked write is there.
 	restart := time.Now()
 	kids[victim] = startChild(t, specs[victim])
-	kids[victim].await(t, "ready", 60*time.Second)
+	if err := kids[victim].ready(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	var recovered time.Duration
 	eventually(t, 60*time.Second, "the victim's tenants answer again", func() bool {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
