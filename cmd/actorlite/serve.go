@@ -189,7 +189,7 @@ statement: its deadline reaches the member, which interrupts it.`, `
 		b := messages.NewRowsBuilder(cols, 1)
 		b.Int(res.RowsAffected)
 		b.Int(res.LastInsertID)
-		return writeRows(stdout, *format, cols, b.Rows())
+		return writeGridRows(stdout, *format, cols, b.Rows())
 	}
 	for row, err := range cur.All(ctx) {
 		if err != nil {
@@ -197,11 +197,11 @@ statement: its deadline reaches the member, which interrupts it.`, `
 		}
 		rows = append(rows, row)
 	}
-	return writeRows(stdout, *format, cols, rows)
+	return writeGridRows(stdout, *format, cols, rows)
 }
 
-// writeRows writes rows in format, as writeCursor does.
-func writeRows(w io.Writer, format string, cols []messages.Column, rows []messages.Row) error {
+// writeGridRows writes rows in format, as writeCursor writes a cursor's.
+func writeGridRows(w io.Writer, format string, cols []messages.Column, rows []messages.Row) error {
 	switch format {
 	case formatCSV:
 		cw := csv.NewWriter(w)
@@ -243,6 +243,6 @@ func writeRows(w io.Writer, format string, cols []messages.Column, rows []messag
 		_, err := io.WriteString(w, b.String())
 		return err
 	default:
-		return writeTable(w, cols, rows)
+		return writeTable(w, cols, rows, true)
 	}
 }
