@@ -40,9 +40,10 @@ type Pool struct {
 	home    sync.Pool    // *int per P of the Go scheduler: the reader its callers try first
 	nhomes  atomic.Int64 // homes handed out, for round-robin assignment
 
-	wlock   chan struct{} // held by a Tx, and by each write outside one
-	writes  sync.Map      // SQL text → true: a query that is not read-only
-	nwrites atomic.Int64  // entries in writes: while 0, reads skip the lookup
+	wlock   chan struct{}               // held by a Tx, and by each write outside one; shared with the pools sharing the writer
+	release func(context.Context) error // ends this pool's use of the writer (see PoolConfig)
+	writes  sync.Map                    // SQL text → true: a query that is not read-only
+	nwrites atomic.Int64                // entries in writes: while 0, reads skip the lookup
 	closing sync.Once
 	closed  atomic.Bool // Close was called
 	err     error
@@ -62,7 +63,41 @@ type readerSlot struct {
 //
 // A nil writer makes a read pool (see [NewReadPool]).
 func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
-	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: make(chan struct{}, 1)}
+	return NewPoolWith(PoolConfig{DSN: dsn, Writer: writer, Readers: readers})
+}
+
+// WriterLock is the lock a pool's writes and transactions take on its writer. Pools that share
+// one writer share its lock too, so that their writes and transactions queue in order, and a
+// transaction of one pool keeps the writes of the others out until it ends.
+type WriterLock struct{ ch chan struct{} }
+
+// NewWriterLock returns a lock for one writer.
+func NewWriterLock() *WriterLock { return &WriterLock{ch: make(chan struct{}, 1)} }
+
+// PoolConfig is what [NewPoolWith] builds a pool from.
+type PoolConfig struct {
+	DSN     string
+	Writer  *Conn   // the writer; nil makes a read pool (see NewReadPool)
+	Readers []*Conn // may be empty: the writer then serves reads too
+	// Lock is the writer's lock, shared by every pool on the writer; nil: a lock of the pool's
+	// own.
+	Lock *WriterLock
+	// ReleaseWriter ends the pool's use of a shared writer when the pool closes (another
+	// pool may still use it); nil: Close closes the writer.
+	ReleaseWriter func(context.Context) error
+}
+
+// NewPoolWith makes a pool as [NewPool] does, on a writer that other pools may share.
+func NewPoolWith(cfg PoolConfig) *Pool {
+	lock := cfg.Lock
+	if lock == nil {
+		lock = NewWriterLock()
+	}
+	dsn, writer, readers := cfg.DSN, cfg.Writer, cfg.Readers
+	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: lock.ch, release: cfg.ReleaseWriter}
+	if p.release == nil && writer != nil {
+		p.release = writer.Close
+	}
 	p.home.New = func() any {
 		i := int(p.nhomes.Add(1)-1) % len(readers)
 		return &i
@@ -142,6 +177,21 @@ func (p *Pool) lockWriter(ctx context.Context, op string) error {
 }
 
 func (p *Pool) unlockWriter() { <-p.wlock }
+
+// Hold gives the caller the writer alone, as [Pool.Tx] gives it to its function, until it
+// calls release (exactly once; later calls do nothing): for a transaction that spans calls the
+// pool does not make, such as database/sql's. Writes through every pool sharing the writer wait
+// meanwhile, in order. The caller begins and ends its transaction on the writer itself (see
+// [Conn.BeginImmediate]) and must end it before release, or the next holder finds it open.
+// Hold waits for the writer while ctx allows.
+func (p *Pool) Hold(ctx context.Context) (writer *Conn, release func(), err error) {
+	if err := p.lockWriter(ctx, "hold"); err != nil {
+		return nil, nil, err
+	}
+	p.txs.Add(1)
+	var once sync.Once
+	return p.writer, func() { once.Do(p.unlockWriter) }, nil
+}
 
 // write runs fn on the writer, outside any Tx.
 func (p *Pool) write(ctx context.Context, op string, fn func(*Conn) error) error {
@@ -396,7 +446,8 @@ func (p *Pool) endTx(ctx context.Context) error {
 	return err
 }
 
-// Close closes every member. It is idempotent.
+// Close closes every member. It is idempotent. A writer other pools share (see
+// [NewPoolWith]) is only released: it closes with the last of them.
 func (p *Pool) Close(ctx context.Context) error {
 	p.closed.Store(true)
 	p.closing.Do(func() {
@@ -404,8 +455,8 @@ func (p *Pool) Close(ctx context.Context) error {
 		for _, r := range p.readers {
 			errs = append(errs, r.Close(ctx))
 		}
-		if p.writer != nil {
-			errs = append(errs, p.writer.Close(ctx))
+		if p.release != nil { // nil for a read pool
+			errs = append(errs, p.release(ctx))
 		}
 		p.err = errors.Join(errs...)
 	})

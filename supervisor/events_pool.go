@@ -74,7 +74,7 @@ func (s *Supervisor) EventsPool(ctx context.Context) (*actors.Pool, error) {
 		}
 		readers = append(readers, c.NewHandle())
 		if len(readers) == 1 {
-			if _, err := poolMode(ctx, readers[0], ec.DSN); err != nil {
+			if _, _, err := poolMode(ctx, readers[0], ec.DSN); err != nil {
 				if ae := (*messages.ArgError)(nil); errors.As(err, &ae) {
 					err = &messages.ConfigError{Field: "Events.DSN", Reason: ae.Reason}
 				}

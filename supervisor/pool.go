@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"weak"
 
 	"github.com/actorlite/actorlite/actors"
@@ -22,6 +23,12 @@ import (
 // change it for the next caller (a statement it refuses goes to the writer). See
 // [actors.Pool] for how the pool routes.
 //
+// One writer per database: every pool the supervisor opens on one database file (SQLite's own
+// name for it, whatever DSN named it), and the database/sql driver's connectors on it
+// (supervisor/sqldriver), share one writer connection and its lock, so their writes and
+// transactions queue in order at that writer instead of meeting in SQLite's busy handler. The
+// writer keeps the options of the pool that opened it; it closes with the last pool using it.
+//
 // dsn must name a database the members share: a file, or "file:/name?vfs=memdb". A private
 // in-memory database (":memory:", "", "file::memory:", mode=memory, a memdb name without its
 // leading '/') would give each member its own: OpenPool refuses it with an error wrapping
@@ -30,93 +37,214 @@ import (
 // reader's snapshot would block the writer's commits, so the pool gets no readers and its
 // writer serves every read.
 func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts ...actors.Option) (*actors.Pool, error) {
-	w, rs, err := s.openPoolChildren(ctx, dsn, readers, "", opts)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if readers < 0 {
+		return nil, poolReadersErr(readers)
+	}
+	if readers == 0 {
+		readers = runtime.GOMAXPROCS(0)
+	}
+	sw, err := s.acquireWriter(ctx, dsn, opts)
 	if err != nil {
+		return nil, err
+	}
+	var released atomic.Bool
+	release := func(ctx context.Context) error {
+		if !released.CompareAndSwap(false, true) {
+			return nil
+		}
+		return s.releaseWriter(ctx, sw)
+	}
+	if !sw.wal {
+		readers = 0
+	}
+	rs, err := s.openReaders(ctx, dsn, readers, "", opts)
+	if err != nil {
+		release(context.WithoutCancel(ctx))
 		return nil, err
 	}
 	members := make([]*actors.Conn, len(rs))
 	for i, r := range rs {
 		members[i] = r.NewHandle()
 	}
-	p := actors.NewPool(dsn, w.NewHandle(), members)
+	p := actors.NewPoolWith(actors.PoolConfig{DSN: dsn, Writer: sw.child.Conn(), Readers: members, Lock: sw.lock, ReleaseWriter: release})
+	// A pool dropped without Close releases the writer when it is collected (its readers' handles
+	// close their connections themselves); the release does not wait for the writer to stop.
+	runtime.AddCleanup(p, func(release func(context.Context) error) {
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		release(done)
+	}, release)
 	s.mu.Lock()
 	s.pools = append(s.pools, weak.Make(p))
 	s.mu.Unlock()
 	return p, nil
 }
 
-// openPoolChildren opens a pool's writer and readers as OpenPool says, and returns them once
-// every one is open (or the first error, with none of them left open). With a name, they are
-// named name+"-writer" and name+"-reader-"+i (i from 0); else their names are generated.
-// OpenPool and OpenPoolConns share it.
+// sharedWriter is the writer of one database file, shared by the pools on it (see OpenPool).
+type sharedWriter struct {
+	file, dsn string
+	child     *actors.Child
+	lock      *actors.WriterLock
+	wal       bool
+	refs      int // pools using it; guarded by Supervisor.mu
+}
+
+// live reports whether the writer can still serve: not closed, nor stopped after a crash.
+func (sw *sharedWriter) live() bool {
+	select {
+	case <-sw.child.Done():
+		return false
+	default:
+		return !sw.child.Closing()
+	}
+}
+
+// acquireWriter returns the live writer of dsn's database, opening one if there is none, and
+// counts one more user of it. A DSN seen before finds its writer at once; another DSN opens a
+// connection to learn the file SQLite names for it, and keeps it as the writer only when the
+// file has none yet.
+func (s *Supervisor) acquireWriter(ctx context.Context, dsn string, opts []actors.Option) (*sharedWriter, error) {
+	s.mu.Lock()
+	for _, sw := range s.writers {
+		if sw.dsn == dsn && sw.live() {
+			sw.refs++
+			s.mu.Unlock()
+			return sw, nil
+		}
+	}
+	s.mu.Unlock()
+	// The writer is shared by every caller: only a transaction begun by a Begin request (Tx,
+	// Hold) may leave it inside a transaction.
+	w, err := s.openChild(ctx, dsn, "", append(slices.Clip(opts), actors.WithAutocommitOnly()))
+	if err != nil {
+		return nil, err
+	}
+	file, wal, err := poolMode(ctx, w.Conn(), dsn)
+	if err != nil {
+		w.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	s.mu.Lock()
+	if sw := s.writers[file]; sw != nil && sw.live() {
+		sw.refs++
+		s.mu.Unlock()
+		w.Close(context.WithoutCancel(ctx))
+		return sw, nil
+	}
+	if s.writers == nil {
+		s.writers = make(map[string]*sharedWriter)
+	}
+	sw := &sharedWriter{file: file, dsn: dsn, child: w, lock: actors.NewWriterLock(), wal: wal, refs: 1}
+	s.writers[file] = sw
+	s.mu.Unlock()
+	return sw, nil
+}
+
+// releaseWriter counts one user of sw less, and closes it when that was the last.
+func (s *Supervisor) releaseWriter(ctx context.Context, sw *sharedWriter) error {
+	s.mu.Lock()
+	sw.refs--
+	last := sw.refs == 0
+	if last && s.writers[sw.file] == sw {
+		delete(s.writers, sw.file)
+	}
+	s.mu.Unlock()
+	if !last {
+		return nil
+	}
+	return sw.child.Close(ctx)
+}
+
+func poolReadersErr(readers int) error {
+	return &messages.ArgError{Reason: fmt.Sprintf("a pool needs at least one reader, not %d", readers)}
+}
+
+// openPoolChildren opens a pool's writer and readers as OpenPool says (the writer its own,
+// not shared), and returns them once every one is open (or the first error, with none of them
+// left open). With a name, they are named name+"-writer" and name+"-reader-"+i (i from 0);
+// else their names are generated. OpenPoolConns uses it.
 func (s *Supervisor) openPoolChildren(ctx context.Context, dsn string, readers int, name string, opts []actors.Option) (*actors.Child, []*actors.Child, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if readers < 0 {
+		return nil, nil, poolReadersErr(readers)
+	}
 	if readers == 0 {
 		readers = runtime.GOMAXPROCS(0)
 	}
-	if readers < 0 {
-		return nil, nil, &messages.ArgError{Reason: fmt.Sprintf("a pool needs at least one reader, not %d", readers)}
-	}
-	member := func(role string) string {
-		if name == "" {
-			return ""
-		}
-		return name + "-" + role
-	}
 	// The writer first: it switches the database to WAL, which the readers then find. It is
 	// shared by every caller: only Tx (a Begin request) may leave it inside a transaction.
-	writer, err := s.openChild(ctx, dsn, member("writer"), append(slices.Clip(opts), actors.WithAutocommitOnly()))
+	writer, err := s.openChild(ctx, dsn, member(name, "writer"), append(slices.Clip(opts), actors.WithAutocommitOnly()))
 	if err != nil {
 		return nil, nil, err
 	}
-	members := make([]*actors.Child, 0, readers)
-	fail := func(err error) (*actors.Child, []*actors.Child, error) {
-		for _, m := range members {
-			m.Close(context.WithoutCancel(ctx))
-		}
+	_, wal, err := poolMode(ctx, writer.Conn(), dsn)
+	if err != nil {
 		writer.Close(context.WithoutCancel(ctx))
 		return nil, nil, err
-	}
-	wal, err := poolMode(ctx, writer.Conn(), dsn)
-	if err != nil {
-		return fail(err)
 	}
 	if !wal {
 		readers = 0
 	}
+	members, err := s.openReaders(ctx, dsn, readers, name, opts)
+	if err != nil {
+		writer.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	return writer, members, nil
+}
+
+// member names a pool's member: "" without a pool name.
+func member(name, role string) string {
+	if name == "" {
+		return ""
+	}
+	return name + "-" + role
+}
+
+// openReaders opens a pool's readers, each query-only, and returns them once every one is
+// open, or the first error with none of them left open.
+func (s *Supervisor) openReaders(ctx context.Context, dsn string, readers int, name string, opts []actors.Option) ([]*actors.Child, error) {
+	members := make([]*actors.Child, 0, readers)
 	readerOpts := slices.Concat(
 		[]actors.Option{actors.WithPragma("cache_size", strconv.Itoa(-readerCacheKiB(readers)))},
 		opts, // a cache_size of the caller's wins
 		[]actors.Option{actors.WithQueryOnly()})
 	for i := range readers {
-		r, err := s.openChild(ctx, dsn, member("reader-"+strconv.Itoa(i)), readerOpts)
+		r, err := s.openChild(ctx, dsn, member(name, "reader-"+strconv.Itoa(i)), readerOpts)
 		if err != nil {
-			return fail(err)
+			for _, m := range members {
+				m.Close(context.WithoutCancel(ctx))
+			}
+			return nil, err
 		}
 		members = append(members, r)
 	}
-	return writer, members, nil
+	return members, nil
 }
 
 // poolMode checks, on a pool's writer, that its database is one other connections share
 // (SQLite names no file for a private in-memory or temporary database; a memdb database is
-// shared only under a name starting with '/'), and reports whether it is in WAL mode.
-func poolMode(ctx context.Context, w *actors.Conn, dsn string) (wal bool, err error) {
+// shared only under a name starting with '/'), and returns that file's name and whether it is
+// in WAL mode.
+func poolMode(ctx context.Context, w *actors.Conn, dsn string) (file string, wal bool, err error) {
 	row, err := w.QueryRow(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'")
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
-	if file, _ := row.Index(0).(string); file == "" || !(strings.HasPrefix(file, "/") || filepath.IsAbs(file)) {
-		return false, &messages.ArgError{Reason: fmt.Sprintf("a pool needs a database its connections share, not %q, which is private to each connection: use a file or file:/name?vfs=memdb", dsn)}
+	if file, _ = row.Index(0).(string); file == "" || !(strings.HasPrefix(file, "/") || filepath.IsAbs(file)) {
+		return "", false, &messages.ArgError{Reason: fmt.Sprintf("a pool needs a database its connections share, not %q, which is private to each connection: use a file or file:/name?vfs=memdb", dsn)}
 	}
 	row, err = w.QueryRow(ctx, "PRAGMA journal_mode")
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	mode, _ := row.Index(0).(string)
-	return strings.EqualFold(mode, "wal"), nil
+	return file, strings.EqualFold(mode, "wal"), nil
 }
 
 // readerCacheKiB is the page cache OpenPool gives each of a pool's readers, in KiB. A reader

@@ -365,3 +365,89 @@ func TestPoolReaderCache(t *testing.T) {
 		})
 	}
 }
+
+// Pools on one database share its writer and the writer's lock: a Tx of one keeps the writes
+// of the other out until it ends, and the writer outlives every pool but the last.
+func TestPoolsOnOneDatabaseShareTheWriter(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	path := filepath.Join(t.TempDir(), "shared.db")
+	p1, err := s.OpenPool(ctx, path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another DSN for the same file: SQLite's name for it decides, not the DSN's text.
+	p2, err := s.OpenPool(ctx, "file:"+path+"?cache=private", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p3, err := s.OpenPool(ctx, path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.WriterPID() != p2.WriterPID() || p1.WriterPID() != p3.WriterPID() {
+		t.Fatalf("writers %v, %v, %v: want one", p1.WriterPID(), p2.WriterPID(), p3.WriterPID())
+	}
+	if _, err := p1.Exec(ctx, "CREATE TABLE t (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	w, release, err := p1.Hold(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.BeginImmediate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Exec(ctx, "INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	_, err = p2.Exec(wctx, "INSERT INTO t VALUES (2)")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a write of another pool did not wait for the held writer: %v", err)
+	}
+	if err := w.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	release() // a second call does nothing
+	if _, err := p2.Exec(ctx, "INSERT INTO t VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	row, err := p3.QueryRow(ctx, "SELECT group_concat(x) FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := row.Index(0); got != "2" {
+		t.Fatalf("rows %v, want only the write after the rollback", got)
+	}
+	if err := p1.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p3.Exec(ctx, "INSERT INTO t VALUES (3)"); err != nil {
+		t.Fatalf("the last pool lost the shared writer: %v", err)
+	}
+	if err := p3.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p3.Writer().Done():
+	case <-ctx.Done():
+		t.Fatal("the writer outlived its last pool")
+	}
+	p4, err := s.OpenPool(ctx, path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p4.Close(ctx)
+	if p4.WriterPID() == p1.WriterPID() {
+		t.Fatal("a pool opened after the last one closed got the closed writer")
+	}
+	if _, err := p4.Exec(ctx, "INSERT INTO t VALUES (4)"); err != nil {
+		t.Fatal(err)
+	}
+}

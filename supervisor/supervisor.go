@@ -97,6 +97,7 @@ type Supervisor struct {
 	children map[string]*actors.Child    // by PID id
 	tombs    []*actors.Child             // stopped after a crash: their PIDs answer until Stop
 	pools    []weak.Pointer[actors.Pool] // see poolStats
+	writers  map[string]*sharedWriter    // by database file: the writer its pools share (pool.go)
 	stopping bool
 
 	stopOnce sync.Once
