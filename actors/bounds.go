@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -57,6 +58,9 @@ func payload(req messages.Request) int {
 func argBytes(args []any) int {
 	n := 0
 	for _, a := range args {
+		if na, ok := a.(sql.NamedArg); ok {
+			a = na.Value
+		}
 		switch v := a.(type) {
 		case string:
 			n += len(v)

@@ -44,7 +44,9 @@
 // time.Time (fixed-width RFC 3339 text in UTC, messages.TimeLayout, so text order is time
 // order), json.RawMessage (JSON text), pointers to these (nil binds NULL), named types of
 // these kinds, and any driver.Valuer (the Go form of Python's adapters). Anything else is a
-// *messages.ArgError naming the argument's position and type.
+// *messages.ArgError naming the argument's position and type. Arguments bind by position (a
+// ?NNN parameter by its number), except a sql.NamedArg (sql.Named("id", 7)), which binds the
+// parameters :id, @id and $id; with named arguments, every parameter must get one.
 //
 // Values read are int64, float64, string, []byte or nil, unless a converter for the column's
 // declared type applies (Python's converters with PARSE_DECLTYPES): built in, DATETIME and

@@ -12,7 +12,7 @@ type Result struct {
 }
 
 // Exec runs one statement and replies [*ExecReply]. Args bind its parameters in order
-// (named parameters by position too). Rows the statement returns are discarded.
+// (named parameters by position too), except a database/sql NamedArg, which binds by name. Rows the statement returns are discarded.
 type Exec struct {
 	Ctx      context.Context // the caller's context; may be nil
 	ReplyTo  chan<- Reply    // set by handles; actors leave it nil

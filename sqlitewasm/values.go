@@ -1,11 +1,14 @@
 package sqlitewasm
 
 import (
+	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +20,11 @@ import (
 // hold a copy of a text or blob argument, which release frees by clearing the bindings (a
 // statement bound only numbers and NULLs skips that call). An error part way reports true.
 func bindAll(stmt *sqlite3.Stmt, args []any) (holdsBytes bool, err error) {
+	for _, arg := range args {
+		if _, ok := arg.(sql.NamedArg); ok {
+			return true, bindNamed(stmt, args)
+		}
+	}
 	if n := stmt.BindCount(); n != len(args) {
 		return false, &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, %d arguments given", n, len(args))}
 	}
@@ -31,6 +39,66 @@ func bindAll(stmt *sqlite3.Stmt, args []any) (holdsBytes bool, err error) {
 		}
 	}
 	return holdsBytes, nil
+}
+
+// bindNamed binds args, some of them sql.NamedArg, as go-sqlite3's database/sql driver does:
+// an argument named x binds every parameter named :x, @x or $x, the others bind by their
+// position in args (a ?NNN parameter by its number). Every parameter must get an argument (a
+// statement from the cache keeps its last bindings: an unbound one would reuse a stale value),
+// and every name must match a parameter.
+func bindNamed(stmt *sqlite3.Stmt, args []any) error {
+	n := stmt.BindCount()
+	var bound []bool
+	mark := func(id int) {
+		if bound == nil {
+			bound = make([]bool, n+1)
+		}
+		bound[id] = true
+	}
+	for i, arg := range args {
+		na, named := arg.(sql.NamedArg)
+		if !named || na.Name == "" {
+			if named {
+				arg = na.Value
+			}
+			if i >= n {
+				return &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, argument %d is not named and has none at its position", n, i+1)}
+			}
+			if err := bind(stmt, i+1, arg, 0); err != nil {
+				return err
+			}
+			mark(i + 1)
+			continue
+		}
+		found := false
+		for _, prefix := range [...]string{":", "@", "$"} {
+			if id := stmt.BindIndex(prefix + na.Name); id != 0 {
+				if err := bind(stmt, id, na.Value, 0); err != nil {
+					var ae *messages.ArgError
+					if errors.As(err, &ae) {
+						ae.Pos = i + 1 // the argument's position, not its parameter's
+					}
+					return err
+				}
+				mark(id)
+				found = true
+			}
+		}
+		if !found {
+			return &messages.ArgError{Pos: i + 1, Type: fmt.Sprintf("%T", arg),
+				Reason: fmt.Sprintf("the statement has no parameter named :%s, @%s or $%s", na.Name, na.Name, na.Name)}
+		}
+	}
+	for id := 1; id <= n; id++ {
+		if bound == nil || !bound[id] {
+			name := stmt.BindName(id)
+			if name == "" {
+				name = "?" + strconv.Itoa(id)
+			}
+			return &messages.ArgError{Reason: fmt.Sprintf("parameter %d (%s) has no argument", id, name)}
+		}
+	}
+	return nil
 }
 
 // bind binds one argument at 1-based position pos, following the value rules of DESIGN §2.

@@ -489,3 +489,52 @@ func TestReplacedTimeConverter(t *testing.T) {
 		t.Errorf("TIMESTAMP (built-in) = %#v", got)
 	}
 }
+
+func TestNamedArguments(t *testing.T) {
+	c := memConn(t)
+	exec(t, c, "CREATE TABLE t(a, b, c)")
+	tests := []struct {
+		name string
+		sql  string
+		args []any
+		want []any
+	}{
+		{"colon", "INSERT INTO t VALUES (:a, :b, :c)", []any{sql.Named("c", 3), sql.Named("a", 1), sql.Named("b", 2)}, []any{int64(1), int64(2), int64(3)}},
+		{"at and dollar", "INSERT INTO t VALUES (@a, $b, @a)", []any{sql.Named("b", "y"), sql.Named("a", "x")}, []any{"x", "y", "x"}},
+		{"mixed with positions", "INSERT INTO t VALUES (?, :b, ?3)", []any{1, sql.Named("b", 2), 3}, []any{int64(1), int64(2), int64(3)}},
+		{"one name, three prefixes", "INSERT INTO t VALUES (:v, @v, $v)", []any{sql.Named("v", 7)}, []any{int64(7), int64(7), int64(7)}},
+		{"values as positional", "INSERT INTO t VALUES (:a, :b, :c)", []any{sql.Named("b", 2), sql.Named("c", time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)), sql.Named("a", []byte("z"))},
+			[]any{[]byte("z"), int64(2), "2024-01-02T03:04:05.000000000Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exec(t, c, "DELETE FROM t")
+			exec(t, c, tt.sql, tt.args...)
+			if got := queryAll(t, c, "SELECT a, b, c FROM t")[0].Values(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("bound %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	bad := []struct {
+		name string
+		sql  string
+		args []any
+		pos  int
+		typ  string
+	}{
+		{"unknown name", "INSERT INTO t VALUES (:a, :b, :c)", []any{sql.Named("a", 1), sql.Named("b", 2), sql.Named("x", 3)}, 3, "sql.NamedArg"},
+		{"a parameter left unbound", "INSERT INTO t VALUES (:a, :b, :c)", []any{sql.Named("a", 1), sql.Named("b", 2)}, 0, ""},
+		{"positional beyond the parameters", "INSERT INTO t VALUES (:a, :b, 3)", []any{sql.Named("a", 1), sql.Named("b", 2), 3}, 0, ""},
+		{"bad value", "INSERT INTO t VALUES (:b, :a, :c)", []any{sql.Named("a", 1), sql.Named("b", make(chan int)), sql.Named("c", 3)}, 2, "chan int"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			exec(t, c, "DELETE FROM t")
+			_, err := c.Exec(tt.sql, tt.args)
+			wantArgErr(t, err, tt.pos, tt.typ)
+			if got := count(t, c, "t"); got != 0 {
+				t.Errorf("%d rows inserted by a failing statement", got)
+			}
+		})
+	}
+}
