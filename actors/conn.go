@@ -201,6 +201,19 @@ func (c *Conn) ExecScript(ctx context.Context, script string) error {
 	return failed("exec script", r.ReplyErr())
 }
 
+// ExecScriptResult runs a script as [Conn.ExecScript] does, and returns the last insert id
+// and the rows changed by its last statement: what database/sql's Exec of several statements
+// reports.
+func (c *Conn) ExecScriptResult(ctx context.Context, script string) (messages.Result, error) {
+	m := &messages.ExecScript{Ctx: ctx, SQL: script}
+	r, err := c.call(ctx, "exec script", m, &m.ReplyTo)
+	if err != nil {
+		return messages.Result{}, err
+	}
+	rep := r.(*messages.ExecReply)
+	return rep.Result, failed("exec script", rep.Err)
+}
+
 // Query runs a statement that returns rows and returns a cursor on them (aiosqlite's execute
 // followed by fetches). The first chunk of rows (64, or [WithFetchSize]) rides on the reply, so
 // a small result costs one round trip. Close the cursor, or read it to the end; an open cursor

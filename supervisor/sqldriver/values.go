@@ -1,0 +1,48 @@
+package sqldriver
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// CheckNamedValue accepts what actorlite binds as it is: nil, integers, floats, bool, string,
+// []byte, time.Time and json.RawMessage (which database/sql's default conversion would turn
+// into a blob). A driver.Valuer is called here, on the caller's goroutine, and its value
+// checked the same way; pointers and named types of these kinds are converted as database/sql
+// does. Anything else is an error naming its type.
+func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
+	v, err := checkValue(nv.Value, 0)
+	if err != nil {
+		return err
+	}
+	nv.Value = v
+	return nil
+}
+
+var valuerType = reflect.TypeFor[driver.Valuer]()
+
+func checkValue(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case nil, int64, float64, bool, string, []byte, time.Time, json.RawMessage,
+		int, int32, int16, int8, uint8, uint16, uint32, float32:
+		return v, nil
+	case uint64, uint: // actorlite binds them, refusing values beyond int64
+		return v, nil
+	case driver.Valuer:
+		if depth > 0 {
+			return nil, fmt.Errorf("sqldriver: %T: driver.Valuer returned another driver.Valuer", v)
+		}
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() && rv.Type().Elem().Implements(valuerType) {
+			return nil, nil // a nil pointer to a value-receiver Valuer: NULL, as database/sql binds it
+		}
+		dv, err := x.Value()
+		if err != nil {
+			return nil, err
+		}
+		return checkValue(dv, depth+1)
+	}
+	return driver.DefaultParameterConverter.ConvertValue(v)
+}
