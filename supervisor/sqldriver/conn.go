@@ -301,7 +301,7 @@ func (c *Conn) ResetSession(ctx context.Context) error {
 // IsValid reports whether the Conn can serve: its pool's writer is alive, and no transaction
 // of it lost its connection for good.
 func (c *Conn) IsValid() bool {
-	return !c.bad && c.tx == nil && !stopped(c.pool.Writer())
+	return !c.bad && c.tx == nil && c.ctr.cur.Load() == c.pool && !stopped(c.pool.Writer())
 }
 
 // convErr turns an error of a call outside a transaction into database/sql's: a call that
@@ -312,8 +312,11 @@ func (c *Conn) convErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, messages.ErrClosed) && stopped(c.pool.Writer()) && !c.ctr.isClosed() {
+	// The connection that refused it stopped for good: ErrClosed (with ErrCrashed), never
+	// answered by a request that ran (the call that crashed it gets the crash error alone).
+	if errors.Is(err, messages.ErrClosed) && !c.ctr.isClosed() {
 		c.bad = true
+		c.ctr.lost(c.pool)
 		return fmt.Errorf("%w (%w)", driver.ErrBadConn, err)
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -112,6 +113,8 @@ type connector struct {
 	opts    []actors.Option
 	release func() error // the process-wide supervisor's count; nil with NewConnector
 
+	cur atomic.Pointer[actors.Pool] // the pool new sessions get; nil until the first Connect
+
 	mu     sync.Mutex
 	pool   *actors.Pool
 	old    []*actors.Pool // replaced pools, closed with the connector
@@ -138,6 +141,9 @@ func (ctr *connector) Driver() driver.Driver { return sqlDriver{} }
 
 // getPool returns the live pool, opening one when there is none or its writer stopped.
 func (ctr *connector) getPool(ctx context.Context) (*actors.Pool, error) {
+	if p := ctr.cur.Load(); p != nil && !stopped(p.Writer()) {
+		return p, nil
+	}
 	ctr.mu.Lock()
 	defer ctr.mu.Unlock()
 	if ctr.closed {
@@ -154,7 +160,20 @@ func (ctr *connector) getPool(ctx context.Context) (*actors.Pool, error) {
 		ctr.old = append(ctr.old, ctr.pool)
 	}
 	ctr.pool = p
+	ctr.cur.Store(p)
 	return p, nil
+}
+
+// lost drops p, whose writer stopped for good (a call found it closed): the next Connect
+// opens a new pool.
+func (ctr *connector) lost(p *actors.Pool) {
+	ctr.mu.Lock()
+	defer ctr.mu.Unlock()
+	if ctr.pool == p {
+		ctr.old = append(ctr.old, p)
+		ctr.pool = nil
+		ctr.cur.Store(nil)
+	}
 }
 
 // stopped reports whether c's actor has stopped.
@@ -179,7 +198,9 @@ func (ctr *connector) snapshot(ctx context.Context) (*actors.Conn, error) {
 		}
 	}
 	ctr.mu.Unlock()
-	opts := append(append([]actors.Option(nil), ctr.opts...), actors.WithQueryOnly())
+	// Read-only at open: no pragma can make it write. (Not WithQueryOnly: its guard refuses
+	// BEGIN, which the transaction needs, and the connection is the transaction's alone.)
+	opts := append(append([]actors.Option(nil), ctr.opts...), actors.WithReadOnly())
 	return ctr.s.Open(ctx, ctr.dsn, opts...)
 }
 
@@ -209,6 +230,7 @@ func (ctr *connector) Close() error {
 	pools := append(ctr.old, ctr.pool)
 	snaps := ctr.snaps
 	ctr.pool, ctr.old, ctr.snaps = nil, nil, nil
+	ctr.cur.Store(nil)
 	ctr.mu.Unlock()
 	var errs []error
 	ctx := context.Background()

@@ -1,0 +1,101 @@
+package sqldriver_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/supervisor/sqldriver"
+)
+
+// sql.Open's *sql.DBs share one process-wide supervisor (so two on one file share its writer),
+// stopped with the last of them (the package's goleak check proves nothing is left running),
+// and started again by the next.
+func TestSQLOpenSharesOneSupervisor(t *testing.T) {
+	dir := t.TempDir()
+	a, err := sql.Open(sqldriver.DriverName, filepath.Join(dir, "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sql.Open(sqldriver.DriverName, "file:"+filepath.Join(dir, "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidOf := func(db *sql.DB) any {
+		t.Helper()
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var pid any
+		conn.Raw(func(dc any) error {
+			pid = dc.(*sqldriver.Conn).Pool().WriterPID()
+			return nil
+		})
+		return pid
+	}
+	if pidOf(a) != pidOf(b) {
+		t.Error("two sql.Open DBs on one file have two writers")
+	}
+	mustExec(t, a, "CREATE TABLE t (x)")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil { // idempotent, and does not count twice
+		t.Fatal(err)
+	}
+	mustExec(t, b, "INSERT INTO t VALUES (0)") // the supervisor, and the shared writer, still run
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sql.Open(sqldriver.DriverName, filepath.Join(dir, "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustExec(t, c, "INSERT INTO t VALUES (1)") // a new supervisor
+}
+
+func TestNewConnectorBadInput(t *testing.T) {
+	if _, err := sqldriver.NewConnector(nil, "x.db"); !errors.Is(err, messages.ErrBadArgument) {
+		t.Fatalf("nil supervisor: %v", err)
+	}
+	// A private in-memory database cannot be shared by a pool's members: refused at Connect.
+	db, err := sql.Open(sqldriver.DriverName, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(); !errors.Is(err, messages.ErrBadArgument) {
+		t.Fatalf(":memory:: %v, want ErrBadArgument", err)
+	}
+}
+
+// A shared in-memory database (memdb) has no WAL, so no readers: the writer serves reads, and
+// ReadOnly transactions hold it.
+func TestMemdb(t *testing.T) {
+	db, err := sql.Open(sqldriver.DriverName, "file:/sqldriver-memdb-test?vfs=memdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustExec(t, db, "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)")
+	tx, err := db.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, tx, "t"); n != 2 {
+		t.Fatalf("%d rows", n)
+	}
+	if _, err := tx.Exec("INSERT INTO t VALUES (3)"); err == nil {
+		t.Fatal("a ReadOnly transaction wrote")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "INSERT INTO t VALUES (3)")
+}
