@@ -41,7 +41,7 @@ func main() {
 	var o options
 	var only, syss string
 	flag.BoolVar(&o.quick, "quick", false, "small sizes: the whole suite in seconds (CI)")
-	flag.StringVar(&only, "only", "", "comma-separated workloads to run: autocommit, bulk, point, scan, concurrent, ingest, open, memory, or row ids such as ingest-8-batch")
+	flag.StringVar(&only, "only", "", "comma-separated workloads to run: autocommit, bulk, point, scan, concurrent, ingest, open, memory, sqltx, or row ids such as ingest-8-batch")
 	flag.StringVar(&syss, "systems", "", "comma-separated systems to run: "+strings.Join(systemIDs(), ", "))
 	flag.IntVar(&o.runs, "runs", 3, "runs per cell; the table shows their median")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "the Python that runs aiosqlite (Debian's python3-aiosqlite)")
@@ -161,9 +161,19 @@ func run(ctx context.Context, o options) (*Report, error) {
 	if o.quick {
 		sz = quickSizes
 	}
-	ws, err := selectWorkloads(workloads(sz), o.only)
+	sqltxSz := fullSQLTx
+	if o.quick {
+		sqltxSz = quickSQLTx
+	}
+	// The contended-writers workload (sqltx) has a table of its own.
+	only := slices.DeleteFunc(slices.Clone(o.only), func(n string) bool { return n == sqlTxGroup })
+	withSQLTx := len(o.only) == 0 || len(only) < len(o.only)
+	ws, err := selectWorkloads(workloads(sz), only)
 	if err != nil {
 		return nil, err
+	}
+	if len(o.only) > 0 && len(only) == 0 {
+		ws = nil // -only sqltx
 	}
 	syss, err := selectSystems(o.systems)
 	if err != nil {
@@ -181,6 +191,9 @@ func run(ctx context.Context, o options) (*Report, error) {
 	e := &env{dir: dir, sz: sz, memChild: runMemoryChild}
 
 	rep := &Report{Meta: meta(o, sz)}
+	if withSQLTx {
+		rep.Meta.SQLTx = sqltxSz
+	}
 	var py *python
 	for _, s := range syss {
 		info := SystemInfo{ID: s.id, Title: s.title}
@@ -251,10 +264,14 @@ func run(ctx context.Context, o options) (*Report, error) {
 		row.finish()
 		rep.Rows = append(rep.Rows, row)
 	}
+	if withSQLTx {
+		rep.SQLTx = runSQLTx(ctx, dir, sqltxSz, o.runs, selectSQLTx(o.systems), progress)
+	}
 	fmt.Fprintf(progress, "bench: measured in %s\n", time.Since(t0).Round(time.Millisecond))
 	rep.Meta.LoadAfter = loadAvg()
 	rep.Meta.OtherCPUs = otherCPUs(cpu0, takeCPUSnapshot())
 	rep.check(targets(ws))
+	rep.checkSQLTx()
 	return rep, nil
 }
 
@@ -285,6 +302,11 @@ func (rep *Report) failures() int {
 			if strings.HasPrefix(c.Note, "error:") {
 				n++
 			}
+		}
+	}
+	for _, r := range rep.SQLTx {
+		if r.Note != "" {
+			n++
 		}
 	}
 	return n

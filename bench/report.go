@@ -14,6 +14,7 @@ type Report struct {
 	Meta    Meta           `json:"meta"`
 	Systems []SystemInfo   `json:"systems"`
 	Rows    []Row          `json:"rows"`
+	SQLTx   []SQLTxResult  `json:"sqltx,omitempty"` // the contended-writers workload (sqltx.go)
 	Targets []TargetResult `json:"targets"`
 }
 
@@ -30,6 +31,7 @@ type Meta struct {
 	Quick      bool              `json:"quick"`
 	Runs       int               `json:"runs"`
 	Sizes      sizes             `json:"sizes"`
+	SQLTx      sqlTxSizes        `json:"sqltx_sizes"`
 	LoadBefore string            `json:"loadavg_before"` // /proc/loadavg when the suite started
 	LoadAfter  string            `json:"loadavg_after"`
 	// OtherCPUs is how many CPUs other processes kept busy, on average, while the suite
@@ -235,6 +237,44 @@ func (rep *Report) writeMarkdown(w io.Writer) {
 	m := rep.Meta
 	fmt.Fprintf(w, "`%s` — %s, %s, %s (%d CPUs, GOMAXPROCS %d), median of %d run%s\n\n",
 		m.Command, m.Date, m.Go, m.CPU, m.CPUs, m.GOMAXPROCS, m.Runs, plural(m.Runs))
+	var notes []string
+	if len(rep.Rows) > 0 {
+		notes = rep.writeTable(w)
+	}
+	rep.writeSQLTx(w)
+	if len(rep.Targets) > 0 {
+		fmt.Fprintf(w, "\n| target | result |\n|---|---|\n")
+		for _, t := range rep.Targets {
+			fmt.Fprintf(w, "| %s | %s |\n", t.Text, t.Status)
+		}
+	}
+	for _, s := range rep.Systems {
+		if s.NotRun != "" {
+			notes = append(notes, fmt.Sprintf("%s not run: %s", s.Title, s.NotRun))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintf(w, "- %s\n", n)
+		}
+	}
+	var vs []string
+	for _, k := range slices.Sorted(maps.Keys(m.Versions)) {
+		vs = append(vs, k+" "+m.Versions[k])
+	}
+	fmt.Fprintf(w, "\nVersions: %s.\n", strings.Join(vs, ", "))
+	other := "unknown"
+	if m.OtherCPUs >= 0 {
+		other = fmt.Sprintf("%.2f of %d CPUs", m.OtherCPUs, m.CPUs)
+	}
+	fmt.Fprintf(w, "\nLoad: other processes kept %s busy on average while this ran (load average before %s, after %s).\n",
+		other, m.LoadBefore, m.LoadAfter)
+}
+
+// writeTable prints the workloads' table and its legend, and returns the notes of its cells.
+func (rep *Report) writeTable(w io.Writer) (notes []string) {
+	m := rep.Meta
 	head := []string{"workload", "unit"}
 	align := []string{"---", "---"}
 	for _, s := range rep.Systems {
@@ -242,7 +282,6 @@ func (rep *Report) writeMarkdown(w io.Writer) {
 		align = append(align, "--:")
 	}
 	fmt.Fprintf(w, "| %s |\n|%s|\n", strings.Join(head, " | "), strings.Join(align, "|"))
-	var notes []string
 	for _, r := range rep.Rows {
 		arrow := "↑"
 		if r.Lower {
@@ -279,32 +318,5 @@ func (rep *Report) writeMarkdown(w io.Writer) {
 		"API for ingest rows). In brackets, the cell's cost relative to the base: its time or memory ÷ the "+
 		"base's, or the base's throughput ÷ its own, so above 1× it costs more than actorlite and below 1× less. "+
 		"↓: lower is better; ↑: higher is better.\n", m.Runs, plural(m.Runs))
-	if len(rep.Targets) > 0 {
-		fmt.Fprintf(w, "\n| target | result |\n|---|---|\n")
-		for _, t := range rep.Targets {
-			fmt.Fprintf(w, "| %s | %s |\n", t.Text, t.Status)
-		}
-	}
-	for _, s := range rep.Systems {
-		if s.NotRun != "" {
-			notes = append(notes, fmt.Sprintf("%s not run: %s", s.Title, s.NotRun))
-		}
-	}
-	if len(notes) > 0 {
-		fmt.Fprintln(w)
-		for _, n := range notes {
-			fmt.Fprintf(w, "- %s\n", n)
-		}
-	}
-	var vs []string
-	for _, k := range slices.Sorted(maps.Keys(m.Versions)) {
-		vs = append(vs, k+" "+m.Versions[k])
-	}
-	fmt.Fprintf(w, "\nVersions: %s.\n", strings.Join(vs, ", "))
-	other := "unknown"
-	if m.OtherCPUs >= 0 {
-		other = fmt.Sprintf("%.2f of %d CPUs", m.OtherCPUs, m.CPUs)
-	}
-	fmt.Fprintf(w, "\nLoad: other processes kept %s busy on average while this ran (load average before %s, after %s).\n",
-		other, m.LoadBefore, m.LoadAfter)
+	return notes
 }
