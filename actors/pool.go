@@ -40,13 +40,14 @@ type Pool struct {
 	home    sync.Pool    // *int per P of the Go scheduler: the reader its callers try first
 	nhomes  atomic.Int64 // homes handed out, for round-robin assignment
 
-	wlock   chan struct{}               // held by a Tx, and by each write outside one; shared with the pools sharing the writer
-	release func(context.Context) error // ends this pool's use of the writer (see PoolConfig)
-	writes  sync.Map                    // SQL text → true: a query that is not read-only
-	nwrites atomic.Int64                // entries in writes: while 0, reads skip the lookup
-	closing sync.Once
-	closed  atomic.Bool // Close was called
-	err     error
+	wlock    chan struct{}               // held by a Tx, and by each write outside one; shared with the pools sharing the writer
+	onUnlock func()                      // the WriterLock's released callback
+	release  func(context.Context) error // ends this pool's use of the writer (see PoolConfig)
+	writes   sync.Map                    // SQL text → true: a query that is not read-only
+	nwrites  atomic.Int64                // entries in writes: while 0, reads skip the lookup
+	closing  sync.Once
+	closed   atomic.Bool // Close was called
+	err      error
 
 	writeCount, txs, rerouted atomic.Int64
 }
@@ -69,10 +70,17 @@ func NewPool(dsn string, writer *Conn, readers []*Conn) *Pool {
 // WriterLock is the lock a pool's writes and transactions take on its writer. Pools that share
 // one writer share its lock too, so that their writes and transactions queue in order, and a
 // transaction of one pool keeps the writes of the others out until it ends.
-type WriterLock struct{ ch chan struct{} }
+type WriterLock struct {
+	ch       chan struct{}
+	released func()
+}
 
-// NewWriterLock returns a lock for one writer.
-func NewWriterLock() *WriterLock { return &WriterLock{ch: make(chan struct{}, 1)} }
+// NewWriterLock returns a lock for one writer. released, if not nil, is called after each
+// release of the lock (a write outside a transaction, a Tx, a Hold ended): a supervisor counts
+// the writes with it, to checkpoint the WAL off the writer's path.
+func NewWriterLock(released func()) *WriterLock {
+	return &WriterLock{ch: make(chan struct{}, 1), released: released}
+}
 
 // PoolConfig is what [NewPoolWith] builds a pool from.
 type PoolConfig struct {
@@ -91,10 +99,10 @@ type PoolConfig struct {
 func NewPoolWith(cfg PoolConfig) *Pool {
 	lock := cfg.Lock
 	if lock == nil {
-		lock = NewWriterLock()
+		lock = NewWriterLock(nil)
 	}
 	dsn, writer, readers := cfg.DSN, cfg.Writer, cfg.Readers
-	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: lock.ch, release: cfg.ReleaseWriter}
+	p := &Pool{dsn: dsn, writer: writer, readers: readers, slots: make([]readerSlot, len(readers)), wlock: lock.ch, onUnlock: lock.released, release: cfg.ReleaseWriter}
 	if p.release == nil && writer != nil {
 		p.release = writer.Close
 	}
@@ -176,7 +184,12 @@ func (p *Pool) lockWriter(ctx context.Context, op string) error {
 	}
 }
 
-func (p *Pool) unlockWriter() { <-p.wlock }
+func (p *Pool) unlockWriter() {
+	<-p.wlock
+	if p.onUnlock != nil {
+		p.onUnlock()
+	}
+}
 
 // Hold gives the caller the writer alone, as [Pool.Tx] gives it to its function, until it
 // calls release (exactly once; later calls do nothing): for a transaction that spans calls the

@@ -2,12 +2,14 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"weak"
 
@@ -84,12 +86,68 @@ func (s *Supervisor) OpenPool(ctx context.Context, dsn string, readers int, opts
 }
 
 // sharedWriter is the writer of one database file, shared by the pools on it (see OpenPool).
+//
+// In WAL mode it has a checkpointer: a connection of its own that checkpoints the WAL
+// (PASSIVE) after every checkpointWrites writes, on a goroutine of its own, so that the
+// checkpoint's fsyncs never stall the writes queued at the writer. The writer checkpoints by
+// itself only as a backstop, past writerCheckpointPages pages (when the checkpointer cannot
+// keep up, or is blocked by a long read).
 type sharedWriter struct {
 	file, dsn string
 	child     *actors.Child
 	lock      *actors.WriterLock
 	wal       bool
 	refs      int // pools using it; guarded by Supervisor.mu
+
+	ckpt   *actors.Child // nil outside WAL mode
+	writes atomic.Int64
+	mu     sync.Mutex // guards busy, closed and wg.Add
+	busy   bool       // a checkpoint runs
+	closed bool
+	wg     sync.WaitGroup
+}
+
+const (
+	checkpointWrites      = 256
+	writerCheckpointPages = 4000
+)
+
+// released counts a write (the writer lock's release) and starts a checkpoint every
+// checkpointWrites, unless one still runs.
+func (sw *sharedWriter) released() {
+	if sw.writes.Add(1)%checkpointWrites != 0 {
+		return
+	}
+	sw.mu.Lock()
+	if sw.ckpt == nil || sw.busy || sw.closed {
+		sw.mu.Unlock()
+		return
+	}
+	sw.busy = true
+	sw.wg.Add(1)
+	sw.mu.Unlock()
+	go func() {
+		defer sw.wg.Done()
+		// An error (the checkpointer closed or crashed meanwhile) leaves the checkpoint to the
+		// next try, or to the writer's backstop.
+		sw.ckpt.Conn().Exec(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+		sw.mu.Lock()
+		sw.busy = false
+		sw.mu.Unlock()
+	}()
+}
+
+// close closes the writer and its checkpointer, once no checkpoint runs.
+func (sw *sharedWriter) close(ctx context.Context) error {
+	sw.mu.Lock()
+	sw.closed = true
+	sw.mu.Unlock()
+	sw.wg.Wait()
+	err := sw.child.Close(ctx)
+	if sw.ckpt != nil {
+		err = errors.Join(err, sw.ckpt.Close(ctx))
+	}
+	return err
 }
 
 // live reports whether the writer can still serve: not closed, nor stopped after a crash.
@@ -118,7 +176,10 @@ func (s *Supervisor) acquireWriter(ctx context.Context, dsn string, opts []actor
 	s.mu.Unlock()
 	// The writer is shared by every caller: only a transaction begun by a Begin request (Tx,
 	// Hold) may leave it inside a transaction.
-	w, err := s.openChild(ctx, dsn, "", append(slices.Clip(opts), actors.WithAutocommitOnly()))
+	w, err := s.openChild(ctx, dsn, "", slices.Concat(
+		[]actors.Option{actors.WithPragma("wal_autocheckpoint", strconv.Itoa(writerCheckpointPages))},
+		opts, // a wal_autocheckpoint of the caller's wins
+		[]actors.Option{actors.WithAutocommitOnly()}))
 	if err != nil {
 		return nil, err
 	}
@@ -134,10 +195,25 @@ func (s *Supervisor) acquireWriter(ctx context.Context, dsn string, opts []actor
 		w.Close(context.WithoutCancel(ctx))
 		return sw, nil
 	}
+	s.mu.Unlock()
+	sw := &sharedWriter{file: file, dsn: dsn, child: w, wal: wal, refs: 1}
+	sw.lock = actors.NewWriterLock(sw.released)
+	if wal {
+		if sw.ckpt, err = s.openChild(ctx, dsn, "", opts); err != nil {
+			w.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	if other := s.writers[file]; other != nil && other.live() { // opened meanwhile
+		other.refs++
+		s.mu.Unlock()
+		sw.close(context.WithoutCancel(ctx))
+		return other, nil
+	}
 	if s.writers == nil {
 		s.writers = make(map[string]*sharedWriter)
 	}
-	sw := &sharedWriter{file: file, dsn: dsn, child: w, lock: actors.NewWriterLock(), wal: wal, refs: 1}
 	s.writers[file] = sw
 	s.mu.Unlock()
 	return sw, nil
@@ -155,7 +231,7 @@ func (s *Supervisor) releaseWriter(ctx context.Context, sw *sharedWriter) error 
 	if !last {
 		return nil
 	}
-	return sw.child.Close(ctx)
+	return sw.close(ctx)
 }
 
 func poolReadersErr(readers int) error {
