@@ -672,8 +672,9 @@ func (st *storm) setup() {
 		st.workers = append(st.workers, w)
 		st.mu.Unlock()
 	}
-	// The warm-up's and setup's closes are done; what is open now stays open through the storm.
-	st.waitFor("setup connections closed", func() bool { return st.s.Stats().OpenConns == int64(len(st.dbs)+3+stormWorkers) })
+	// The warm-up's and setup's closes are done; what is open now stays open through the storm:
+	// the pool's writer, its WAL checkpointer and its two readers, and each db's and worker's.
+	st.waitFor("setup connections closed", func() bool { return st.s.Stats().OpenConns == int64(len(st.dbs)+4+stormWorkers) })
 	st.openConns0 = st.s.Stats().OpenConns
 	st.setupActors()
 }
