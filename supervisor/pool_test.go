@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -450,4 +452,32 @@ func TestPoolsOnOneDatabaseShareTheWriter(t *testing.T) {
 	if _, err := p4.Exec(ctx, "INSERT INTO t VALUES (4)"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A pool's WAL is checkpointed by a connection of its own, not by the writer: after a few
+// hundred writes the rows are in the database file, though the writer's own autocheckpoint
+// (its backstop, 4000 pages) was never reached.
+func TestPoolCheckpointsOffTheWriter(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	ctx := deadline(t)
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	p, err := s.OpenPool(ctx, path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if _, err := p.Exec(ctx, "CREATE TABLE t (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.Repeat("x", 2000)
+	for range 600 {
+		if _, err := p.Exec(ctx, "INSERT INTO t VALUES (?)", fill); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 600 rows of 2 kB: some 300 pages, which only a checkpoint copies into the file.
+	waitFor(t, "a checkpoint to copy the rows into the database file", func() bool {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Size() > 600*1024
+	})
 }
