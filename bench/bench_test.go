@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/bench/internal/drivername"
 )
@@ -189,6 +190,55 @@ func TestQuickPoint(t *testing.T) {
 	for _, want := range []string{"| point selects: actorlite time ÷ direct | ", "aiosqlite (Python) not run: /nonexistent/python3 not found"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestQuickSQLTx runs the contended-writers workload briefly and checks its table and targets.
+func TestQuickSQLTx(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workload")
+	}
+	rep, err := run(t.Context(), options{quick: true, runs: 1, only: []string{sqlTxGroup},
+		systems: []string{"actorlite", "ncruces-sql"}, python: "/nonexistent/python3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 0 {
+		t.Errorf("-only sqltx ran %d other workloads", len(rep.Rows))
+	}
+	if len(rep.SQLTx) != 2 || rep.SQLTx[0].ID != "actorlite-sql" || rep.SQLTx[1].ID != "ncruces-sql" {
+		t.Fatalf("sqltx results: %+v", rep.SQLTx)
+	}
+	for _, r := range rep.SQLTx {
+		if r.Note != "" || r.TxPerSec <= 0 || r.P50ms <= 0 || r.P99ms < r.P50ms || r.MaxMs < r.P99ms || len(r.Runs) != 1 {
+			t.Errorf("%s: %+v", r.ID, r)
+		}
+	}
+	if len(rep.Targets) != 2 || !strings.HasPrefix(rep.Targets[0].Text, "contended writers") || rep.Targets[0].Status == "not measured" {
+		t.Errorf("targets: %+v", rep.Targets)
+	}
+	var b strings.Builder
+	rep.writeMarkdown(&b)
+	md := b.String()
+	for _, want := range []string{"| driver | tx/s ↑ | p50 ms ↓ | p99 ms ↓ | max ms ↓ |", "| actorlite database/sql | ", "| ncruces database/sql | "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "| workload | unit |") {
+		t.Errorf("the workloads' table printed without workloads:\n%s", md)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	d := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, tt := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5}, {0.99, 10}, {0.1, 1}, {0, 1}, {1, 10}} {
+		if got := quantile(d, tt.q); got != tt.want {
+			t.Errorf("quantile(%v) = %v, want %v", tt.q, got, tt.want)
 		}
 	}
 }

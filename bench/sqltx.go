@@ -141,6 +141,9 @@ func sqlTxOnce(ctx context.Context, s sqlTxSystem, path string, sz sqlTxSizes) (
 		return SQLTxRun{}, err
 	}
 	defer db.Close()
+	// As a careful program does: keep a connection per goroutine, rather than database/sql's
+	// default of 2 idle ones, which would close and reopen SQLite connections all along.
+	db.SetMaxIdleConns(sz.Goroutines)
 	if _, err := db.ExecContext(ctx, "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"); err != nil {
 		return SQLTxRun{}, err
 	}
