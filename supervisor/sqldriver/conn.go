@@ -87,7 +87,7 @@ func (c *Conn) Begin() (driver.Tx, error) {
 // reader of its own (see the package doc for the modes).
 func (c *Conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if c.tx != nil {
-		return nil, fmt.Errorf("sqldriver: begin: %w", messages.ErrInTransaction)
+		return nil, fmt.Errorf("begin: %w", messages.ErrInTransaction)
 	}
 	var mode string
 	switch sql.IsolationLevel(opts.Isolation) {
@@ -96,7 +96,7 @@ func (c *Conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	case sql.LevelLinearizable:
 		mode = messages.Exclusive
 	default:
-		return nil, &messages.ArgError{Reason: fmt.Sprintf("sqldriver: unsupported isolation level %v (use the default, serializable or linearizable)", sql.IsolationLevel(opts.Isolation))}
+		return nil, &messages.ArgError{Reason: fmt.Sprintf("unsupported isolation level %v (use the default, serializable or linearizable)", sql.IsolationLevel(opts.Isolation))}
 	}
 	if opts.ReadOnly && mode == messages.Immediate && len(c.pool.ReaderPIDs()) > 0 {
 		return c.beginSnapshot(ctx)
@@ -167,7 +167,7 @@ var _ driver.Tx = (*tx)(nil)
 // Commit commits; if COMMIT fails, the transaction is rolled back. Either way it ends.
 func (t *tx) Commit() error {
 	if t.ended {
-		return fmt.Errorf("sqldriver: commit: %w", messages.ErrNoTransaction)
+		return fmt.Errorf("commit: %w", messages.ErrNoTransaction)
 	}
 	ctx := context.Background()
 	err := t.ac.Commit(ctx)
@@ -184,7 +184,7 @@ func (t *tx) Commit() error {
 // transaction's ctx ends.
 func (t *tx) Rollback() error {
 	if t.ended {
-		return fmt.Errorf("sqldriver: rollback: %w", messages.ErrNoTransaction)
+		return fmt.Errorf("rollback: %w", messages.ErrNoTransaction)
 	}
 	err := t.ac.Rollback(context.Background())
 	t.end()

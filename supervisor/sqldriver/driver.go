@@ -69,7 +69,7 @@ func acquireShared() (*supervisor.Supervisor, error) {
 	if shared.s == nil {
 		s, err := supervisor.Start(context.Background(), supervisor.Config{})
 		if err != nil {
-			return nil, fmt.Errorf("sqldriver: starting the supervisor: %w", err)
+			return nil, fmt.Errorf("starting the process-wide supervisor: %w", err)
 		}
 		shared.s = s
 	}
@@ -96,7 +96,7 @@ func releaseShared() error {
 // connector's pool, never s.
 func NewConnector(s *supervisor.Supervisor, dsn string, opts ...actors.Option) (driver.Connector, error) {
 	if s == nil {
-		return nil, &messages.ArgError{Reason: "sqldriver: nil supervisor"}
+		return nil, &messages.ArgError{Reason: "NewConnector: nil supervisor"}
 	}
 	return &connector{s: s, dsn: dsn, opts: opts}, nil
 }
@@ -147,14 +147,14 @@ func (ctr *connector) getPool(ctx context.Context) (*actors.Pool, error) {
 	ctr.mu.Lock()
 	defer ctr.mu.Unlock()
 	if ctr.closed {
-		return nil, fmt.Errorf("sqldriver: connect: %w", messages.ErrClosed)
+		return nil, fmt.Errorf("connect: %w", messages.ErrClosed)
 	}
 	if ctr.pool != nil && !stopped(ctr.pool.Writer()) {
 		return ctr.pool, nil
 	}
 	p, err := ctr.s.OpenPool(ctx, ctr.dsn, 0, ctr.opts...)
 	if err != nil {
-		return nil, fmt.Errorf("sqldriver: connect: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	if ctr.pool != nil {
 		ctr.old = append(ctr.old, ctr.pool)
@@ -246,7 +246,7 @@ func (ctr *connector) Close() error {
 		errs = append(errs, ctr.release())
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqldriver: close: %w", err)
+		return fmt.Errorf("close: %w", err)
 	}
 	return nil
 }

@@ -63,6 +63,11 @@ type stamp struct{ day int }
 
 func (s stamp) Value() (driver.Value, error) { return int64(s.day * 10), nil }
 
+// failing is a driver.Valuer that fails.
+type failing struct{}
+
+func (failing) Value() (driver.Value, error) { return nil, errors.New("no value") }
+
 func TestValues(t *testing.T) {
 	db, _ := openDB(t)
 	mustExec(t, db, `CREATE TABLE v (i INTEGER, r REAL, s TEXT, b BLOB, at DATETIME, ok BOOLEAN, doc JSON, n)`)
@@ -109,9 +114,15 @@ func TestValues(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM v WHERE i IS NULL AND n IS NULL").Scan(&cnt); err != nil || cnt != 1 {
 		t.Fatalf("NULLs from nil pointers: %d, %v", cnt, err)
 	}
-	// What actorlite cannot bind is an error, before anything runs.
-	if _, err := db.Exec("INSERT INTO v (i) VALUES (?)", make(chan int)); err == nil || !strings.Contains(err.Error(), "chan int") {
+	// What actorlite cannot bind is an error naming the argument, before anything runs.
+	_, err = db.Exec("INSERT INTO v (i, n) VALUES (?, ?)", 1, make(chan int))
+	var ae *messages.ArgError
+	if !errors.As(err, &ae) || ae.Pos != 2 || ae.Type != "chan int" {
 		t.Fatalf("a channel argument: %v", err)
+	}
+	_, err = db.Exec("INSERT INTO v (i) VALUES (?)", failing{})
+	if !errors.Is(err, messages.ErrBadArgument) || !strings.Contains(err.Error(), "no value") {
+		t.Fatalf("a failing Valuer: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package sqldriver_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -98,4 +99,22 @@ func TestMemdb(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustExec(t, db, "INSERT INTO t VALUES (3)")
+}
+
+// The driver.Driver interface alone (Open without a connector): the connection owns a
+// connector, closed with it.
+func TestDriverOpen(t *testing.T) {
+	db, path := openDB(t)
+	c, err := db.Driver().Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execer := c.(driver.ExecerContext)
+	if _, err := execer.ExecContext(context.Background(), "CREATE TABLE t (x)", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "INSERT INTO t VALUES (1)")
 }

@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+
+	"github.com/actorlite/actorlite/messages"
 )
 
 // CheckNamedValue accepts what actorlite binds as it is: nil, integers, floats, bool, string,
 // []byte, time.Time and json.RawMessage (which database/sql's default conversion would turn
 // into a blob). A driver.Valuer is called here, on the caller's goroutine, and its value
 // checked the same way; pointers and named types of these kinds are converted as database/sql
-// does. Anything else is an error naming its type.
+// does. Anything else is a *messages.ArgError naming the argument's position and type.
 func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
 	v, err := checkValue(nv.Value, 0)
 	if err != nil {
-		return err
+		return &messages.ArgError{Pos: nv.Ordinal, Type: fmt.Sprintf("%T", nv.Value), Reason: err.Error()}
 	}
 	nv.Value = v
 	return nil
@@ -33,14 +35,14 @@ func checkValue(v any, depth int) (any, error) {
 		return v, nil
 	case driver.Valuer:
 		if depth > 0 {
-			return nil, fmt.Errorf("sqldriver: %T: driver.Valuer returned another driver.Valuer", v)
+			return nil, fmt.Errorf("driver.Valuer returned another driver.Valuer (%T)", v)
 		}
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() && rv.Type().Elem().Implements(valuerType) {
 			return nil, nil // a nil pointer to a value-receiver Valuer: NULL, as database/sql binds it
 		}
 		dv, err := x.Value()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("Value() failed: %w", err)
 		}
 		return checkValue(dv, depth+1)
 	}
