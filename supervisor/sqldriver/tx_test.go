@@ -265,3 +265,50 @@ func TestCrashes(t *testing.T) {
 		t.Fatalf("%d rows, want 1: the crashed transaction left some", n)
 	}
 }
+
+// A crash inside a transaction, with restarts left: the writer is restarted, the transaction
+// is lost (its statements fail with ErrTransactionLost, nothing of it is committed), Rollback
+// ends it, and the same pool serves on.
+func TestCrashInTransactionRestarts(t *testing.T) {
+	s := startSupervisor(t, supervisor.Config{})
+	ctx := deadline(t)
+	db := connectorDB(t, s, filepath.Join(t.TempDir(), "restart.db"))
+	mustExec(t, db, "CREATE TABLE t (x INTEGER)")
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var writer any
+	conn.Raw(func(dc any) error {
+		type pooled interface{ Pool() *actors.Pool }
+		p := dc.(pooled).Pool()
+		writer = p.WriterPID()
+		return p.CreateFunction(ctx, "boom", 0, func([]any) (any, error) { panic("boom") })
+	})
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, tx, "INSERT INTO t VALUES (1)")
+	if _, err := tx.Exec("SELECT boom()"); !errors.Is(err, messages.ErrCrashed) || errors.Is(err, driver.ErrBadConn) {
+		t.Fatalf("the crashing statement: %v", err)
+	}
+	if _, err := tx.Exec("INSERT INTO t VALUES (2)"); !errors.Is(err, messages.ErrTransactionLost) {
+		t.Fatalf("after the crash: %v, want ErrTransactionLost", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("rollback of the lost transaction: %v", err)
+	}
+	mustExec(t, conn, "INSERT INTO t VALUES (3)")
+	if n := count(t, db, "t"); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+	conn.Raw(func(dc any) error {
+		type pooled interface{ Pool() *actors.Pool }
+		if got := dc.(pooled).Pool().WriterPID(); got != writer {
+			t.Errorf("the pool was replaced after a crash with restarts left")
+		}
+		return nil
+	})
+}
