@@ -220,6 +220,9 @@ func (c *Conn) stmtErr(err error) error {
 			return fmt.Errorf("%w (%w)", qe, err)
 		}
 	}
+	if err == nil {
+		return nil // before errors.As, whose target would be allocated on every statement
+	}
 	var me *messages.Error
 	if errors.As(err, &me) && me.Code == 23 { // SQLITE_AUTH
 		err = fmt.Errorf("%w: %w", messages.ErrNotAuthorized, err)
