@@ -31,6 +31,10 @@ import (
 // left, the writer serves reads. [Pool.Stats] counts the stopped readers. Actors can use the pool too: send writes to
 // [Pool.WriterPID] and reads to any of [Pool.ReaderPIDs].
 //
+// Pools on one database may share one writer and its lock (see [NewPoolWith]; package
+// supervisor's OpenPool does, as does the database/sql driver): their writes and transactions
+// then queue in order on that one lock.
+//
 // A Pool is safe for concurrent use by many goroutines.
 type Pool struct {
 	dsn     string
@@ -196,7 +200,7 @@ func (p *Pool) unlockWriter() {
 // pool does not make, such as database/sql's. Writes through every pool sharing the writer wait
 // meanwhile, in order. The caller begins and ends its transaction on the writer itself (see
 // [Conn.BeginImmediate]) and must end it before release, or the next holder finds it open.
-// Hold waits for the writer while ctx allows.
+// Hold waits for the writer while ctx allows; each Hold counts in [PoolStats] Txs.
 func (p *Pool) Hold(ctx context.Context) (writer *Conn, release func(), err error) {
 	if err := p.lockWriter(ctx, "hold"); err != nil {
 		return nil, nil, err
