@@ -118,3 +118,37 @@ func TestDriverOpen(t *testing.T) {
 	}
 	mustExec(t, db, "INSERT INTO t VALUES (1)")
 }
+
+// Closing the *sql.DB while a transaction holds the writer: database/sql closes the connector
+// at once; the transaction's later calls fail (the process-wide supervisor stopped), its
+// Rollback returns, and nothing hangs or leaks.
+func TestCloseDuringTransaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "close.db")
+	db, err := sql.Open(sqldriver.DriverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "CREATE TABLE t (x)")
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, tx, "INSERT INTO t VALUES (1)")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO t VALUES (2)"); !errors.Is(err, messages.ErrClosed) {
+		t.Fatalf("a statement after Close: %v, want ErrClosed", err)
+	}
+	tx.Rollback() // returns, whatever it says
+	// Nothing of the transaction was committed.
+	db, err = sql.Open(sqldriver.DriverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows (%v), want 0", n, err)
+	}
+}
