@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor/sqldriver"
@@ -79,7 +81,8 @@ func TestNewConnectorBadInput(t *testing.T) {
 // A shared in-memory database (memdb) has no WAL, so no readers: the writer serves reads, and
 // ReadOnly transactions hold it.
 func TestMemdb(t *testing.T) {
-	db, err := sql.Open(sqldriver.DriverName, "file:/sqldriver-memdb-test?vfs=memdb")
+	// A memdb database lives as long as the process: a name of its own for each run.
+	db, err := sql.Open(sqldriver.DriverName, fmt.Sprintf("file:/sqldriver-memdb-%d?vfs=memdb", time.Now().UnixNano()))
 	if err != nil {
 		t.Fatal(err)
 	}
