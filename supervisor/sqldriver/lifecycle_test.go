@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +154,35 @@ func TestCloseDuringTransaction(t *testing.T) {
 	var n int
 	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d rows (%v), want 0", n, err)
+	}
+}
+
+// sql.Open and Close from many goroutines at once: the process-wide supervisor is started and
+// stopped as its users come and go, and every DB works while it is open.
+func TestSQLOpenCloseConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 3 {
+				db, err := sql.Open(sqldriver.DriverName, filepath.Join(dir, fmt.Sprintf("%d-%d.db", g, i)))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := db.Exec("CREATE TABLE t (x)"); err != nil {
+					errs <- err
+				}
+				if err := db.Close(); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
