@@ -540,8 +540,13 @@ func (sh *shell) read(args []string, _ where) error {
 }
 
 func (sh *shell) tables(_ []string, _ where) error {
-	rows, err := sh.db.QueryAll(sh.ctx, `SELECT name FROM sqlite_schema
+	return sh.listNames(`SELECT name FROM sqlite_schema
 		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+}
+
+// listNames prints, in columns, the first column of what q returns.
+func (sh *shell) listNames(q string, params ...any) error {
+	rows, err := sh.db.QueryAll(sh.ctx, q, params...)
 	if err != nil {
 		return err
 	}
@@ -562,16 +567,7 @@ func (sh *shell) indexes(args []string, _ where) error {
 		q += ` AND tbl_name LIKE ?`
 		params = append(params, args[0])
 	}
-	rows, err := sh.db.QueryAll(sh.ctx, q+` ORDER BY name`, params...)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(rows))
-	for i, r := range rows {
-		names[i] = fmt.Sprint(r.Index(0))
-	}
-	sh.columns(names)
-	return nil
+	return sh.listNames(q+` ORDER BY name`, params...)
 }
 
 // columns prints names in columns, as sqlite3 prints .tables, within 80 characters; control
