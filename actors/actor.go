@@ -377,7 +377,8 @@ func guardClose(what string, fn func()) (err error) {
 // for the supervisor, which answers the request and restarts the actor.
 func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	if holdsSlot(req) {
-		defer a.sh.release(req)
+		// Its weight now: nothing may read req once it is answered (see Conn.QueryRow).
+		defer a.sh.releaseWeight(a.sh.largeWeight(req))
 	}
 	a.sh.crashPending = false
 	rctx := reqCtx{Context: req.Context()}
@@ -440,8 +441,11 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			reply = a.late(req, reply)
 		}
 	}
+	closing := isClose(req)
+	// The last use of req: a handle may reuse a request once it has its reply (see
+	// Conn.QueryRow), so nothing below reads it.
 	Deliver(actx, req, actx.Sender(), reply)
-	if _, ok := req.(*messages.Close); ok {
+	if closing {
 		actx.Stop(actx.Self())
 	}
 }

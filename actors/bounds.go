@@ -123,9 +123,13 @@ func (sh *shared) admit(msg any) bool {
 
 // release gives back what a request held while in flight: its slot, and the bytes of a
 // large one.
-func (sh *shared) release(req messages.Request) {
+func (sh *shared) release(req messages.Request) { sh.releaseWeight(sh.largeWeight(req)) }
+
+// releaseWeight is release for a request whose largeWeight was w: serve computes it before
+// it answers, since a handle may reuse its request as soon as it has the reply.
+func (sh *shared) releaseWeight(w int64) {
 	sh.pending.release(1, 0)
-	if w := sh.largeWeight(req); w > 0 {
+	if w > 0 {
 		sh.large.release(0, w)
 	}
 }

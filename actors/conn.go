@@ -31,6 +31,15 @@ type Conn struct {
 
 var replyChans = sync.Pool{New: func() any { return make(chan messages.Reply, 1) }}
 
+// Requests the handles' most frequent calls reuse. A request goes back to its pool only when
+// its call got a reply without an error: the actor reads a request only until it answers it
+// (serve reads nothing of it after Deliver), while a request whose caller gave up may still
+// be queued, and one that crashed the actor goes on to its supervisor with the failure.
+var (
+	queries = sync.Pool{New: func() any { return new(messages.Query) }}
+	execs   = sync.Pool{New: func() any { return new(messages.Exec) }}
+)
+
 // orBackground returns ctx, or context.Background when it is nil: every call accepts a nil
 // ctx, which then cancels nothing.
 func orBackground(ctx context.Context) context.Context {
@@ -162,13 +171,19 @@ func failed(op string, err error) error {
 // Begin/Commit it commits by itself. Args follow the value rules of package messages: nil,
 // integers, floats, bool, string, []byte, time.Time, json.RawMessage and driver.Valuer.
 func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Result, error) {
-	m := &messages.Exec{Ctx: ctx, SQL: sql, Args: args}
+	m := execs.Get().(*messages.Exec)
+	*m = messages.Exec{Ctx: ctx, SQL: sql, Args: args}
 	r, err := c.call(ctx, "exec", m, &m.ReplyTo)
 	if err != nil {
 		return messages.Result{}, err
 	}
 	rep := r.(*messages.ExecReply)
-	return rep.Result, failed("exec", rep.Err)
+	if rep.Err != nil {
+		return rep.Result, failed("exec", rep.Err)
+	}
+	*m = messages.Exec{}
+	execs.Put(m)
+	return rep.Result, nil
 }
 
 // ExecInsert runs an INSERT and returns the new row's id (aiosqlite's execute_insert).
@@ -238,7 +253,15 @@ func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
 // QueryRow runs a query and returns its first row, or an error wrapping [messages.ErrNoRows].
 // It costs one round trip: the cursor is never left open.
 func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
-	return c.queryRow(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true})
+	m := queries.Get().(*messages.Query)
+	*m = messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true}
+	row, err := c.queryRow(ctx, m)
+	if err == nil || err == messages.ErrNoRows {
+		// Answered without an error (queryRow returns ErrNoRows itself, for a reply without one).
+		*m = messages.Query{}
+		queries.Put(m)
+	}
+	return row, err
 }
 
 // queryRow sends m (a OneRow query) and returns the row on its reply.

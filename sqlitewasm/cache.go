@@ -14,10 +14,15 @@ type stmtCache struct {
 	byKey  map[string]*cachedStmt
 	byStmt map[*sqlite3.Stmt]*cachedStmt
 	tick   uint64
+	// last is the entry taken most recently: a program that runs one statement over and over
+	// (a point select, an insert) finds it without hashing its SQL text.
+	last *cachedStmt
 }
 
 type cachedStmt struct {
 	s       *sqlite3.Stmt
+	sql     string
+	params  int // the statement's parameters (sqlite3_bind_parameter_count), fixed by its SQL
 	inUse   bool
 	lastUse uint64
 	// column metadata, valid while SQLite has not re-prepared the statement
@@ -33,27 +38,35 @@ func (sc *stmtCache) init(size int) {
 	sc.byStmt = make(map[*sqlite3.Stmt]*cachedStmt)
 }
 
-// take returns the idle cached statement for sql, marked in use, or nil.
-func (sc *stmtCache) take(sql string) *sqlite3.Stmt {
-	e := sc.byKey[sql]
-	if e == nil || e.inUse {
+// take returns the idle cached entry for sql, marked in use, or nil.
+func (sc *stmtCache) take(sql string) *cachedStmt {
+	e := sc.last
+	if e == nil || e.sql != sql {
+		if e = sc.byKey[sql]; e == nil {
+			return nil
+		}
+		sc.last = e
+	}
+	if e.inUse {
 		return nil
 	}
 	e.inUse = true
-	return e.s
+	return e
 }
 
-// adopt starts caching a freshly prepared statement (in use) if there is room for its SQL.
-func (sc *stmtCache) adopt(s *sqlite3.Stmt) {
+// adopt starts caching a freshly prepared statement (in use) if there is room for its SQL,
+// and returns its entry (nil: not cached).
+func (sc *stmtCache) adopt(s *sqlite3.Stmt) *cachedStmt {
 	if sc.size <= 0 || sc.byKey[s.SQL()] != nil {
-		return
+		return nil
 	}
 	if len(sc.byKey) >= sc.size && !sc.evict() {
-		return
+		return nil
 	}
-	e := &cachedStmt{s: s, inUse: true}
-	sc.byKey[s.SQL()] = e
+	e := &cachedStmt{s: s, sql: s.SQL(), params: s.BindCount(), inUse: true}
+	sc.byKey[e.sql] = e
 	sc.byStmt[s] = e
+	return e
 }
 
 // evict closes the least recently used idle statement; false if all are in use.
@@ -67,15 +80,22 @@ func (sc *stmtCache) evict() bool {
 	if old == nil {
 		return false
 	}
-	delete(sc.byKey, old.s.SQL())
-	delete(sc.byStmt, old.s)
+	sc.forget(old)
 	old.s.Close()
 	return true
 }
 
-// put gives s back: idle again if cached, else closed.
-func (sc *stmtCache) put(s *sqlite3.Stmt) {
-	e := sc.byStmt[s]
+// forget removes e from the cache.
+func (sc *stmtCache) forget(e *cachedStmt) {
+	delete(sc.byKey, e.sql)
+	delete(sc.byStmt, e.s)
+	if sc.last == e {
+		sc.last = nil
+	}
+}
+
+// put gives s back (e: its entry, nil if it is not cached): idle again if cached, else closed.
+func (sc *stmtCache) put(s *sqlite3.Stmt, e *cachedStmt) {
 	if e == nil {
 		s.Close()
 		return
@@ -87,8 +107,7 @@ func (sc *stmtCache) put(s *sqlite3.Stmt) {
 // drop forgets s (an error left it unusable) and closes it.
 func (sc *stmtCache) drop(s *sqlite3.Stmt) {
 	if e := sc.byStmt[s]; e != nil {
-		delete(sc.byKey, s.SQL())
-		delete(sc.byStmt, s)
+		sc.forget(e)
 	}
 	s.Close()
 }
@@ -99,4 +118,5 @@ func (sc *stmtCache) clear() {
 	}
 	clear(sc.byKey)
 	clear(sc.byStmt)
+	sc.last = nil
 }

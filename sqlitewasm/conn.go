@@ -76,17 +76,28 @@ func (c *Conn) Close() (err error) {
 	return wrapErr(c.db.Close(), "")
 }
 
-// prepare returns a statement for sql, from the cache when one is idle there. The caller
-// gives it back with release. A query of several statements is [messages.ErrMultipleStatements].
-func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
-	if s := c.cache.take(sql); s != nil {
-		return s, nil
+// prepare returns a statement for sql, from the cache when one is idle there, with its cache
+// entry (nil when it is not cached). The caller gives it back with release. A query of
+// several statements is [messages.ErrMultipleStatements].
+func (c *Conn) prepare(sql string) (*sqlite3.Stmt, *cachedStmt, error) {
+	if e := c.cache.take(sql); e != nil {
+		return e.s, e, nil
 	}
 	s, err := c.prepareUncached(sql)
+	var e *cachedStmt
 	if s != nil {
-		c.cache.adopt(s)
+		e = c.cache.adopt(s)
 	}
-	return s, err
+	return s, e, err
+}
+
+// params returns the parameters of s, whose cache entry is e (or nil): cached, it costs no
+// call into SQLite.
+func params(s *sqlite3.Stmt, e *cachedStmt) int {
+	if e != nil {
+		return e.params
+	}
+	return s.BindCount()
 }
 
 // prepareUncached prepares sql outside the cache: the caller owns (and closes) the statement.
@@ -129,8 +140,7 @@ func (c *Conn) prepareFirst(sql string) (*sqlite3.Stmt, string, error) {
 
 // meta returns the column metadata of s (column names and declared types, and converters),
 // cached with the statement until SQLite re-prepares it after a schema change.
-func (c *Conn) meta(s *sqlite3.Stmt) ([]messages.Column, []Converter, []bool) {
-	e := c.cache.byStmt[s]
+func (c *Conn) meta(s *sqlite3.Stmt, e *cachedStmt) ([]messages.Column, []Converter, []bool) {
 	reprep := s.Status(sqlite3.STMTSTATUS_REPREPARE, false)
 	if e != nil && e.cols != nil && e.reprep == reprep {
 		return e.cols, e.conv, e.time
@@ -164,7 +174,7 @@ func (c *Conn) meta(s *sqlite3.Stmt) ([]messages.Column, []Converter, []bool) {
 // release resets s and gives it back to the cache, clearing its bindings first if they may
 // hold text or blobs (see bindAll): every use binds all parameters anew, so numbers left bound
 // are harmless, while a large blob left bound would stay in memory.
-func (c *Conn) release(s *sqlite3.Stmt, clear bool) {
+func (c *Conn) release(s *sqlite3.Stmt, e *cachedStmt, clear bool) {
 	if s == nil {
 		return
 	}
@@ -172,17 +182,17 @@ func (c *Conn) release(s *sqlite3.Stmt, clear bool) {
 		c.cache.drop(s)
 		return
 	}
-	c.cache.put(s)
+	c.cache.put(s, e)
 }
 
 // Exec runs one statement with args and returns its result. Rows it returns are discarded.
 func (c *Conn) Exec(sql string, args []any) (messages.Result, error) {
-	s, err := c.prepare(sql)
+	s, e, err := c.prepare(sql)
 	if err != nil || s == nil {
 		return messages.Result{}, c.stmtErr(err)
 	}
-	clear, err := bindAll(s, args)
-	defer c.release(s, clear)
+	clear, err := bindAll(s, params(s, e), args)
+	defer c.release(s, e, clear)
 	if err != nil {
 		return messages.Result{}, err
 	}
@@ -248,12 +258,13 @@ func (c *Conn) execOwnTx(sql string) error {
 // ExecMany runs sql once per argument list, in one transaction unless one is open. On an
 // error nothing is kept when ExecMany began the transaction itself.
 func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
-	s, err := c.prepare(sql)
+	s, e, err := c.prepare(sql)
 	if err != nil || s == nil {
 		return messages.Result{}, c.stmtErr(err)
 	}
 	clear := false
-	defer func() { c.release(s, clear) }()
+	defer func() { c.release(s, e, clear) }()
+	np := params(s, e)
 	own := c.db.GetAutocommit()
 	if own {
 		if err := c.execOwnTx("BEGIN"); err != nil {
@@ -262,7 +273,7 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	}
 	var res messages.Result
 	for i, a := range args {
-		holds, err := bindAll(s, a)
+		holds, err := bindAll(s, np, a)
 		clear = clear || holds
 		if err != nil {
 			err = fmt.Errorf("args[%d]: %w", i, err)

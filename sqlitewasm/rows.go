@@ -14,6 +14,7 @@ import (
 type Rows struct {
 	c       *Conn
 	stmt    *sqlite3.Stmt
+	entry   *cachedStmt // stmt's cache entry; nil when it is not cached
 	sql     string
 	cols    []messages.Column
 	conv    []Converter // per column; nil when no column has one
@@ -38,20 +39,20 @@ func (c *Conn) Query(sql string, args []any) (*Rows, error) {
 // nothing per query. On an error r is left closed.
 func (c *Conn) QueryInto(r *Rows, sql string, args []any) error {
 	*r = Rows{c: c, sql: sql, done: true}
-	s, err := c.prepare(sql)
+	s, e, err := c.prepare(sql)
 	if err != nil {
 		return c.stmtErr(err)
 	}
 	if s == nil { // empty SQL or only comments
 		return nil
 	}
-	clear, err := bindAll(s, args)
+	clear, err := bindAll(s, params(s, e), args)
 	if err != nil {
-		c.release(s, true)
+		c.release(s, e, true)
 		return err
 	}
-	r.stmt, r.done, r.clear = s, false, clear
-	r.cols, r.conv, r.time = c.meta(s)
+	r.stmt, r.entry, r.done, r.clear = s, e, false, clear
+	r.cols, r.conv, r.time = c.meta(s, e)
 	return nil
 }
 
@@ -189,9 +190,9 @@ func (r *Rows) Close() {
 		if r.stepped {
 			r.c.traced(r.stmt, r.took)
 		}
-		r.c.release(r.stmt, r.clear)
+		r.c.release(r.stmt, r.entry, r.clear)
 	}
-	r.stmt, r.done = nil, true
+	r.stmt, r.entry, r.done = nil, nil, true
 }
 
 // After sampleRows rows of a chunk, Next reserves room in its byte buffer for at most

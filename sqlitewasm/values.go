@@ -16,16 +16,16 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-// bindAll binds args to the parameters of stmt, in order. It reports whether SQLite may now
+// bindAll binds args to the n parameters of stmt, in order. It reports whether SQLite may now
 // hold a copy of a text or blob argument, which release frees by clearing the bindings (a
 // statement bound only numbers and NULLs skips that call). An error part way reports true.
-func bindAll(stmt *sqlite3.Stmt, args []any) (holdsBytes bool, err error) {
+func bindAll(stmt *sqlite3.Stmt, n int, args []any) (holdsBytes bool, err error) {
 	for _, arg := range args {
 		if _, ok := arg.(sql.NamedArg); ok {
 			return true, bindNamed(stmt, args)
 		}
 	}
-	if n := stmt.BindCount(); n != len(args) {
+	if n != len(args) {
 		return false, &messages.ArgError{Reason: fmt.Sprintf("the statement has %d parameters, %d arguments given", n, len(args))}
 	}
 	for i, arg := range args {
