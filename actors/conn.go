@@ -35,10 +35,25 @@ var replyChans = sync.Pool{New: func() any { return make(chan messages.Reply, 1)
 // its call got a reply without an error: the actor reads a request only until it answers it
 // (serve reads nothing of it after Deliver), while a request whose caller gave up may still
 // be queued, and one that crashed the actor goes on to its supervisor with the failure.
+// Each carries room for a few arguments, which the call copies there: the caller's variadic
+// slice then does not escape, and costs no allocation (boxing an argument still may).
 var (
-	queries = sync.Pool{New: func() any { return new(messages.Query) }}
-	execs   = sync.Pool{New: func() any { return new(messages.Exec) }}
+	queries = sync.Pool{New: func() any { return new(queryReq) }}
+	execs   = sync.Pool{New: func() any { return new(execReq) }}
 )
+
+// inlineArgs is how many arguments a pooled request holds without an allocation.
+const inlineArgs = 6
+
+type queryReq struct {
+	m    messages.Query
+	args [inlineArgs]any
+}
+
+type execReq struct {
+	m    messages.Exec
+	args [inlineArgs]any
+}
 
 // orBackground returns ctx, or context.Background when it is nil: every call accepts a nil
 // ctx, which then cancels nothing.
@@ -171,9 +186,9 @@ func failed(op string, err error) error {
 // Begin/Commit it commits by itself. Args follow the value rules of package messages: nil,
 // integers, floats, bool, string, []byte, time.Time, json.RawMessage and driver.Valuer.
 func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Result, error) {
-	m := execs.Get().(*messages.Exec)
-	*m = messages.Exec{Ctx: ctx, SQL: sql, Args: args}
-	r, err := c.call(ctx, "exec", m, &m.ReplyTo)
+	q := execs.Get().(*execReq)
+	q.m = messages.Exec{Ctx: ctx, SQL: sql, Args: append(q.args[:0], args...)}
+	r, err := c.call(ctx, "exec", &q.m, &q.m.ReplyTo)
 	if err != nil {
 		return messages.Result{}, err
 	}
@@ -181,8 +196,8 @@ func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (messages.Resu
 	if rep.Err != nil {
 		return rep.Result, failed("exec", rep.Err)
 	}
-	*m = messages.Exec{}
-	execs.Put(m)
+	*q = execReq{}
+	execs.Put(q)
 	return rep.Result, nil
 }
 
@@ -253,13 +268,13 @@ func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
 // QueryRow runs a query and returns its first row, or an error wrapping [messages.ErrNoRows].
 // It costs one round trip: the cursor is never left open.
 func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
-	m := queries.Get().(*messages.Query)
-	*m = messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true}
-	row, err := c.queryRow(ctx, m)
+	q := queries.Get().(*queryReq)
+	q.m = messages.Query{Ctx: ctx, SQL: sql, Args: append(q.args[:0], args...), OneRow: true}
+	row, err := c.queryRow(ctx, &q.m)
 	if err == nil || err == messages.ErrNoRows {
 		// Answered without an error (queryRow returns ErrNoRows itself, for a reply without one).
-		*m = messages.Query{}
-		queries.Put(m)
+		*q = queryReq{}
+		queries.Put(q)
 	}
 	return row, err
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Row is one result row: a read-only view on the chunk of rows it arrived in. Values are kept
@@ -36,6 +37,12 @@ type rowSet struct {
 	inlineBuf   [192]byte
 	inlineRows  [1]Row
 	reply       Rows // the reply message carrying the chunk, allocated with it
+
+	// shared: the chunk is one row whose text and blob bytes fit in inlineBuf, so a string
+	// read from it shares the rowSet's memory instead of copying it: it keeps no more alive
+	// than the row itself (at most a few hundred bytes), and buf never changes once built.
+	// A point select (QueryRow + Scan) then allocates only its row.
+	shared bool
 }
 
 type kind uint8
@@ -159,7 +166,7 @@ func (s *rowSet) value(i int) any {
 	case kindFloat:
 		return math.Float64frombits(sl.v)
 	case kindText:
-		return string(s.buf[sl.v : sl.v+uint64(sl.n)])
+		return s.text(sl)
 	case kindBlob: // never nil, so that an empty blob differs from NULL
 		return append([]byte{}, s.buf[sl.v:sl.v+uint64(sl.n)]...)
 	case kindBoxed:
@@ -172,6 +179,15 @@ func (s *rowSet) value(i int) any {
 }
 
 func (s *rowSet) bytes(sl *slot) []byte { return s.buf[sl.v : sl.v+uint64(sl.n)] }
+
+// text returns the bytes of sl as a string: shared with the row when the rowSet allows it
+// (see rowSet.shared), else a copy.
+func (s *rowSet) text(sl *slot) string {
+	if s.shared && sl.n > 0 {
+		return unsafe.String(&s.buf[sl.v], int(sl.n))
+	}
+	return string(s.bytes(sl))
+}
 
 func timeOf(sl *slot) time.Time { return time.Unix(int64(sl.v), int64(sl.n)).UTC() }
 
@@ -225,7 +241,7 @@ func (r Row) scanOne(i int, dest any) error {
 	case *string:
 		switch k {
 		case kindText, kindBlob:
-			*d = string(s.bytes(sl))
+			*d = s.text(sl)
 		case kindInt:
 			*d = strconv.FormatInt(int64(sl.v), 10)
 		case kindFloat:
@@ -552,6 +568,7 @@ func (b *RowsBuilder) Rows() []Row {
 	var rows []Row
 	if n == 1 {
 		rows = b.set.inlineRows[:]
+		b.set.shared = len(b.set.buf) == 0 || unsafe.SliceData(b.set.buf) == &b.set.inlineBuf[0]
 	} else {
 		rows = make([]Row, n)
 	}
