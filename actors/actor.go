@@ -208,6 +208,10 @@ var _ actor.Actor = (*connActor)(nil)
 // Receive handles one message.
 func (a *connActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
+	case *messages.Query: // the most frequent requests first: no interface assertion
+		a.serve(ctx, m)
+	case *messages.Exec:
+		a.serve(ctx, m)
 	case messages.Request:
 		a.serve(ctx, m)
 	case *actor.Started:

@@ -184,3 +184,78 @@ func benchCommit(b *testing.B, subscribe bool) {
 	}
 	b.ReportMetric(float64(reply.Nanoseconds())/float64(b.N), "reply-ns/op")
 }
+
+// BenchmarkFullScan reads every row of the benchmark's table into typed variables, through a
+// cursor (Query, FetchMany of 1,000 rows, Row.Scan) and through a sqlitewasm.Conn called
+// directly (Query, Next into chunks of 1,000 rows, Row.Scan), in the same run. ns/op is per
+// row.
+func BenchmarkFullScan(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	seedBench(b, path)
+	ctx := context.Background()
+	const q = "SELECT id, user_id, name, properties, timestamp FROM events"
+	var r eventRow
+	scanAll := func(b *testing.B, rows []messages.Row) {
+		for _, row := range rows {
+			if err := row.Scan(&r.id, &r.user, &r.name, &r.props, &r.ts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("sqlitewasm", func(b *testing.B) {
+		db, err := sqlitewasm.Open(ctx, path, sqlitewasm.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		b.ReportAllocs()
+		for n := 0; n < b.N; {
+			rs, err := db.Query(q, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for done := false; !done && n < b.N; {
+				c := messages.NewRowsBuilder(rs.Columns(), 1000)
+				if done, err = rs.Next(&c, 1000); err != nil {
+					b.Fatal(err)
+				}
+				rows := c.Rows()
+				scanAll(b, rows)
+				n += len(rows)
+			}
+			rs.Close()
+		}
+	})
+	b.Run("actor", func(b *testing.B) {
+		s, err := supervisor.Start(ctx, supervisor.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Stop(ctx)
+		c, err := s.Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for n := 0; n < b.N; {
+			cur, err := c.Query(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for n < b.N {
+				rows, err := cur.FetchMany(ctx, 1000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rows) == 0 {
+					break
+				}
+				scanAll(b, rows)
+				n += len(rows)
+			}
+			if err := cur.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

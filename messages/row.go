@@ -34,7 +34,7 @@ type rowSet struct {
 
 	// Small chunks (a point select) live inside the rowSet: one allocation in all.
 	inlineSlots [8]slot
-	inlineBuf   [192]byte
+	inlineBuf   [176]byte // with the rest, 512 bytes: a size class of Go's allocator
 	inlineRows  [1]Row
 	reply       Rows // the reply message carrying the chunk, allocated with it
 

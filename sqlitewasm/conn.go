@@ -25,9 +25,10 @@ type Conn struct {
 	cache       stmtCache
 	blobs       map[*sqlite3.Blob]struct{} // open blobs
 
-	intr  interrupt // the interrupt context go-sqlite3 holds, with the progress handler
-	trace func(sql string, d time.Duration)
-	cbErr error // a guarded callback's panic, failing the running statement
+	intr    interrupt // the interrupt context go-sqlite3 holds, with the progress handler
+	scratch []byte    // a bound time's text (see bindAll)
+	trace   func(sql string, d time.Duration)
+	cbErr   error // a guarded callback's panic, failing the running statement
 
 	queryOnly    bool                                           // Config.QueryOnly: the guard is installed
 	queryOnlyErr error                                          // the guard refused the statement being prepared
@@ -191,7 +192,7 @@ func (c *Conn) Exec(sql string, args []any) (messages.Result, error) {
 	if err != nil || s == nil {
 		return messages.Result{}, c.stmtErr(err)
 	}
-	clear, err := bindAll(s, params(s, e), args)
+	clear, err := bindAll(s, params(s, e), args, &c.scratch)
 	defer c.release(s, e, clear)
 	if err != nil {
 		return messages.Result{}, err
@@ -213,7 +214,9 @@ func (c *Conn) run(s *sqlite3.Stmt, sql string) error {
 		defer c.stepping(sql)()
 	}
 	err := wrapErr(s.Exec(), sql)
-	c.traced(s, time.Since(t0))
+	if c.trace != nil { // time.Since reads the clock: not for every row of an ExecMany
+		c.traced(s, time.Since(t0))
+	}
 	return c.stmtErr(err)
 }
 
@@ -273,7 +276,7 @@ func (c *Conn) ExecMany(sql string, args [][]any) (messages.Result, error) {
 	}
 	var res messages.Result
 	for i, a := range args {
-		holds, err := bindAll(s, np, a)
+		holds, err := bindAll(s, np, a, &c.scratch)
 		clear = clear || holds
 		if err != nil {
 			err = fmt.Errorf("args[%d]: %w", i, err)

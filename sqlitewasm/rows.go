@@ -46,7 +46,7 @@ func (c *Conn) QueryInto(r *Rows, sql string, args []any) error {
 	if s == nil { // empty SQL or only comments
 		return nil
 	}
-	clear, err := bindAll(s, params(s, e), args)
+	clear, err := bindAll(s, params(s, e), args, &c.scratch)
 	if err != nil {
 		c.release(s, e, true)
 		return err

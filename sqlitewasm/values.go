@@ -16,10 +16,11 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-// bindAll binds args to the n parameters of stmt, in order. It reports whether SQLite may now
+// bindAll binds args to the n parameters of stmt, in order; scratch is the connection's
+// buffer for a time's text (SQLite copies what is bound). It reports whether SQLite may now
 // hold a copy of a text or blob argument, which release frees by clearing the bindings (a
 // statement bound only numbers and NULLs skips that call). An error part way reports true.
-func bindAll(stmt *sqlite3.Stmt, n int, args []any) (holdsBytes bool, err error) {
+func bindAll(stmt *sqlite3.Stmt, n int, args []any, scratch *[]byte) (holdsBytes bool, err error) {
 	for _, arg := range args {
 		if _, ok := arg.(sql.NamedArg); ok {
 			return true, bindNamed(stmt, args)
@@ -33,6 +34,14 @@ func bindAll(stmt *sqlite3.Stmt, n int, args []any) (holdsBytes bool, err error)
 		case nil, int64, int, float64, bool, int32, int16, int8, uint8, uint16, uint32, float32:
 		default:
 			holdsBytes = true
+		}
+		if t, ok := arg.(time.Time); ok && messages.CheckTime(t) == nil {
+			// As bind does, formatted into scratch rather than a new string each time.
+			*scratch = t.UTC().AppendFormat((*scratch)[:0], messages.TimeLayout)
+			if err := stmt.BindRawText(i+1, *scratch); err != nil {
+				return true, &messages.ArgError{Pos: i + 1, Type: "time.Time", Reason: err.Error()}
+			}
+			continue
 		}
 		if err := bind(stmt, i+1, arg, 0); err != nil {
 			return true, err
@@ -121,7 +130,7 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 		if v == nil {
 			err = stmt.BindNull(pos)
 		} else {
-			err = stmt.BindText(pos, string(v))
+			err = stmt.BindRawText(pos, v) // text, copied by SQLite: no string of it here
 		}
 	case []byte:
 		err = stmt.BindBlob(pos, v)
