@@ -111,7 +111,11 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 			cur.fail(fmt.Errorf("%w: an earlier fetch failed: %w", messages.ErrCursorClosed, rows.Err))
 			return failed("fetch", rows.Err)
 		}
-		cur.buf = append(cur.buf, rows.Rows...)
+		if len(cur.buf) == 0 {
+			cur.buf = rows.Rows // the reply's own slice: no copy of it
+		} else {
+			cur.buf = append(cur.buf, rows.Rows...)
+		}
 		if rows.Done {
 			cur.markDone()
 		}

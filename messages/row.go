@@ -212,6 +212,41 @@ func (r Row) Scan(dest ...any) error {
 func (r Row) scanOne(i int, dest any) error {
 	s := r.set
 	sl := &s.slots[r.off+i]
+	// The common pairs of value and destination first, without the general path's
+	// reflection (its nil check) and closure.
+	switch d := dest.(type) {
+	case *int64:
+		if d != nil && sl.kind == kindInt {
+			*d = int64(sl.v)
+			return nil
+		}
+	case *string:
+		if d != nil && sl.kind == kindText {
+			*d = s.text(sl)
+			return nil
+		}
+	case *[]byte:
+		if d != nil && sl.kind == kindBlob { // a new slice, never nil: an empty value differs from NULL
+			*d = append([]byte{}, s.bytes(sl)...)
+			return nil
+		}
+	case *float64:
+		if d != nil && sl.kind == kindFloat {
+			*d = math.Float64frombits(sl.v)
+			return nil
+		}
+	case *time.Time:
+		if d != nil && sl.kind == kindTime {
+			*d = timeOf(sl)
+			return nil
+		}
+	}
+	return r.scanSlow(i, sl, dest)
+}
+
+// scanSlow is scanOne for every other pair, and for errors.
+func (r Row) scanSlow(i int, sl *slot, dest any) error {
+	s := r.set
 	fail := func(format string, args ...any) error {
 		return &ScanError{Column: i, Name: s.cols[i].Name, Dest: fmt.Sprintf("%T", dest), Reason: fmt.Sprintf(format, args...)}
 	}
