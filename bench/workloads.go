@@ -120,6 +120,15 @@ func workloads(sz sizes) []workload {
 				py: map[string]any{"op": "ingest", "n": sz.Ingest, "producers": p, "batch": batchSize(batch, sz.IngestBatch)}})
 		}
 	}
+	// The bound of event ingest: one producer, every event in one transaction, on a fresh
+	// table (the events API's target with 64 producers is a share of its rate).
+	ws = append(ws, workload{ID: "ingest-1-tx", Group: "ingest", Unit: "events/s", value: perSecond, Base: "actorlite-events",
+		Title: fmt.Sprintf("6. event ingest, 1 producer, all events in one transaction (%s events)", count(sz.Ingest)),
+		rows:  sz.Ingest,
+		run: func(ctx context.Context, e *env, sys system) (sample, error) {
+			return runIngestSized(ctx, e, sys, 1, e.sz.Ingest)
+		},
+		py: map[string]any{"op": "ingest", "n": sz.Ingest, "producers": 1, "batch": sz.Ingest}})
 	ws = append(ws,
 		workload{ID: "open", Group: "open", Unit: "µs/open", Lower: true, value: microsPerOp,
 			Title: fmt.Sprintf("7. open + first SELECT 1 (%s opens)", count(sz.Opens)),
@@ -330,6 +339,16 @@ func (s *serialized) insertBatch(ctx context.Context, evs []event) error {
 // and write Ingest events between them, each event committed before the producer goes on, or
 // batched by hand (IngestBatch events per transaction; InsertEvents per batch for the events API).
 func runIngest(ctx context.Context, e *env, sys system, producers int, batch bool) (sample, error) {
+	size := 0 // each event committed
+	if batch {
+		size = e.sz.IngestBatch
+	}
+	return runIngestSized(ctx, e, sys, producers, size)
+}
+
+// runIngestSized is runIngest with batches of size events (0: each event committed).
+func runIngestSized(ctx context.Context, e *env, sys system, producers, size int) (sample, error) {
+	batch := size > 0
 	return writeSession(ctx, e, sys, e.sz.Ingest, func(eng engine, c dbConn, evs []event) error {
 		if !eng.concurrent() {
 			c = &serialized{dbConn: c}
@@ -342,7 +361,7 @@ func runIngest(ctx context.Context, e *env, sys system, producers int, batch boo
 				for len(mine) > 0 {
 					var err error
 					if batch {
-						n := min(e.sz.IngestBatch, len(mine))
+						n := min(size, len(mine))
 						err = c.insertBatch(ctx, mine[:n])
 						mine = mine[n:]
 					} else {
