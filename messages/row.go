@@ -197,6 +197,11 @@ func timeOf(sl *slot) time.Time { return time.Unix(int64(sl.v), int64(sl.n)).UTC
 // float when no precision is lost, and parse from text; NULL scans only into *any, *[]byte,
 // *json.RawMessage (as nil) and Scanners; an empty text or blob scans into those two as an
 // empty, non-nil slice. A mismatch, or a nil destination, is a [*ScanError].
+//
+// A []byte (or json.RawMessage) is always a new copy, the caller's to modify. A string is a
+// copy too, except from a chunk of one row whose text and blob values total at most 176 bytes
+// (a point select's): there it shares the row's memory, which it then keeps alive (a few
+// hundred bytes), and costs no allocation.
 func (r Row) Scan(dest ...any) error {
 	if len(dest) != r.Len() {
 		return &ScanError{Column: -1, Reason: fmt.Sprintf("%d destinations for %d columns", len(dest), r.Len())}
