@@ -107,15 +107,15 @@ func (r *Row) finish() {
 
 // A target is one of the issue's acceptance ratios.
 type target struct {
-	Row     string  `json:"row"`
-	System  string  `json:"system"`
-	Against string  `json:"against"`
+	Row     string `json:"row"`
+	System  string `json:"system"`
+	Against string `json:"against"`
 	// AgainstRow, when set, is the row Against is read from (else Row): the events API with
 	// 64 producers against the same events in one transaction.
-	AgainstRow string `json:"against_row,omitempty"`
-	Kind    string  `json:"kind"` // maxCost, minSpeed, or maxExtra (KiB)
-	Limit   float64 `json:"limit"`
-	Text    string  `json:"text"`
+	AgainstRow string  `json:"against_row,omitempty"`
+	Kind       string  `json:"kind"` // maxCost, minSpeed, or maxExtra (KiB)
+	Limit      float64 `json:"limit"`
+	Text       string  `json:"text"`
 }
 
 const (
