@@ -66,6 +66,7 @@ func (sc *stmtCache) adopt(s *sqlite3.Stmt) *cachedStmt {
 	e := &cachedStmt{s: s, sql: s.SQL(), params: s.BindCount(), inUse: true}
 	sc.byKey[e.sql] = e
 	sc.byStmt[s] = e
+	sc.last = e
 	return e
 }
 

@@ -67,3 +67,59 @@ func TestReleaseClearsBytesOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheLastEntry checks the cache's memory of the statement it handed out last: found
+// again without a lookup, never handed out while in use, and forgotten when that statement
+// is evicted or dropped (a closed statement must never come back).
+func TestCacheLastEntry(t *testing.T) {
+	c, err := Open(context.Background(), ":memory:", Config{StmtCache: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const a, b = "SELECT 1", "SELECT 2"
+	for i := range 3 {
+		row, err := c.QueryRow(a, nil)
+		if err != nil || row.Index(0) != int64(1) {
+			t.Fatalf("run %d: %v, %v", i, row, err)
+		}
+		if c.cache.last == nil || c.cache.last.sql != a {
+			t.Fatalf("run %d: last entry %+v, want %q", i, c.cache.last, a)
+		}
+	}
+	// In use (an open cursor): a second user gets a statement of its own.
+	open, err := c.Query(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.cache.take(a); e != nil {
+		t.Fatal("an entry in use was handed out again")
+	}
+	if row, err := c.QueryRow(a, nil); err != nil || row.Index(0) != int64(1) {
+		t.Fatalf("while in use: %v, %v", row, err)
+	}
+	open.Close()
+	// b evicts a (the cache holds one): a must not be found through last.
+	if _, err := c.QueryRow(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.cache.byKey[a] != nil || (c.cache.last != nil && c.cache.last.sql == a) {
+		t.Fatal("the evicted statement is still reachable")
+	}
+	if row, err := c.QueryRow(a, nil); err != nil || row.Index(0) != int64(1) {
+		t.Fatalf("after eviction: %v, %v", row, err)
+	}
+	// Dropped after an error: forgotten too.
+	e := c.cache.byKey[a]
+	if e == nil {
+		t.Fatal("not cached")
+	}
+	c.cache.take(a)
+	c.cache.drop(e.s)
+	if c.cache.last == e {
+		t.Fatal("a dropped entry is still the last one")
+	}
+	if row, err := c.QueryRow(a, nil); err != nil || row.Index(0) != int64(1) {
+		t.Fatalf("after drop: %v, %v", row, err)
+	}
+}
