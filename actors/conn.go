@@ -268,8 +268,14 @@ func (c *Conn) query(ctx context.Context, m *messages.Query) (*Cursor, error) {
 // QueryRow runs a query and returns its first row, or an error wrapping [messages.ErrNoRows].
 // It costs one round trip: the cursor is never left open.
 func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
+	return c.queryRowOf(ctx, sql, args, false)
+}
+
+// queryRowOf is QueryRow with a pooled request; readOnly is the request's ReadOnly (a pool's
+// reader sets it).
+func (c *Conn) queryRowOf(ctx context.Context, sql string, args []any, readOnly bool) (messages.Row, error) {
 	q := queries.Get().(*queryReq)
-	q.m = messages.Query{Ctx: ctx, SQL: sql, Args: append(q.args[:0], args...), OneRow: true}
+	q.m = messages.Query{Ctx: ctx, SQL: sql, Args: append(q.args[:0], args...), OneRow: true, ReadOnly: readOnly}
 	row, err := c.queryRow(ctx, &q.m)
 	if err == nil || err == messages.ErrNoRows {
 		// Answered without an error (queryRow returns ErrNoRows itself, for a reply without one).

@@ -303,7 +303,7 @@ func (p *Pool) QueryAll(ctx context.Context, sql string, args ...any) ([]message
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) (messages.Row, error) {
 	var row messages.Row
 	err := p.read(ctx, "query row", sql, func(c *Conn, readOnly bool) (err error) {
-		row, err = c.queryRow(ctx, &messages.Query{Ctx: ctx, SQL: sql, Args: args, OneRow: true, ReadOnly: readOnly})
+		row, err = c.queryRowOf(ctx, sql, args, readOnly)
 		return err
 	})
 	return row, err
