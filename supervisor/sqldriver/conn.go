@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
@@ -212,6 +213,18 @@ func (t *tx) end() {
 	t.done()
 }
 
+// guard refuses, in a ReadOnly transaction held on the writer with query_only on, a statement
+// that names the query_only pragma: SQLite applies a pragma while it prepares it, so PRAGMA
+// query_only = OFF would turn the guard off before anything could refuse it, and the
+// transaction could then write. (An SQL identifier has no escapes: every way of naming the
+// pragma holds its name.)
+func (t *tx) guard(query string) error {
+	if t.queryOnly && strings.Contains(strings.ToLower(query), "query_only") {
+		return fmt.Errorf("read-only transaction: %w: the query_only pragma is the transaction's", messages.ErrNotReadOnly)
+	}
+	return nil
+}
+
 // args turns database/sql's arguments into actorlite's: a named one becomes a sql.NamedArg.
 func args(nv []driver.NamedValue) []any {
 	if len(nv) == 0 {
@@ -235,6 +248,9 @@ func (c *Conn) ExecContext(ctx context.Context, query string, nv []driver.NamedV
 	var res messages.Result
 	var err error
 	if c.tx != nil {
+		if err := c.tx.guard(query); err != nil {
+			return nil, err
+		}
 		res, err = c.tx.ac.Exec(ctx, query, a...)
 		if len(a) == 0 && errors.Is(err, messages.ErrMultipleStatements) {
 			res, err = c.tx.ac.ExecScriptResult(ctx, query)
@@ -268,6 +284,9 @@ func (c *Conn) script(ctx context.Context, query string) (messages.Result, error
 func (c *Conn) QueryContext(ctx context.Context, query string, nv []driver.NamedValue) (driver.Rows, error) {
 	a := args(nv)
 	if c.tx != nil {
+		if err := c.tx.guard(query); err != nil {
+			return nil, err
+		}
 		cur, err := c.tx.ac.Query(ctx, query, a...)
 		if err != nil {
 			return nil, c.convTxErr(err)
