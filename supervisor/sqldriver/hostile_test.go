@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -902,5 +903,274 @@ func TestHostileTimeZones(t *testing.T) {
 			t.Errorf("%v after %v in ORDER BY", at, prev)
 		}
 		prev = at
+	}
+}
+
+// Callers queued behind a transaction whose ctx ends while they wait: they get the ctx's
+// error, and what they asked for never runs later; the writer is not left held.
+func TestHostileQueuedCallersGiveUp(t *testing.T) {
+	db, _ := openDB(t)
+	ctx := deadline(t)
+	mustExec(t, db, "CREATE TABLE t (x)")
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, tx, "INSERT INTO t VALUES (1)")
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		_, errs[0] = db.ExecContext(short, "INSERT INTO t VALUES (2)")
+	}()
+	go func() {
+		defer wg.Done()
+		_, errs[1] = db.ExecContext(short, "INSERT INTO t VALUES (3); INSERT INTO t VALUES (4)")
+	}()
+	go func() {
+		defer wg.Done()
+		var tx2 *sql.Tx
+		tx2, errs[2] = db.BeginTx(short, nil)
+		if errs[2] == nil {
+			tx2.Rollback()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var rows *sql.Rows
+		rows, errs[3] = db.QueryContext(short, "INSERT INTO t VALUES (5) RETURNING x")
+		if errs[3] == nil {
+			rows.Close()
+		}
+	}()
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("queued call %d: %v, want the ctx's error", i, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "INSERT INTO t VALUES (6)") // the writer is free
+	rows, err := db.QueryContext(ctx, "SELECT x FROM t ORDER BY x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []int
+	for rows.Next() {
+		var x int
+		rows.Scan(&x)
+		got = append(got, x)
+	}
+	if fmt.Sprint(got) != "[1 6]" {
+		t.Fatalf("rows %v, want [1 6]: a call that gave up ran later", got)
+	}
+}
+
+// Rows left open, more of them than the pool has readers, then more queries on the same
+// goroutine (the nested-query pattern): no hang.
+func TestHostileOpenRowsExhaustReaders(t *testing.T) {
+	db, _ := openDB(t)
+	ctx := deadline(t)
+	mustExec(t, db, "CREATE TABLE t (x)")
+	mustExec(t, db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 5000) INSERT INTO t SELECT i FROM r")
+	var open []*sql.Rows
+	defer func() {
+		for _, r := range open {
+			r.Close()
+		}
+	}()
+	for range 3 * runtime.GOMAXPROCS(0) {
+		rows, err := db.QueryContext(ctx, "SELECT x FROM t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rows.Next() {
+			t.Fatal(rows.Err())
+		}
+		open = append(open, rows)
+	}
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var n int
+	if err := db.QueryRowContext(qctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 5000 {
+		t.Fatalf("a query with every reader's cursor open: %d, %v", n, err)
+	}
+	tx, err := db.BeginTx(qctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(qctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 5000 {
+		t.Fatalf("a ReadOnly transaction with every reader's cursor open: %d, %v", n, err)
+	}
+	for _, r := range open {
+		for r.Next() {
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Values stored by other programs in typed columns: CURRENT_TIMESTAMP in a DATETIME column
+// (every migration's default) scans as time.Time; what cannot be read as the column's type
+// comes back as what it is, or as a typed error, never a wrong value or a panic.
+func TestHostileStoredValues(t *testing.T) {
+	db, _ := openDB(t)
+	ctx := deadline(t)
+	mustExec(t, db, "CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME DEFAULT CURRENT_TIMESTAMP, ok BOOLEAN, j JSON)")
+	mustExec(t, db, "INSERT INTO t (id) VALUES (1)")
+	var at time.Time
+	if err := db.QueryRowContext(ctx, "SELECT at FROM t WHERE id = 1").Scan(&at); err != nil {
+		t.Fatalf("CURRENT_TIMESTAMP: %v", err)
+	}
+	if d := time.Since(at); d < -time.Minute || d > time.Minute {
+		t.Fatalf("CURRENT_TIMESTAMP read as %v", at)
+	}
+	for i, v := range []any{"hello", int64(1700000000), 1.5, "2024-01-02", "2024-01-02 03:04:05.678", []byte{1, 2}} {
+		id := 10 + i
+		mustExec(t, db, "INSERT INTO t (id, at, ok, j) VALUES (?, ?, ?, ?)", id, v, v, v)
+		rows, err := db.QueryContext(ctx, "SELECT at, ok, j FROM t WHERE id = ?", id)
+		if err != nil {
+			if !errors.Is(err, messages.ErrConvert) {
+				t.Errorf("%#v: %v, want ErrConvert", v, err)
+			}
+			t.Logf("%#v: %v", v, err)
+			continue
+		}
+		for rows.Next() {
+			var a, b, c any
+			if err := rows.Scan(&a, &b, &c); err != nil {
+				t.Logf("%#v: scan: %v", v, err)
+				continue
+			}
+			t.Logf("%#v: DATETIME %#v, BOOLEAN %#v, JSON %#v", v, a, b, c)
+		}
+		if err := rows.Err(); err != nil {
+			t.Logf("%#v: %v", v, err)
+		}
+		rows.Close()
+	}
+}
+
+// DSNs naming a private database (":memory:", "", a temporary file) or a bad one: either every
+// statement sees the same database, or the DSN is refused with a typed error; never a reader
+// that sees another database than the writer.
+func TestHostileDSNs(t *testing.T) {
+	ctx := deadline(t)
+	for _, dsn := range []string{":memory:", "", "file::memory:", "file::memory:?cache=shared"} {
+		t.Run(fmt.Sprintf("%q", dsn), func(t *testing.T) {
+			db, err := sql.Open("actorlite", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.ExecContext(ctx, "CREATE TABLE t (x); INSERT INTO t VALUES (1)"); err != nil {
+				if !errors.Is(err, messages.ErrBadArgument) && !errors.Is(err, messages.ErrConfig) && !errors.Is(err, messages.ErrCantOpen) {
+					t.Fatalf("refused with an untyped error: %v", err)
+				}
+				t.Logf("refused: %v", err)
+				return
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+				t.Fatalf("a query after the write: %d, %v", n, err)
+			}
+			tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+				t.Fatalf("a ReadOnly transaction: %d, %v", n, err)
+			}
+		})
+	}
+	t.Run("bad", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, dsn := range []string{
+			filepath.Join(dir, "no", "such", "dir", "x.db"),
+			"file:" + filepath.Join(dir, "x.db") + "?mode=nonsense",
+			"file:" + filepath.Join(dir, "y.db") + "?_pragma=nonsense(1",
+		} {
+			db, err := sql.Open("actorlite", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.PingContext(ctx)
+			if err == nil {
+				t.Errorf("%q: ping succeeded", dsn)
+			} else if errors.Is(err, driver.ErrBadConn) {
+				t.Errorf("%q: %v: ErrBadConn for a DSN that cannot open", dsn, err)
+			} else {
+				t.Logf("%q: %v", dsn, err)
+			}
+			db.Close()
+		}
+	})
+}
+
+// The driver's own Tx, reached with Raw, ended while one of its cursors is still open (which
+// database/sql itself never does): it ends whole, and the shared writer is not left inside a
+// transaction.
+func TestHostileDriverTxWithOpenCursor(t *testing.T) {
+	db, _ := openDB(t)
+	ctx := deadline(t)
+	mustExec(t, db, "CREATE TABLE t (x)")
+	mustExec(t, db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 5000) INSERT INTO t SELECT i FROM r")
+	for _, commit := range []bool{true, false} {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Raw(func(dc any) error {
+			dtx, err := dc.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
+			if err != nil {
+				return err
+			}
+			if _, err := dc.(driver.ExecerContext).ExecContext(ctx, "INSERT INTO t VALUES (-1)", nil); err != nil {
+				return err
+			}
+			rows, err := dc.(driver.QueryerContext).QueryContext(ctx, "SELECT x FROM t", nil)
+			if err != nil {
+				return err
+			}
+			dest := make([]driver.Value, 1)
+			if err := rows.Next(dest); err != nil {
+				return err
+			}
+			if commit {
+				err = dtx.Commit()
+			} else {
+				err = dtx.Rollback()
+			}
+			t.Logf("commit=%v with a cursor open: %v", commit, err)
+			rows.Close()
+			return nil
+		})
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The writer is free and outside any transaction: a new transaction begins and commits.
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatalf("commit=%v: BeginTx after: %v", commit, err)
+		}
+		mustExec(t, tx, "INSERT INTO t VALUES (-2)")
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("commit=%v: commit after: %v", commit, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE x = -2").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("commit=%v: the next transaction's row: %d, %v", commit, n, err)
+		}
+		mustExec(t, db, "DELETE FROM t WHERE x < 0")
 	}
 }
