@@ -17,6 +17,7 @@ import (
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
+	"github.com/actorlite/actorlite/supervisor/sqldriver"
 )
 
 // Tests written as a hostile user of database/sql would: every corner of the driver's promises.
@@ -532,7 +533,24 @@ func TestHostileTxLifecycle(t *testing.T) {
 // A ReadOnly transaction that writes: refused with a typed error, nothing written, in every
 // mode.
 func TestHostileReadOnlyWrites(t *testing.T) {
-	db, _ := openDB(t)
+	t.Run("WAL", func(t *testing.T) {
+		db, _ := openDB(t)
+		readOnlyWrites(t, db)
+	})
+	t.Run("rollback journal", func(t *testing.T) {
+		// No readers: every ReadOnly transaction holds the writer with query_only on.
+		s := startSupervisor(t, supervisor.Config{})
+		ctr, err := sqldriver.NewConnector(s, filepath.Join(t.TempDir(), "j.db"), actors.WithPragma("journal_mode", "DELETE"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(ctr)
+		defer db.Close()
+		readOnlyWrites(t, db)
+	})
+}
+
+func readOnlyWrites(t *testing.T, db *sql.DB) {
 	ctx := deadline(t)
 	mustExec(t, db, "CREATE TABLE t (x)")
 	for _, lvl := range []sql.IsolationLevel{sql.LevelDefault, sql.LevelSerializable, sql.LevelLinearizable} {
@@ -544,6 +562,7 @@ func TestHostileReadOnlyWrites(t *testing.T) {
 			"INSERT INTO t VALUES (1)",
 			"INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)",
 			"PRAGMA query_only = OFF; INSERT INTO t VALUES (3)",
+			"PRAGMA main.\"QUERY_ONLY\" = 0; INSERT INTO t VALUES (4)",
 			"CREATE TABLE u (y)",
 		} {
 			if _, err := tx.ExecContext(ctx, q); err == nil {
