@@ -52,6 +52,7 @@ type myUint uint64
 // anything runs; nothing is written.
 func TestHostileArguments(t *testing.T) {
 	db, _ := openDB(t)
+	db.SetMaxOpenConns(1) // a connection a refused or panicking argument leaked would hang the next call
 	ctx := deadline(t)
 	mustExec(t, db, "CREATE TABLE t (x)")
 	bad := []struct {
@@ -269,6 +270,13 @@ func TestHostileTransactionControlAsSQL(t *testing.T) {
 		"ROLLBACK",
 	} {
 		db.ExecContext(ctx, q)
+		if rows, err := db.QueryContext(ctx, q); err == nil {
+			rows.Close()
+		}
+		if st, err := db.PrepareContext(ctx, q); err == nil {
+			st.ExecContext(ctx)
+			st.Close()
+		}
 		// The writer must not be left in a transaction: a BeginTx works, and what it commits
 		// is seen by a reader.
 		tx, err := db.BeginTx(ctx, nil)
@@ -1191,5 +1199,63 @@ func TestHostileDriverTxWithOpenCursor(t *testing.T) {
 			t.Fatalf("commit=%v: the next transaction's row: %d, %v", commit, n, err)
 		}
 		mustExec(t, db, "DELETE FROM t WHERE x < 0")
+	}
+}
+
+// The program stops its supervisor under an open *sql.DB: calls fail with an error wrapping
+// ErrClosed (never a hang, a panic or a bare driver.ErrBadConn), and Close returns.
+func TestHostileSupervisorStoppedUnderDB(t *testing.T) {
+	s, err := supervisor.Start(context.Background(), supervisor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := deadline(t)
+	ctr, err := sqldriver.NewConnector(s, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(ctr)
+	mustExec(t, db, "CREATE TABLE t (x)")
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, messages.ErrClosed) {
+			t.Errorf("%s after the supervisor stopped: %v, want ErrClosed", what, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO t VALUES (1)")
+	check("tx exec", err)
+	err = tx.Commit()
+	check("commit", err)
+	err = ro.Rollback()
+	if err != nil && !errors.Is(err, messages.ErrClosed) {
+		t.Errorf("read-only rollback: %v", err)
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO t VALUES (1)")
+	check("exec", err)
+	_, err = db.QueryContext(ctx, "SELECT x FROM t")
+	check("query", err)
+	_, err = db.BeginTx(ctx, nil)
+	check("begin", err)
+	_, err = db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	check("begin read-only", err)
+	check("ping", db.PingContext(ctx))
+	done := make(chan error, 1)
+	go func() { done <- db.Close() }()
+	select {
+	case err := <-done:
+		t.Logf("close: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("db.Close hung after the supervisor stopped")
 	}
 }
