@@ -1259,3 +1259,85 @@ func TestHostileSupervisorStoppedUnderDB(t *testing.T) {
 		t.Fatal("db.Close hung after the supervisor stopped")
 	}
 }
+
+// Writes queued behind a statement that crashes the writer for good: each one that succeeded
+// is applied exactly once (database/sql retried the ones nothing ran for, on a new pool), and
+// each one that failed is not applied at all.
+func TestHostileCrashWithQueuedWrites(t *testing.T) {
+	s := startSupervisor(t, supervisor.Config{MaxRestarts: -1})
+	ctx := deadline(t)
+	db := connectorDB(t, s, filepath.Join(t.TempDir(), "q.db"))
+	mustExec(t, db, "CREATE TABLE t (v INTEGER)")
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	err = conn.Raw(func(dc any) error {
+		type pooled interface{ Pool() *actors.Pool }
+		return dc.(pooled).Pool().CreateFunction(ctx, "boom", 0, func([]any) (any, error) {
+			<-release // let the other writes queue up behind this one
+			panic("boom")
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashed := make(chan error, 1)
+	go func() {
+		_, err := conn.ExecContext(ctx, "INSERT INTO t VALUES (boom())")
+		crashed <- err
+	}()
+	const G = 16
+	var wg sync.WaitGroup
+	errs := make([]error, G)
+	var started sync.WaitGroup
+	started.Add(G)
+	for g := range G {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			switch g % 3 {
+			case 0:
+				_, errs[g] = db.ExecContext(ctx, "INSERT INTO t VALUES (?)", g)
+			case 1:
+				errs[g] = func() error {
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						return err
+					}
+					defer tx.Rollback()
+					if _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (?)", g); err != nil {
+						return err
+					}
+					return tx.Commit()
+				}()
+			default:
+				_, errs[g] = db.ExecContext(ctx, fmt.Sprintf("INSERT INTO t VALUES (%d); INSERT INTO t VALUES (%d)", g, g+1000))
+			}
+		}()
+	}
+	started.Wait()
+	time.Sleep(50 * time.Millisecond) // give the writes time to queue; the test holds either way
+	close(release)
+	if err := <-crashed; !errors.Is(err, messages.ErrCrashed) || errors.Is(err, driver.ErrBadConn) {
+		t.Fatalf("the crashing call: %v", err)
+	}
+	conn.Close()
+	wg.Wait()
+	for g, err := range errs {
+		var n int
+		if qerr := db.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE v = ?", g).Scan(&n); qerr != nil {
+			t.Fatal(qerr)
+		}
+		switch {
+		case err == nil && n != 1:
+			t.Errorf("write %d succeeded and is applied %d times", g, n)
+		case err != nil && n != 0:
+			t.Errorf("write %d failed (%v) and is applied %d times", g, err, n)
+		case err != nil:
+			t.Logf("write %d: %v", g, err)
+		}
+	}
+}
