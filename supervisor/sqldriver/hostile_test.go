@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -48,6 +49,8 @@ func (panicValuer) Value() (driver.Value, error) { panic("valuer panics") }
 
 type myUint uint64
 
+type selfPtr *selfPtr
+
 // Arguments actorlite cannot bind are refused with a typed error naming them, before
 // anything runs; nothing is written.
 func TestHostileArguments(t *testing.T) {
@@ -71,6 +74,8 @@ func TestHostileArguments(t *testing.T) {
 		{"valuer returns a struct", structValuer{}},
 		{"valuer returns a valuer", valuerValuer{}},
 		{"sql.Out", sql.Out{Dest: new(int)}},
+		{"a pointer to itself", func() any { var p selfPtr; p = &p; return p }()},
+		{"a pointer to a struct", &struct{ A int }{1}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,15 +137,23 @@ func TestHostileArguments(t *testing.T) {
 	})
 
 	t.Run("valuer panics", func(t *testing.T) {
-		func() {
-			defer func() {
-				if r := recover(); r == nil {
-					t.Error("a panicking Valuer did not panic the caller")
+		// As actorlite binds a Valuer (sqlitewasm's callValuer): a panic in Value, such as a
+		// nil pointer receiver's, is an argument error, not a panic of the caller.
+		for _, arg := range []any{panicValuer{}, (*ptrValuer)(nil)} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%T: the caller panicked: %v", arg, r)
+					}
+				}()
+				_, err := db.ExecContext(ctx, "INSERT INTO t VALUES (?)", arg)
+				var ae *messages.ArgError
+				if !errors.As(err, &ae) {
+					t.Errorf("%T: %v, want a *messages.ArgError", arg, err)
 				}
 			}()
-			db.ExecContext(ctx, "INSERT INTO t VALUES (?)", panicValuer{})
-		}()
-		// The pool survives the caller's panic.
+		}
+		// The pool survives.
 		mustExec(t, db, "INSERT INTO t VALUES (1)")
 		if n := count(t, db, "t"); n != 1 {
 			t.Fatalf("%d rows", n)
@@ -1339,5 +1352,35 @@ func TestHostileCrashWithQueuedWrites(t *testing.T) {
 		case err != nil:
 			t.Logf("write %d: %v", g, err)
 		}
+	}
+}
+
+// json.RawMessage binds as JSON text, through a pointer too (a nullable JSON field of a
+// struct, as sqlx binds it), so SQLite's JSON functions read it.
+func TestHostileJSONPointers(t *testing.T) {
+	db, _ := openDB(t)
+	ctx := deadline(t)
+	mustExec(t, db, "CREATE TABLE t (id INTEGER PRIMARY KEY, j JSON)")
+	raw := json.RawMessage(`{"a":1}`)
+	praw := &raw
+	for i, arg := range []any{raw, &raw, &praw} {
+		if _, err := db.ExecContext(ctx, "INSERT INTO t VALUES (?, ?)", i, arg); err != nil {
+			t.Fatalf("%T: %v", arg, err)
+		}
+		var typ string
+		var a sql.NullInt64
+		if err := db.QueryRowContext(ctx, "SELECT typeof(j), json_extract(j, '$.a') FROM t WHERE id = ?", i).Scan(&typ, &a); err != nil {
+			t.Errorf("%T: %v", arg, err)
+			continue
+		}
+		if typ != "text" || a.Int64 != 1 {
+			t.Errorf("%T bound as %s, json_extract gives %v", arg, typ, a)
+		}
+	}
+	var nilRaw *json.RawMessage
+	mustExec(t, db, "INSERT INTO t VALUES (10, ?)", nilRaw)
+	var typ string
+	if err := db.QueryRowContext(ctx, "SELECT typeof(j) FROM t WHERE id = 10").Scan(&typ); err != nil || typ != "null" {
+		t.Errorf("a nil *json.RawMessage bound as %s, %v", typ, err)
 	}
 }

@@ -13,8 +13,9 @@ import (
 // CheckNamedValue accepts what actorlite binds as it is: nil, integers, floats, bool, string,
 // []byte, time.Time and json.RawMessage (which database/sql's default conversion would turn
 // into a blob). A driver.Valuer is called here, on the caller's goroutine, and its value
-// checked the same way; pointers and named types of these kinds are converted as database/sql
-// does. Anything else is a *messages.ArgError naming the argument's position and type.
+// checked the same way (a panic in Value is an error); a pointer binds what it points to
+// (NULL if nil); named types of these kinds are converted as database/sql does. Anything else
+// is a *messages.ArgError naming the argument's position and type.
 func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
 	v, err := checkValue(nv.Value, 0)
 	if err != nil {
@@ -26,7 +27,29 @@ func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
 
 var valuerType = reflect.TypeFor[driver.Valuer]()
 
+// maxPointers is how many pointers an argument may go through to its value (a pointer type
+// may point to itself: following it for ever would overflow the stack).
+const maxPointers = 8
+
 func checkValue(v any, depth int) (any, error) {
+	// A pointer (not a driver.Valuer) binds what it points to, NULL if nil, as database/sql
+	// binds it, but checked here: a *json.RawMessage stays JSON text, not a blob.
+	for n := 0; ; n++ {
+		if _, ok := v.(driver.Valuer); ok {
+			break
+		}
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Pointer {
+			break
+		}
+		if rv.IsNil() {
+			return nil, nil
+		}
+		if n == maxPointers {
+			return nil, fmt.Errorf("more than %d pointers to a value", maxPointers)
+		}
+		v = rv.Elem().Interface()
+	}
 	switch x := v.(type) {
 	case nil, int64, float64, bool, string, []byte, time.Time, json.RawMessage,
 		int, int32, int16, int8, uint8, uint16, uint32, float32:
@@ -40,11 +63,22 @@ func checkValue(v any, depth int) (any, error) {
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() && rv.Type().Elem().Implements(valuerType) {
 			return nil, nil // a nil pointer to a value-receiver Valuer: NULL, as database/sql binds it
 		}
-		dv, err := x.Value()
+		dv, err := callValuer(x)
 		if err != nil {
 			return nil, fmt.Errorf("Value() failed: %w", err)
 		}
 		return checkValue(dv, depth+1)
 	}
 	return driver.DefaultParameterConverter.ConvertValue(v)
+}
+
+// callValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error, as
+// actorlite does when it binds a Valuer itself.
+func callValuer(v driver.Valuer) (dv driver.Value, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return v.Value()
 }
