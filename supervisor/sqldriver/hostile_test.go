@@ -1384,3 +1384,55 @@ func TestHostileJSONPointers(t *testing.T) {
 		t.Errorf("a nil *json.RawMessage bound as %s, %v", typ, err)
 	}
 }
+
+// Rows still open, on a reader and on the writer, when the *sql.DB closes: reading on ends
+// with an error or the end, never a hang; closing them returns.
+func TestHostileRowsOpenAtClose(t *testing.T) {
+	s := startSupervisor(t, supervisor.Config{})
+	ctx := deadline(t)
+	path := filepath.Join(t.TempDir(), "r.db")
+	db := connectorDB(t, s, path)
+	mustExec(t, db, "CREATE TABLE t (x)")
+	mustExec(t, db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 5000) INSERT INTO t SELECT i FROM r")
+	rows, err := db.QueryContext(ctx, "SELECT x FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trows, err := tx.QueryContext(ctx, "SELECT x FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Next()
+	trows.Next()
+	db.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	t.Logf("reader rows after Close: %d more, %v", n, rows.Err())
+	n = 0
+	for trows.Next() {
+		n++
+	}
+	t.Logf("transaction rows after Close: %d more, %v", n, trows.Err())
+	rows.Close()
+	trows.Close()
+	if err := tx.Commit(); err == nil {
+		t.Error("a transaction committed after its *sql.DB closed")
+	}
+	// The writer is not left held: the program's own pool on the database writes.
+	p, err := s.OpenPool(ctx, path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := p.Exec(wctx, "INSERT INTO t VALUES (0)"); err != nil {
+		t.Fatalf("the program's write after the *sql.DB closed: %v", err)
+	}
+}
