@@ -1436,3 +1436,57 @@ func TestHostileRowsOpenAtClose(t *testing.T) {
 		t.Fatalf("the program's write after the *sql.DB closed: %v", err)
 	}
 }
+
+// The *sql.DB closes while one of its transactions holds the writer it shares with the
+// program's own pool: Close returns, the transaction still ends (Commit or Rollback), and the
+// program's pool writes after it.
+func TestHostileCloseWhileHoldingSharedWriter(t *testing.T) {
+	for _, commit := range []bool{true, false} {
+		s := startSupervisor(t, supervisor.Config{})
+		ctx := deadline(t)
+		path := filepath.Join(t.TempDir(), "h.db")
+		p, err := s.OpenPool(ctx, path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Exec(ctx, "CREATE TABLE t (x)"); err != nil {
+			t.Fatal(err)
+		}
+		db := connectorDB(t, s, path)
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, tx, "INSERT INTO t VALUES (1)")
+		done := make(chan error, 1)
+		go func() { done <- db.Close() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Logf("close: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("db.Close hangs while a transaction holds the shared writer")
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		t.Logf("commit=%v after Close: %v", commit, err)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if _, err := p.Exec(wctx, "INSERT INTO t VALUES (2)"); err != nil {
+			t.Fatalf("commit=%v: the program's write after: %v", commit, err)
+		}
+		cancel()
+		row, err := p.QueryRow(ctx, "SELECT count(*) FROM t WHERE x = 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("commit=%v: the transaction's row: %v", commit, row.Index(0))
+		if commit == false && row.Index(0) != int64(0) {
+			t.Errorf("a rolled back transaction's row is there")
+		}
+		p.Close(context.Background())
+	}
+}
