@@ -39,7 +39,9 @@
 // IMMEDIATE, sql.LevelLinearizable EXCLUSIVE; other levels are refused with an error wrapping
 // messages.ErrBadArgument. ReadOnly with the default or serializable level runs on a reader
 // (deferred: its snapshot starts at its first read); ReadOnly with LevelLinearizable, or on a
-// database whose pool has no readers (not in WAL mode), holds the writer with query_only on.
+// database whose pool has no readers (not in WAL mode), holds the writer with query_only on;
+// its statements that name the query_only pragma are refused (messages.ErrNotReadOnly), since
+// SQLite would apply PRAGMA query_only = OFF before anything could refuse it.
 //
 // # Values
 //

@@ -698,6 +698,7 @@ func TestHostileCloseWhileRunning(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	var ran atomic.Int64
+	underWay := make(chan struct{})
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
@@ -734,12 +735,16 @@ func TestHostileCloseWhileRunning(t *testing.T) {
 				if err != nil {
 					return
 				}
-				ran.Add(1)
+				if ran.Add(1) == 50 {
+					close(underWay)
+				}
 			}
 		}()
 	}
-	for ran.Load() < 50 {
-		time.Sleep(time.Millisecond) // waiting for work to be under way, not for a result
+	select {
+	case <-underWay:
+	case <-ctx.Done():
+		t.Fatal("the work never got under way")
 	}
 	if err := db.Close(); err != nil {
 		t.Logf("close: %v", err)
