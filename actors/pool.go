@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -54,6 +57,10 @@ type Pool struct {
 	err      error
 
 	writeCount, txs, rerouted atomic.Int64
+
+	regMu  sync.Mutex
+	regs   []poolReg // what the pool registered on its members, for Replay; one per key
+	regGen uint64    // registrations made, replacements included
 }
 
 // readerSlot is a reader's count of queries, on a cache line of its own: counters side by side
@@ -349,24 +356,83 @@ func (p *Pool) isWrite(sql string) bool {
 
 // CreateFunction registers a scalar function on every member (see [Conn.CreateFunction]).
 func (p *Pool) CreateFunction(ctx context.Context, name string, nargs int, fn func(args []any) (any, error), opts ...FuncOption) error {
-	return p.each(func(c *Conn) error { return c.CreateFunction(ctx, name, nargs, fn, opts...) })
+	return p.register(ctx, funcKey(name, nargs), func(ctx context.Context, c *Conn) error {
+		return c.CreateFunction(ctx, name, nargs, fn, opts...)
+	})
 }
 
 // CreateAggregate registers an aggregate function on every member (see [Conn.CreateAggregate]).
 func (p *Pool) CreateAggregate(ctx context.Context, name string, nargs int, newAgg func() Aggregate, opts ...FuncOption) error {
-	return p.each(func(c *Conn) error { return c.CreateAggregate(ctx, name, nargs, newAgg, opts...) })
+	return p.register(ctx, funcKey(name, nargs), func(ctx context.Context, c *Conn) error {
+		return c.CreateAggregate(ctx, name, nargs, newAgg, opts...)
+	})
 }
 
 // CreateCollation registers a collating sequence on every member (see [Conn.CreateCollation]).
 func (p *Pool) CreateCollation(ctx context.Context, name string, cmp func(a, b string) int) error {
-	return p.each(func(c *Conn) error { return c.CreateCollation(ctx, name, cmp) })
+	return p.register(ctx, "collation "+strings.ToLower(name), func(ctx context.Context, c *Conn) error {
+		return c.CreateCollation(ctx, name, cmp)
+	})
 }
 
 // SetAuthorizer installs fn as the authorizer of every member, the writer and each reader
 // (see [Conn.SetAuthorizer]); nil removes it. On a reader, the reader's own guard (see
 // [WithQueryOnly]) is still asked first.
 func (p *Pool) SetAuthorizer(ctx context.Context, fn func(messages.AuthRequest) messages.AuthResult) error {
-	return p.each(func(c *Conn) error { return c.SetAuthorizer(ctx, fn) })
+	return p.register(ctx, "authorizer", func(ctx context.Context, c *Conn) error { return c.SetAuthorizer(ctx, fn) })
+}
+
+// poolReg is what one of the calls above registered on the pool's members, to be
+// registered again on connections beside the pool (see [Pool.Replay]).
+type poolReg struct {
+	key   string // what it replaces: a function's name and arity, a collation's name, the authorizer
+	gen   uint64 // the pool's registrations before it, plus one
+	apply func(context.Context, *Conn) error
+}
+
+// funcKey is the key of a function or aggregate: SQLite keeps one per name (case-insensitive)
+// and arity.
+func funcKey(name string, nargs int) string {
+	return "function " + strings.ToLower(name) + "/" + strconv.Itoa(nargs)
+}
+
+// register applies fn to every member, and records it for Replay once it succeeded on every
+// one, in place of an earlier registration of the same key: the list stays as long as the
+// names registered, however often they are registered again.
+func (p *Pool) register(ctx context.Context, key string, fn func(context.Context, *Conn) error) error {
+	if err := p.each(func(c *Conn) error { return fn(ctx, c) }); err != nil {
+		return err
+	}
+	p.regMu.Lock()
+	defer p.regMu.Unlock()
+	p.regs = slices.DeleteFunc(p.regs, func(r poolReg) bool { return r.key == key })
+	p.regGen++
+	p.regs = append(p.regs, poolReg{key: key, gen: p.regGen, apply: fn})
+	return nil
+}
+
+// Replay registers on c, in the order they were made, the functions, aggregates, collations
+// and authorizer registered through the pool (CreateFunction, CreateAggregate, CreateCollation,
+// SetAuthorizer) since generation since, and returns the pool's generation now: pass it as
+// since the next time for the same c (0 the first time). A connection a program opens beside a
+// pool, for one caller's snapshot say, then runs the same functions under the same authorizer
+// as the pool's members. A registration that fails on c stops the replay with its error.
+func (p *Pool) Replay(ctx context.Context, c *Conn, since uint64) (uint64, error) {
+	p.regMu.Lock()
+	gen := p.regGen
+	var todo []poolReg
+	for _, r := range p.regs {
+		if r.gen > since {
+			todo = append(todo, r)
+		}
+	}
+	p.regMu.Unlock()
+	for _, r := range todo {
+		if err := r.apply(ctx, c); err != nil {
+			return since, err
+		}
+	}
+	return gen, nil
 }
 
 // lost reports whether err, a reader's answer, says the reader stopped for good (its restart

@@ -487,3 +487,46 @@ func TestPoolCheckpointsOffTheWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolReplay: a connection beside a pool gets, through Replay, what was registered through
+// the pool, in order, only what is new since its last replay, and one registration per name
+// however often a name is registered again.
+func TestPoolReplay(t *testing.T) {
+	s := start(t, supervisor.Config{})
+	p := openPool(t, s, 1)
+	ctx := deadline(t)
+	side := open(t, s)
+	version := func(v int) func([]any) (any, error) {
+		return func([]any) (any, error) { return int64(v), nil }
+	}
+	for v := 1; v <= 100; v++ { // the same function, registered again and again
+		if err := p.CreateFunction(ctx, "version", 0, version(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.CreateCollation(ctx, "backwards", func(a, b string) int { return strings.Compare(b, a) }); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := p.Replay(ctx, side, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := side.QueryRow(ctx, "SELECT version(), (SELECT group_concat(x, '') FROM (SELECT 'a' AS x UNION ALL SELECT 'b' ORDER BY x COLLATE backwards))")
+	if err != nil || row.Index(0) != int64(100) || row.Index(1) != "ba" {
+		t.Fatalf("after a replay: %v, %v; want the last version, 100, and the collation", row, err)
+	}
+	// Only what is new since gen; the function replaced on the pool is replaced on the side.
+	if err := p.CreateFunction(ctx, "version", 0, version(101)); err != nil {
+		t.Fatal(err)
+	}
+	next, err := p.Replay(ctx, side, gen)
+	if err != nil || next <= gen {
+		t.Fatalf("the second replay: generation %d after %d, %v", next, gen, err)
+	}
+	if row, err := side.QueryRow(ctx, "SELECT version()"); err != nil || row.Index(0) != int64(101) {
+		t.Fatalf("after the second replay: %v, %v", row, err)
+	}
+	if again, err := p.Replay(ctx, side, next); err != nil || again != next {
+		t.Fatalf("a replay with nothing new: %d, %v; want %d", again, err, next)
+	}
+}

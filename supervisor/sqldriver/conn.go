@@ -141,11 +141,12 @@ func begin(ctx context.Context, w *actors.Conn, mode string) error {
 
 // beginSnapshot begins a ReadOnly transaction on a query-only connection of its own.
 func (c *Conn) beginSnapshot(ctx context.Context) (driver.Tx, error) {
-	r, err := c.ctr.snapshot(ctx)
+	sc, err := c.ctr.snapshot(ctx, c.pool)
 	if err != nil {
 		return nil, c.convErr(err)
 	}
-	t := &tx{c: c, ac: r, done: func() { c.ctr.putSnapshot(r) }}
+	r := sc.c
+	t := &tx{c: c, ac: r, done: func() { c.ctr.putSnapshot(sc) }}
 	if err := r.Begin(ctx); err != nil {
 		t.abort()
 		return nil, c.convErr(err)

@@ -70,7 +70,7 @@
 // run on now (the writer, or a transaction's connection), and [Conn.Pool] the pool, for what
 // database/sql cannot express: user functions (register them with Pool().CreateFunction, on
 // every member), blobs, the update hook. A ReadOnly transaction on a reader of its own runs
-// on a connection outside the pool: functions, aggregates, collations and an authorizer set
-// on the pool are not there (its statements get "no such function", and are not authorized);
-// use them in a transaction that is not ReadOnly, or outside a transaction.
+// on a connection beside the pool, which gets what was registered through the pool
+// (functions, aggregates, collations, the authorizer: actors.Pool.Replay) before the
+// transaction begins; what is registered on one member alone (through ActorConn) is not there.
 package sqldriver

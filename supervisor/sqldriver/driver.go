@@ -118,7 +118,7 @@ type connector struct {
 	mu     sync.Mutex
 	pool   *actors.Pool
 	old    []*actors.Pool // replaced pools, closed with the connector
-	snaps  []*actors.Conn // idle readers for ReadOnly transactions
+	snaps  []snapConn     // idle readers for ReadOnly transactions
 	closed bool
 }
 
@@ -186,34 +186,62 @@ func stopped(c *actors.Conn) bool {
 	}
 }
 
-// snapshot returns a query-only connection for a ReadOnly transaction.
-func (ctr *connector) snapshot(ctx context.Context) (*actors.Conn, error) {
+// snapConn is a connection for ReadOnly transactions, and how much of its pool's
+// registrations it has (see actors.Pool.Replay).
+type snapConn struct {
+	c    *actors.Conn
+	pool *actors.Pool
+	gen  uint64
+}
+
+// snapshot returns a query-only connection for a ReadOnly transaction on p, with the
+// functions, aggregates, collations and authorizer registered through p (Pool.Replay): a
+// transaction outside the pool runs the same SQL under the same authorizer as the pool's
+// members.
+func (ctr *connector) snapshot(ctx context.Context, p *actors.Pool) (snapConn, error) {
+	sc, err := ctr.idleSnapshot(ctx, p)
+	if err != nil {
+		return sc, err
+	}
+	if sc.pool != p {
+		sc.pool, sc.gen = p, 0
+	}
+	if sc.gen, err = p.Replay(ctx, sc.c, sc.gen); err != nil {
+		sc.c.Close(context.WithoutCancel(ctx))
+		return snapConn{}, err
+	}
+	return sc, nil
+}
+
+// idleSnapshot returns an idle snapshot connection, or opens one.
+func (ctr *connector) idleSnapshot(ctx context.Context, p *actors.Pool) (snapConn, error) {
 	ctr.mu.Lock()
 	for len(ctr.snaps) > 0 {
-		c := ctr.snaps[len(ctr.snaps)-1]
+		sc := ctr.snaps[len(ctr.snaps)-1]
 		ctr.snaps = ctr.snaps[:len(ctr.snaps)-1]
-		if !stopped(c) {
+		if !stopped(sc.c) {
 			ctr.mu.Unlock()
-			return c, nil
+			return sc, nil
 		}
 	}
 	ctr.mu.Unlock()
 	// Read-only at open: no pragma can make it write. (Not WithQueryOnly: its guard refuses
 	// BEGIN, which the transaction needs, and the connection is the transaction's alone.)
 	opts := append(append([]actors.Option(nil), ctr.opts...), actors.WithReadOnly())
-	return ctr.s.Open(ctx, ctr.dsn, opts...)
+	c, err := ctr.s.Open(ctx, ctr.dsn, opts...)
+	return snapConn{c: c, pool: p}, err
 }
 
-// putSnapshot keeps c for the next ReadOnly transaction, or closes it.
-func (ctr *connector) putSnapshot(c *actors.Conn) {
+// putSnapshot keeps sc for the next ReadOnly transaction, or closes it.
+func (ctr *connector) putSnapshot(sc snapConn) {
 	ctr.mu.Lock()
-	if !ctr.closed && len(ctr.snaps) < maxIdleSnapshots && !stopped(c) {
-		ctr.snaps = append(ctr.snaps, c)
-		c = nil
+	if !ctr.closed && len(ctr.snaps) < maxIdleSnapshots && !stopped(sc.c) {
+		ctr.snaps = append(ctr.snaps, sc)
+		sc.c = nil
 	}
 	ctr.mu.Unlock()
-	if c != nil {
-		c.Close(context.Background())
+	if sc.c != nil {
+		sc.c.Close(context.Background())
 	}
 }
 
@@ -234,8 +262,8 @@ func (ctr *connector) Close() error {
 	ctr.mu.Unlock()
 	var errs []error
 	ctx := context.Background()
-	for _, c := range snaps {
-		errs = append(errs, c.Close(ctx))
+	for _, sc := range snaps {
+		errs = append(errs, sc.c.Close(ctx))
 	}
 	for _, p := range pools {
 		if p != nil {

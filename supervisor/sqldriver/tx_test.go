@@ -12,6 +12,7 @@ import (
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
+	"github.com/actorlite/actorlite/supervisor/sqldriver"
 )
 
 func count(t testing.TB, q interface {
@@ -311,4 +312,61 @@ func TestCrashInTransactionRestarts(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestReadOnlyTxHasThePoolsRegistrations: a ReadOnly transaction, which runs on a connection
+// beside the pool, has the functions, collations and authorizer registered through the pool,
+// including those registered or replaced after its connection was opened (and kept idle).
+func TestReadOnlyTxHasThePoolsRegistrations(t *testing.T) {
+	db, _ := openDB(t)
+	ctx := deadline(t)
+	mustExec(t, db, "CREATE TABLE secret (v TEXT)")
+	mustExec(t, db, "INSERT INTO secret VALUES ('s')")
+	var pool *actors.Pool
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Raw(func(dc any) error { pool = dc.(*sqldriver.Conn).Pool(); return nil })
+	conn.Close()
+	readOnly := func(query string) (string, error) {
+		t.Helper()
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		var s string
+		err = tx.QueryRowContext(ctx, query).Scan(&s)
+		return s, err
+	}
+	// A first ReadOnly transaction opens its connection, which stays idle afterwards.
+	if _, err := readOnly("SELECT v FROM secret"); err != nil {
+		t.Fatal(err)
+	}
+	deny := func(r messages.AuthRequest) messages.AuthResult {
+		if r.Action == "READ" && r.Table == "secret" {
+			return messages.AuthDeny
+		}
+		return messages.AuthOK
+	}
+	if err := pool.SetAuthorizer(ctx, deny); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.CreateFunction(ctx, "shout", 1, func(args []any) (any, error) { return args[0].(string) + "!", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readOnly("SELECT v FROM secret"); !errors.Is(err, messages.ErrNotAuthorized) {
+		t.Fatalf("a ReadOnly transaction read a table the pool's authorizer denies: %v", err)
+	}
+	if s, err := readOnly("SELECT shout('hi')"); err != nil || s != "hi!" {
+		t.Fatalf("the pool's function in a ReadOnly transaction: %q, %v", s, err)
+	}
+	// Replaced, on the pool: the transaction follows.
+	if err := pool.SetAuthorizer(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := readOnly("SELECT v FROM secret"); err != nil || s != "s" {
+		t.Fatalf("after the pool's authorizer was removed: %q, %v", s, err)
+	}
 }
