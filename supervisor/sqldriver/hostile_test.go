@@ -822,7 +822,8 @@ func TestHostileNoDoubleWrite(t *testing.T) {
 	mustExec(t, db, "CREATE TABLE t (x)")
 	mustExec(t, db, "CREATE TABLE log (x)")
 	var calls atomic.Int64
-	register := func() {
+	// register registers boom on the connector's pool and returns that pool.
+	register := func() (p *actors.Pool) {
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -830,7 +831,8 @@ func TestHostileNoDoubleWrite(t *testing.T) {
 		defer conn.Close()
 		err = conn.Raw(func(dc any) error {
 			type pooled interface{ Pool() *actors.Pool }
-			return dc.(pooled).Pool().CreateFunction(ctx, "boom", 0, func([]any) (any, error) {
+			p = dc.(pooled).Pool()
+			return p.CreateFunction(ctx, "boom", 0, func([]any) (any, error) {
 				calls.Add(1)
 				panic("boom")
 			})
@@ -838,8 +840,9 @@ func TestHostileNoDoubleWrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return p
 	}
-	register()
+	crashed := register()
 	// A script whose second statement crashes the writer: the first ran, so the call must
 	// not be retried.
 	_, err := db.ExecContext(ctx, "INSERT INTO log VALUES (1); INSERT INTO t VALUES (boom())")
@@ -856,7 +859,9 @@ func TestHostileNoDoubleWrite(t *testing.T) {
 	if n > 1 {
 		t.Fatalf("%d log rows: a write applied twice", n)
 	}
-	// A write query (RETURNING) that crashes: not retried either.
+	// A write query (RETURNING) that crashes: not retried either. (Registered once the
+	// crashed writer has stopped: until then the connector still hands out its pool.)
+	<-crashed.Writer().Done()
 	register()
 	calls.Store(0)
 	rows, err := db.QueryContext(ctx, "INSERT INTO t VALUES (boom()) RETURNING x")
