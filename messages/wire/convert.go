@@ -141,6 +141,9 @@ func DecodeValue(v *Value) (any, error) {
 	case *Value_Bool:
 		return k.Bool, nil
 	case *Value_Json:
+		if k.Json == nil {
+			return json.RawMessage{}, nil
+		}
 		return json.RawMessage(k.Json), nil
 	default:
 		return nil, fmt.Errorf("%w: value of no kind", ErrMalformed)
@@ -266,7 +269,7 @@ func DecodeRows(cols []messages.Column, rows []*Row) ([]messages.Row, error) {
 			case *Value_Bool:
 				b.Value(k.Bool)
 			case *Value_Json:
-				b.Value(json.RawMessage(append([]byte(nil), k.Json...)))
+				b.Value(json.RawMessage(append([]byte{}, k.Json...))) // empty stays empty, not nil
 			default:
 				return nil, fmt.Errorf("%w: row %d: value of no kind", ErrMalformed, i)
 			}

@@ -66,6 +66,7 @@ func TestValueRoundTrip(t *testing.T) {
 		{[]byte{}, []byte{}},
 		{[]byte(nil), nil},
 		{json.RawMessage(`{"a":1}`), json.RawMessage(`{"a":1}`)},
+		{json.RawMessage{}, json.RawMessage{}},
 		{ts, ts},
 		{ts.In(time.FixedZone("x", 3600)), ts},
 		{valuer{"v"}, "v"},
@@ -118,7 +119,11 @@ func TestRowsRoundTrip(t *testing.T) {
 		b.Text([]byte("x"))
 		b.Time(ts)
 		b.Value(i == 1)
-		b.Value(json.RawMessage(`[1]`))
+		if i == 0 {
+			b.Value(json.RawMessage(`[1]`))
+		} else {
+			b.Value(json.RawMessage{}) // empty, not nil: a JSON column holding ''
+		}
 		b.Null()
 		b.Blob([]byte{byte(i)})
 		b.Float(1.5)
