@@ -1,11 +1,13 @@
 package grid
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -254,12 +256,20 @@ func (g *grain) run(ctx context.Context, req *wire.Request, inTx bool) (*wire.Re
 	switch op := req.GetOp().(type) {
 	case *wire.Request_Exec:
 		args, err := wire.DecodeArgs(op.Exec.GetArgs())
+		if err == nil && inTx {
+			err = checkNoTxControl(op.Exec.GetSql())
+		}
 		if err != nil {
 			return nil, err
 		}
 		res, err := g.conn.Exec(ctx, string(op.Exec.GetSql()), args...)
 		return resultReply(res), err
 	case *wire.Request_ExecMany:
+		if inTx {
+			if err := checkNoTxControl(op.ExecMany.GetSql()); err != nil {
+				return nil, err
+			}
+		}
 		rows := make([][]any, len(op.ExecMany.GetRows()))
 		for i, r := range op.ExecMany.GetRows() {
 			args, err := wire.DecodeArgs(r.GetValues())
@@ -310,6 +320,9 @@ func (g *grain) batch(ctx context.Context, b *wire.Batch, inTx bool) (*wire.Repl
 	for i, st := range b.GetStatements() {
 		args, err := wire.DecodeArgs(st.GetArgs())
 		if err == nil {
+			err = checkNoTxControl(st.GetSql())
+		}
+		if err == nil {
 			var res messages.Result
 			res, err = g.conn.Exec(ctx, string(st.GetSql()), args...)
 			rep.Results = append(rep.Results, &wire.Result{LastInsertId: res.LastInsertID, RowsAffected: res.RowsAffected})
@@ -328,6 +341,59 @@ func (g *grain) batch(ctx context.Context, b *wire.Batch, inTx bool) (*wire.Repl
 		}
 	}
 	return rep, nil
+}
+
+// checkNoTxControl returns an error wrapping messages.ErrBadArgument if sql is a statement
+// that ends or opens a transaction (BEGIN, COMMIT, END, ROLLBACK but ROLLBACK TO): inside a
+// Batch or a keyed write, the transaction is the activation's, and a COMMIT there would keep
+// the statements before it whatever happens after. SAVEPOINT, RELEASE and ROLLBACK TO nest
+// inside it and are allowed.
+func checkNoTxControl(sql []byte) error {
+	w, rest := firstWord(sql)
+	switch w {
+	case "BEGIN", "COMMIT", "END":
+	case "ROLLBACK":
+		next, rest := firstWord(rest)
+		if next == "TRANSACTION" {
+			next, _ = firstWord(rest)
+		}
+		if next == "TO" {
+			return nil
+		}
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s inside a Batch or a keyed write (its transaction is the tenant's)", messages.ErrBadArgument, w)
+}
+
+// firstWord returns sql's first keyword, upper-cased (ASCII letters only), after blanks and
+// comments, and what follows it.
+func firstWord(sql []byte) (string, []byte) {
+	for len(sql) > 0 {
+		switch {
+		case sql[0] == ' ' || sql[0] == '\t' || sql[0] == '\n' || sql[0] == '\r' || sql[0] == '\f' || sql[0] == '\v':
+			sql = sql[1:]
+		case len(sql) > 1 && sql[0] == '-' && sql[1] == '-':
+			if i := bytes.IndexByte(sql, '\n'); i >= 0 {
+				sql = sql[i+1:]
+			} else {
+				sql = nil
+			}
+		case len(sql) > 1 && sql[0] == '/' && sql[1] == '*':
+			if i := bytes.Index(sql[2:], []byte("*/")); i >= 0 {
+				sql = sql[i+4:]
+			} else {
+				sql = nil
+			}
+		default:
+			n := 0
+			for n < len(sql) && (sql[n]|0x20 >= 'a' && sql[n]|0x20 <= 'z') {
+				n++
+			}
+			return strings.ToUpper(string(sql[:n])), sql[n:]
+		}
+	}
+	return "", nil
 }
 
 // rollback ends the connection's transaction, if one is open, whatever a request's ctx.
@@ -386,6 +452,11 @@ func (g *grain) idempotentTx(ctx context.Context, key []byte, req *wire.Request)
 	rep, err := g.run(ctx, req, true)
 	if err != nil {
 		return nil, err // rolled back: nothing ran, the key is not recorded
+	}
+	// A script is not checked statement by statement: one that ended the key's transaction
+	// (COMMIT, ROLLBACK) ran (partly) outside it. Its key is not recorded, and it fails.
+	if in, err := g.conn.InTransaction(ctx); err != nil || !in {
+		return nil, errors.Join(err, fmt.Errorf("%w: the write ended its idempotency key's transaction (what ran before is kept, the key is not recorded): a keyed write cannot hold COMMIT or ROLLBACK", messages.ErrBadArgument))
 	}
 	b, err := proto.Marshal(rep)
 	if err != nil {

@@ -1,8 +1,10 @@
 package grid
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/messages/wire"
 )
 
@@ -30,5 +32,20 @@ func TestOpensTx(t *testing.T) {
 	script := &wire.Request{Op: &wire.Request_ExecScript{ExecScript: []byte("x; Begin; y")}}
 	if !opensTx(script) {
 		t.Error("a script")
+	}
+}
+
+func TestCheckNoTxControl(t *testing.T) {
+	for sql, refused := range map[string]bool{
+		"COMMIT": true, "commit transaction": true, " /* x */ END": true, "-- c\nBegin immediate": true,
+		"ROLLBACK": true, "rollback transaction": true, "ROLLBACK TO s": false, "rollback transaction to savepoint s": false,
+		"\tEND;": true, "SAVEPOINT s": false, "RELEASE s": false, "INSERT INTO t VALUES ('COMMIT')": false,
+		"SELECT 1": false, "": false, "/* unterminated": false, "-- only a comment": false, "ENDX": false,
+		"EXPLAIN COMMIT": false, "COMMIT--": true,
+	} {
+		err := checkNoTxControl([]byte(sql))
+		if (err != nil) != refused || (err != nil && !errors.Is(err, messages.ErrBadArgument)) {
+			t.Errorf("%q: %v, refused want %v", sql, err, refused)
+		}
 	}
 }

@@ -39,7 +39,9 @@ type idemKey struct{}
 // result, in the same transaction as the write, and answers a later call with the same key
 // with that result, running nothing. Retry a write that timed out with the same key. Keys are
 // kept 24 hours; a key is up to 256 bytes. Reads ignore it. A keyed write runs inside the
-// tenant's transaction, so its SQL cannot hold BEGIN or COMMIT of its own.
+// tenant's transaction, so its SQL cannot hold BEGIN or COMMIT of its own: such a statement
+// fails with an error wrapping messages.ErrBadArgument, and so does a keyed script that
+// ended the transaction (its statements before that are kept, its key is not recorded).
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, idemKey{}, key)
 }
@@ -79,7 +81,9 @@ func (t *Tenant) ExecScript(ctx context.Context, script string) error {
 
 // Batch runs stmts in one transaction (BEGIN IMMEDIATE … COMMIT) and returns one Result per
 // statement. If one fails, nothing of the batch is kept, and the error names its index.
-// Batch is the only transaction over the wire.
+// Batch is the only transaction over the wire: a statement that would end or open it
+// (BEGIN, COMMIT, END, ROLLBACK; SAVEPOINT, RELEASE and ROLLBACK TO nest, and are allowed)
+// fails with an error wrapping messages.ErrBadArgument.
 func (t *Tenant) Batch(ctx context.Context, stmts ...Statement) ([]messages.Result, error) {
 	b := &wire.Batch{Statements: make([]*wire.Statement, len(stmts))}
 	for i, s := range stmts {
