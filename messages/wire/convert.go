@@ -329,6 +329,7 @@ const (
 	CodeCanceled
 	CodeDeadlineExceeded
 	CodeMalformed
+	CodeConfig
 
 	// CodeUser is the first code for the caller's own sentinels.
 	CodeUser int32 = 100
@@ -364,7 +365,11 @@ var sentinels = map[int32]error{
 	CodeCanceled:           context.Canceled,
 	CodeDeadlineExceeded:   context.DeadlineExceeded,
 	CodeMalformed:          ErrMalformed,
+	CodeConfig:             messages.ErrConfig,
 }
+
+// lastCode is the highest code of this package's sentinels.
+const lastCode = CodeConfig
 
 // maxCodes bounds the codes decoded from one Error.
 const maxCodes = 16
@@ -377,7 +382,7 @@ func EncodeError(err error, user map[int32]error) *Error {
 		return nil
 	}
 	e := &Error{Message: strings.ToValidUTF8(err.Error(), "\uFFFD")}
-	for code := CodeClosed; code <= CodeMalformed; code++ {
+	for code := CodeClosed; code <= lastCode; code++ {
 		if errors.Is(err, sentinels[code]) {
 			e.Codes = append(e.Codes, code)
 		}

@@ -204,3 +204,39 @@ func TestEventRoundTrip(t *testing.T) {
 		t.Fatalf("%v %#v", err, back)
 	}
 }
+
+// Every sentinel of package messages (and context's) survives the wire alone and wrapped, and
+// its decoded error matches no other sentinel.
+func TestEverySentinelRoundTrips(t *testing.T) {
+	all := []error{
+		messages.ErrClosed, messages.ErrCrashed, messages.ErrTransactionLost, messages.ErrCursorClosed,
+		messages.ErrBlobClosed, messages.ErrUnknownCursor, messages.ErrUnknownRequest, messages.ErrNoRows,
+		messages.ErrInTransaction, messages.ErrNoTransaction, messages.ErrBadArgument, messages.ErrScan,
+		messages.ErrMultipleStatements, messages.ErrConvert, messages.ErrNotAuthorized, messages.ErrNotReadOnly,
+		messages.ErrBusy, messages.ErrConstraint, messages.ErrInterrupted, messages.ErrReadOnly,
+		messages.ErrCantOpen, messages.ErrCorrupt, messages.ErrSQL, messages.ErrConfig, messages.ErrNoEventStore,
+		messages.ErrBadEvent, messages.ErrOverloaded, context.Canceled, context.DeadlineExceeded, wire.ErrMalformed,
+	}
+	for _, s := range all {
+		ins := []error{s, fmt.Errorf("op: %w", s)}
+		if s == messages.ErrConfig {
+			ins = append(ins, &messages.ConfigError{Field: "x", Reason: "y"})
+		}
+		for _, in := range ins {
+			b, err := proto.Marshal(wire.EncodeError(in, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back wire.Error
+			if err := proto.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			out := wire.DecodeError(&back, nil)
+			for _, other := range all {
+				if errors.Is(in, other) != errors.Is(out, other) {
+					t.Errorf("%v: errors.Is(%v) = %v on the other side", in, other, errors.Is(out, other))
+				}
+			}
+		}
+	}
+}
