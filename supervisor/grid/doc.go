@@ -52,8 +52,9 @@
 // The ctx's deadline crosses the wire (as an instant: members' clocks are assumed in sync):
 // the tenant skips a request whose deadline passed and interrupts a running statement when it
 // passes. A ctx cancelled without a deadline ends the caller's wait only; the remote
-// statement runs to its end. A call whose ctx has no deadline waits at most a minute for its
-// reply. A call that gets no reply in time returns an error wrapping ErrTenantUnavailable:
+// statement runs on, until its end or a minute: a call whose ctx has no deadline gets one
+// a minute away, on both sides (a statement that never ends would otherwise hold its
+// tenant for good). A call that gets no reply in time returns an error wrapping ErrTenantUnavailable:
 // whether a write ran is then unknown, so writes that may be retried carry an idempotency key
 // (WithIdempotencyKey): the tenant records the key with the first result in the write's own
 // transaction, and answers a retry with that result without running it again. protoactor's

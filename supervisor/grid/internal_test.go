@@ -1,8 +1,10 @@
 package grid
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/messages/wire"
@@ -47,5 +49,26 @@ func TestCheckNoTxControl(t *testing.T) {
 		if (err != nil) != refused || (err != nil && !errors.Is(err, messages.ErrBadArgument)) {
 			t.Errorf("%q: %v, refused want %v", sql, err, refused)
 		}
+	}
+}
+
+// A call whose ctx has no deadline sends one (noDeadlineWait away): without it, a statement
+// that never ends, whose caller gave up, would hold its tenant for good.
+func TestSetDeadline(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	req := &wire.Request{}
+	if wait := setDeadline(context.Background(), req, now); wait != noDeadlineWait+time.Second {
+		t.Errorf("no deadline: wait %v", wait)
+	}
+	if dl, err := wire.DecodeTime(req.GetDeadline()); err != nil || !dl.Equal(now.Add(noDeadlineWait)) {
+		t.Errorf("no deadline: sent %v %v, want %v", dl, err, now.Add(noDeadlineWait))
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(3*time.Second))
+	defer cancel()
+	if wait := setDeadline(ctx, req, now); wait != 4*time.Second {
+		t.Errorf("a deadline 3 s away: wait %v", wait)
+	}
+	if dl, _ := wire.DecodeTime(req.GetDeadline()); !dl.Equal(now.Add(3 * time.Second)) {
+		t.Errorf("a deadline 3 s away: sent %v", dl)
 	}
 }

@@ -204,11 +204,7 @@ func (t *Tenant) call(ctx context.Context, op string, req *wire.Request) (*wire.
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	wait := noDeadlineWait
-	if dl, ok := ctx.Deadline(); ok {
-		req.Deadline = wire.EncodeTime(dl)
-		wait = time.Until(dl) + time.Second // the reply of a request ended by its deadline
-	}
+	wait := setDeadline(ctx, req, time.Now())
 	if key, _ := ctx.Value(idemKey{}).(string); key != "" && isWrite(req) {
 		if len(key) > 256 {
 			return nil, fmt.Errorf("%s: idempotency key of %d bytes: %w", op, len(key), messages.ErrBadArgument)
@@ -254,6 +250,18 @@ func (t *Tenant) call(ctx context.Context, op string, req *wire.Request) (*wire.
 		return rep, nil
 	}
 	return nil, fmt.Errorf("%s: %w: %q: its activation kept stopping", op, ErrTenantUnavailable, t.name)
+}
+
+// setDeadline sets req's deadline, ctx's or, without one, noDeadlineWait from now (a
+// statement nobody waits for any more must not hold its tenant: one that never ends would
+// hold it for good), and returns how long to wait for its reply.
+func setDeadline(ctx context.Context, req *wire.Request, now time.Time) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = now.Add(noDeadlineWait)
+	}
+	req.Deadline = wire.EncodeTime(dl)
+	return dl.Sub(now) + time.Second // the reply of a request ended by its deadline
 }
 
 // waitFuture waits for f's result or for ctx to be done. protoactor's Future has no ctx: a
