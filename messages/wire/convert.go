@@ -36,6 +36,22 @@ func DecodeTime(t *Time) (time.Time, error) {
 	return time.Unix(t.Seconds, int64(t.Nanos)).UTC(), nil
 }
 
+// decodeValueTime returns the time of a time value: one EncodeValue accepts (years 0000 to
+// 9999), or an error wrapping ErrMalformed.
+func decodeValueTime(t *Time) (time.Time, error) {
+	if t == nil {
+		return time.Time{}, fmt.Errorf("%w: time value with no time", ErrMalformed)
+	}
+	tm, err := DecodeTime(t)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := messages.CheckTime(tm); err != nil {
+		return time.Time{}, fmt.Errorf("%w: time value: %v", ErrMalformed, err)
+	}
+	return tm, nil
+}
+
 // EncodeValue returns v's wire form: v is an argument (anything a connection binds) or a value
 // read from a row. Any other type is an error wrapping [messages.ErrBadArgument].
 func EncodeValue(v any) (*Value, error) {
@@ -134,10 +150,7 @@ func DecodeValue(v *Value) (any, error) {
 		}
 		return k.Blob, nil
 	case *Value_Time:
-		if k.Time == nil {
-			return nil, fmt.Errorf("%w: time value with no time", ErrMalformed)
-		}
-		return DecodeTime(k.Time)
+		return decodeValueTime(k.Time)
 	case *Value_Bool:
 		return k.Bool, nil
 	case *Value_Json:
@@ -261,9 +274,9 @@ func DecodeRows(cols []messages.Column, rows []*Row) ([]messages.Row, error) {
 			case *Value_Blob:
 				b.Blob(k.Blob)
 			case *Value_Time:
-				t, err := DecodeTime(k.Time)
-				if err != nil || k.Time == nil {
-					return nil, fmt.Errorf("%w: row %d: bad time", ErrMalformed, i)
+				t, err := decodeValueTime(k.Time)
+				if err != nil {
+					return nil, fmt.Errorf("row %d: %w", i, err)
 				}
 				b.Time(t)
 			case *Value_Bool:

@@ -99,9 +99,23 @@ func TestEncodeArgsRefuses(t *testing.T) {
 }
 
 func TestDecodeMalformed(t *testing.T) {
-	for _, v := range []*wire.Value{nil, {}, {Kind: &wire.Value_Time{}}, {Kind: &wire.Value_Time{Time: &wire.Time{Nanos: -1}}}} {
+	// Times no encoder produces (years past 9999, before 0000; seconds that overflow) too: a
+	// decoded value always encodes again.
+	for _, v := range []*wire.Value{nil, {}, {Kind: &wire.Value_Time{}}, {Kind: &wire.Value_Time{Time: &wire.Time{Nanos: -1}}},
+		{Kind: &wire.Value_Time{Time: &wire.Time{Seconds: 253402300800}}}, {Kind: &wire.Value_Time{Time: &wire.Time{Seconds: -1 << 63}}},
+		{Kind: &wire.Value_Time{Time: &wire.Time{Seconds: 1<<63 - 1}}}, {Kind: &wire.Value_Time{Time: &wire.Time{Seconds: -62167219201}}}} {
 		if _, err := wire.DecodeValue(v); !errors.Is(err, wire.ErrMalformed) {
 			t.Errorf("DecodeValue(%v): %v, want ErrMalformed", v, err)
+		}
+		if v != nil {
+			if _, err := wire.DecodeRows([]messages.Column{{Name: "a"}}, []*wire.Row{{Values: []*wire.Value{v}}}); !errors.Is(err, wire.ErrMalformed) {
+				t.Errorf("DecodeRows(%v): %v, want ErrMalformed", v, err)
+			}
+		}
+	}
+	for _, s := range []int64{253402300799, -62167219200} { // 9999-12-31T23:59:59, 0000-01-01
+		if _, err := wire.DecodeValue(&wire.Value{Kind: &wire.Value_Time{Time: &wire.Time{Seconds: s}}}); err != nil {
+			t.Errorf("DecodeValue of a time at %d s: %v", s, err)
 		}
 	}
 	cols := []messages.Column{{Name: "a"}, {Name: "b"}}
