@@ -261,6 +261,89 @@ func TestHostile(t *testing.T) {
 		}
 	})
 
+	t.Run("Empty", func(t *testing.T) {
+		local, err := tc.sups[0].Open(ctx, "file:"+filepath.Join(t.TempDir(), "local.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer local.Close(context.Background())
+		if _, err := local.Exec(ctx, `CREATE TABLE e (x)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Exec(ctx, `CREATE TABLE e (x)`); err != nil {
+			t.Fatal(err)
+		}
+		for name, f := range map[string]func(exec func(string, [][]any) (messages.Result, error), script func(string) error) error{
+			"ExecMany nil": func(e func(string, [][]any) (messages.Result, error), _ func(string) error) error {
+				_, err := e(`INSERT INTO e VALUES (?)`, nil)
+				return err
+			},
+			"ExecMany empty": func(e func(string, [][]any) (messages.Result, error), _ func(string) error) error {
+				_, err := e(`INSERT INTO e VALUES (?)`, [][]any{})
+				return err
+			},
+			"ExecMany nil row": func(e func(string, [][]any) (messages.Result, error), _ func(string) error) error {
+				_, err := e(`INSERT INTO e VALUES (1)`, [][]any{nil, {}})
+				return err
+			},
+			"empty SQL": func(e func(string, [][]any) (messages.Result, error), _ func(string) error) error {
+				_, err := e(``, [][]any{{}})
+				return err
+			},
+			"empty script": func(_ func(string, [][]any) (messages.Result, error), s func(string) error) error { return s(``) },
+			"comment only": func(_ func(string, [][]any) (messages.Result, error), s func(string) error) error {
+				return s(`-- nothing`)
+			},
+		} {
+			lerr := f(func(q string, a [][]any) (messages.Result, error) { return local.ExecMany(ctx, q, a) }, func(q string) error { return local.ExecScript(ctx, q) })
+			gerr := quick(t, 5*time.Second, name, func() error {
+				return f(func(q string, a [][]any) (messages.Result, error) { return h.ExecMany(ctx, q, a) }, func(q string) error { return h.ExecScript(ctx, q) })
+			})
+			if (lerr == nil) != (gerr == nil) {
+				t.Errorf("%s: local %v, grid %v", name, lerr, gerr)
+			}
+		}
+		for name, f := range map[string]func() error{
+			"Exec empty SQL": func() error { _, err := h.Exec(ctx, ``); return err },
+			"Query empty SQL": func() error {
+				cur, err := h.Query(ctx, ``)
+				if err == nil {
+					err = cur.Close(ctx)
+				}
+				return err
+			},
+			"QueryAll empty SQL": func() error { _, err := h.QueryAll(ctx, ` `); return err },
+			"QueryRow empty SQL": func() error { _, err := h.QueryRow(ctx, ``); return err },
+			"no events":          func() error { return h.InsertEvents(ctx) },
+			"no events, keyed":   func() error { return h.InsertEvents(grid.WithIdempotencyKey(ctx, "no-events")) },
+			"no statements, keyed": func() error {
+				_, err := h.Batch(grid.WithIdempotencyKey(ctx, "no-stmts"))
+				return err
+			},
+		} {
+			// As a local connection answers them: nothing to do, done; no row for QueryRow.
+			err := quick(t, 5*time.Second, name, f)
+			if want := strings.HasPrefix(name, "QueryRow"); want != errors.Is(err, messages.ErrNoRows) || (!want && err != nil) {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if _, err := h.QueryRow(ctx, `SELECT 1`); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("FarDeadline", func(t *testing.T) {
+		// A deadline centuries away (past time.Duration's 292 years, and past year 9999).
+		for _, dl := range []time.Time{time.Date(2400, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+			fctx, cancel := context.WithDeadline(ctx, dl)
+			err := quick(t, 5*time.Second, "a call with a far deadline", func() error { _, err := h.QueryRow(fctx, `SELECT 1`); return err })
+			cancel()
+			if err != nil {
+				t.Errorf("deadline %v: %v", dl, err)
+			}
+		}
+	})
+
 	t.Run("DeadlineMidStatement", func(t *testing.T) {
 		const forever = `WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r`
 		for name, f := range map[string]func(context.Context) error{
