@@ -121,7 +121,9 @@ type Member struct {
 	pids    map[string]*actor.PID // tenant → its activation's PID, as last resolved
 	active  map[string]*actor.PID // tenants activated on this member
 	leaving bool
-	left    bool
+	left    bool          // set, and gone closed, as the member starts leaving the cluster
+	gone    chan struct{} // closed with left: calls waiting for a reply end
+	stopped chan struct{} // closed once remote stopped (no reply arrives any more)
 	topoSub *eventstream.Subscription
 	view    cluster.Members     // the members hosting tenants, from the last topology event
 	rdv     *cluster.Rendezvous // over view: a tenant's owner
@@ -181,7 +183,7 @@ func Join(ctx context.Context, s *supervisor.Supervisor, cfg Config) (m *Member,
 		provider = automanaged.NewWithConfig(time.Second, cfg.HealthPort, cfg.Peers...)
 	}
 	m = &Member{sup: s, sys: s.System(), cfg: cfg, dataDir: dataDir, logger: s.System().Logger(),
-		pids: make(map[string]*actor.PID), active: make(map[string]*actor.PID), ready: make(chan struct{})}
+		pids: make(map[string]*actor.PID), active: make(map[string]*actor.PID), ready: make(chan struct{}), gone: make(chan struct{}), stopped: make(chan struct{})}
 
 	addr := net.JoinHostPort(cfg.AdvertisedHost, strconv.Itoa(cfg.Port))
 	rcfg := remote.Configure(cfg.Host, cfg.Port,
@@ -334,9 +336,9 @@ func (m *Member) resolve(ctx context.Context, name string) (*actor.PID, error) {
 		return nil, fmt.Errorf("%w: %q: no member hosts tenants", ErrTenantUnavailable, name)
 	}
 	f := m.sys.Root.RequestFuture(actor.NewPID(owner, disthash.PartitionActivatorActorName), &cluster.ActivationRequest{ClusterIdentity: ci}, 5*time.Second)
-	res, err := waitFuture(ctx, f)
+	res, err := m.waitFuture(ctx, f)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, messages.ErrClosed) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %q: its owner %s: %w", ErrTenantUnavailable, name, owner, err)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -614,9 +615,50 @@ func TestHostile(t *testing.T) {
 		if _, err := cur.FetchMany(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
+		// Calls racing Stop, to a tenant of another member, end, each within a few seconds,
+		// whatever their outcome.
+		remote := ""
+		for i := 0; remote == ""; i++ {
+			name := "racing-" + strconv.Itoa(i)
+			if err := m.CreateTenant(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+			if tc.owner(t, name) >= 0 {
+				remote = name
+			}
+		}
+		racing, running := make(chan struct{}), make(chan struct{})
+		var slowest time.Duration
+		var lastErr error
+		ok := 0
+		go func() {
+			defer close(racing)
+			for {
+				start := time.Now()
+				_, err := m.Tenant(remote).Exec(ctx, `SELECT 1`)
+				slowest, lastErr = max(slowest, time.Since(start)), err
+				if err == nil {
+					if ok++; ok == 10 {
+						close(running)
+					}
+				}
+				if errors.Is(err, messages.ErrClosed) {
+					return
+				}
+			}
+		}()
+		<-running
 		if err := m.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
+		<-racing
+		if slowest > 6*time.Second {
+			t.Errorf("a call racing Stop took %v (last error %v)", slowest, lastErr)
+		}
+		if ok == 0 {
+			t.Errorf("no call racing Stop succeeded: %v", lastErr)
+		}
+		t.Logf("%d calls racing Stop succeeded, the slowest took %v", ok, slowest)
 		// The rows the cursor holds already are read; the next reply is not.
 		err = quick(t, 2*time.Second, "FetchMany after Stop", func() error {
 			for {

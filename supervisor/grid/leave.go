@@ -63,7 +63,8 @@ func (m *Member) isLeaving() bool {
 // (retry: once it has left, they answer from their new owner). A file that could not be
 // handed off stays in place, and the error says which; with no other member, every file stays.
 // Leave then leaves the cluster (remote stops; the actor system, the supervisor's, is left
-// running). Later calls on this member's handles return an error wrapping messages.ErrClosed.
+// running). Later calls on this member's handles return an error wrapping messages.ErrClosed,
+// and so do those still waiting for a reply as it leaves (whether they ran is unknown).
 // Leave is idempotent; a done ctx ends the hand-off (files not yet handed stay) but the member
 // still leaves.
 func (m *Member) Leave(ctx context.Context) error {
@@ -104,10 +105,14 @@ func (m *Member) leave(ctx context.Context, handOff bool) error {
 			}
 		}
 	}
-	m.shutdown(ctx)
+	// From here, calls fail with ErrClosed, and those waiting for a reply end: once remote
+	// stops, their replies could never arrive, and they would wait for their whole timeout.
 	m.mu.Lock()
 	m.left = true
+	close(m.gone)
 	m.mu.Unlock()
+	m.shutdown(ctx)
+	close(m.stopped)
 	return errors.Join(errs...)
 }
 
@@ -182,7 +187,7 @@ func (m *Member) sendFile(ctx context.Context, name, owner string) error {
 		}
 		last := off+int64(n) >= fi.Size()
 		chunk := &wire.HandoffChunk{Tenant: name, Transfer: transfer, Offset: off, Data: buf[:n], Last: last, Size: fi.Size()}
-		res, err := waitFuture(ctx, m.sys.Root.RequestFuture(pid, chunk, handoffWait))
+		res, err := m.waitFuture(ctx, m.sys.Root.RequestFuture(pid, chunk, handoffWait))
 		if err != nil {
 			return err
 		}

@@ -220,7 +220,7 @@ func (t *Tenant) call(ctx context.Context, op string, req *wire.Request) (*wire.
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		f := t.m.sys.Root.RequestFuture(pid, req, wait)
-		res, err := waitFuture(ctx, f)
+		res, err := t.m.waitFuture(ctx, f)
 		switch {
 		case errors.Is(err, actor.ErrDeadLetter):
 			t.m.forget(t.name, pid)
@@ -264,9 +264,11 @@ func setDeadline(ctx context.Context, req *wire.Request, now time.Time) time.Dur
 	return dl.Sub(now) + time.Second // the reply of a request ended by its deadline
 }
 
-// waitFuture waits for f's result or for ctx to be done. protoactor's Future has no ctx: a
-// goroutine waits for it, and outlives the call by at most the future's timeout.
-func waitFuture(ctx context.Context, f *actor.Future) (any, error) {
+// waitFuture waits for f's result, for ctx to be done or for the member to leave the
+// cluster (an error wrapping messages.ErrClosed: whether the request ran is unknown).
+// protoactor's Future has no ctx: a goroutine waits for it, and outlives the call by at most
+// the future's timeout (or the member's leaving).
+func (m *Member) waitFuture(ctx context.Context, f *actor.Future) (any, error) {
 	type result struct {
 		v   any
 		err error
@@ -281,6 +283,14 @@ func waitFuture(ctx context.Context, f *actor.Future) (any, error) {
 		return r.v, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-m.gone:
+		// Its reply may never come (remote stops): once remote stopped, end the future, so
+		// that the goroutine waiting for it ends too, rather than at its timeout.
+		go func() {
+			<-m.stopped
+			m.sys.Root.Send(f.PID(), &actor.DeadLetterResponse{})
+		}()
+		return nil, fmt.Errorf("grid: %w: the member left the cluster before the reply (whether the request ran is unknown)", messages.ErrClosed)
 	}
 }
 
