@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -455,6 +456,104 @@ func TestHostile(t *testing.T) {
 		// The tenant is still fine, and writes go through (no read snapshot left holding).
 		if _, err := h.Exec(ctx, `INSERT INTO k (u) VALUES ('after-cursors')`); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("CursorEviction", func(t *testing.T) {
+		// Cursors that stay open (more than one reply of rows each) past MaxCursors: the
+		// least recently used is closed, and says so; the others read on.
+		const q = `WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r LIMIT 40) SELECT i, zeroblob(40000) FROM r`
+		curs := make([]*grid.Cursor, grid.MaxCursors+1)
+		for i := range curs {
+			var err error
+			if curs[i], err = h.Query(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		drain := func(c *grid.Cursor) (int, error) {
+			n := 0
+			for {
+				rows, err := c.FetchMany(ctx, 1000)
+				if err != nil || len(rows) == 0 {
+					return n, err
+				}
+				n += len(rows)
+			}
+		}
+		if _, err := drain(curs[0]); !errors.Is(err, messages.ErrCursorClosed) {
+			t.Errorf("the evicted cursor: %v, want ErrCursorClosed", err)
+		}
+		if err := curs[0].Close(ctx); err != nil {
+			t.Errorf("Close of an evicted cursor: %v", err)
+		}
+		for i, c := range curs[1:] {
+			if n, err := drain(c); err != nil || n != 40 {
+				t.Fatalf("cursor %d: %d rows, %v", i+1, n, err)
+			}
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 1000)
+		for g := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+					var err error
+					switch (g + i) % 5 {
+					case 0:
+						_, err = h.Exec(dctx, `INSERT INTO v VALUES (?)`, g*1000+i)
+					case 1:
+						_, err = h.QueryAll(dctx, `SELECT id FROM k`)
+					case 2:
+						var cur *grid.Cursor
+						if cur, err = h.Query(dctx, `SELECT id FROM k`); err == nil {
+							for _, err2 := range cur.All(dctx) {
+								err = err2
+								break
+							}
+							if cerr := cur.Close(dctx); err == nil {
+								err = cerr
+							}
+						}
+					case 3:
+						_, err = h.Batch(dctx, grid.Statement{SQL: `INSERT INTO v VALUES (?)`, Args: []any{-i}}, grid.Statement{SQL: `DELETE FROM v WHERE x = ?`, Args: []any{-i}})
+					case 4:
+						err = h.InsertEvents(dctx, messages.Event{UserID: "u", Name: "concurrent"})
+					}
+					cancel()
+					if err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		row, err := h.QueryRow(ctx, `SELECT count(*) FROM events WHERE name = 'concurrent'`)
+		if err != nil || row.Index(0) != int64(48) {
+			t.Errorf("events: %v %v, want 48", row, err)
+		}
+	})
+
+	t.Run("BadEvents", func(t *testing.T) {
+		if err := h.InsertEvents(ctx, messages.Event{UserID: "u", Name: "setup"}); err != nil {
+			t.Fatal(err) // the events table exists
+		}
+		for _, ev := range []messages.Event{{Name: "n"}, {UserID: "u"}, {UserID: "u", Name: "n", Properties: json.RawMessage(`{bad`)}} {
+			err := h.InsertEvents(ctx, messages.Event{UserID: "u", Name: "good"}, ev)
+			if !errors.Is(err, messages.ErrBadEvent) {
+				t.Errorf("%+v: %v, want ErrBadEvent", ev, err)
+			}
+		}
+		if row, err := h.QueryRow(ctx, `SELECT count(*) FROM events WHERE name = 'good'`); err != nil || row.Index(0) != int64(0) {
+			t.Errorf("a rejected call stored events: %v %v", row, err)
 		}
 	})
 
