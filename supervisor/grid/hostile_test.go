@@ -696,6 +696,65 @@ func TestHostile(t *testing.T) {
 		}
 	})
 
+	t.Run("CreateRace", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = tc.members[i%2].CreateTenant(ctx, "create-race")
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case !errors.Is(err, grid.ErrTenantExists):
+				t.Error(err)
+			}
+		}
+		if created != 1 || tc.owner(t, "create-race") < 0 {
+			t.Errorf("8 concurrent CreateTenant: %d succeeded: %v", created, errs)
+		}
+	})
+
+	t.Run("StopDoneCtx", func(t *testing.T) {
+		// Stop with a done ctx still closes the member's tenants: release never depends on
+		// the ctx being alive.
+		dir := t.TempDir()
+		s, m, err := tc.join(ctx, dir, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Stop(context.Background())
+		eventually(t, 10*time.Second, "the new member sees 3 members", func() bool { return len(m.Members()) == 3 })
+		var mine []string
+		for i := 0; len(mine) < 4; i++ {
+			name := "stop-done-" + strconv.Itoa(i)
+			if err := m.CreateTenant(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, name+".db")); err == nil {
+				mine = append(mine, name)
+			}
+		}
+		for _, name := range mine {
+			if _, err := m.Tenant(name).Exec(ctx, `CREATE TABLE t (v)`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := s.Stats().OpenConns; n < 4 {
+			t.Fatalf("%d connections open for 4 tenants of the member", n)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_ = quick(t, 5*time.Second, "Stop with a done ctx", func() error { return m.Stop(cctx) })
+		eventually(t, 5*time.Second, "the member's tenants closed after Stop with a done ctx", func() bool { return s.Stats().OpenConns == 0 })
+	})
+
 	t.Run("AfterStop", func(t *testing.T) {
 		s, m, err := tc.join(ctx, t.TempDir(), time.Minute)
 		if err != nil {
