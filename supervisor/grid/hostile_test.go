@@ -147,7 +147,8 @@ func TestHostile(t *testing.T) {
 	if err := m0.CreateTenant(ctx, "h"); err != nil {
 		t.Fatal(err)
 	}
-	h := m1.Tenant("h")
+	// Every call on h crosses the wire: it is called from the member that does not own it.
+	h := tc.members[1-tc.owner(t, "h")].Tenant("h")
 	if err := h.ExecScript(ctx, `CREATE TABLE v (x); CREATE TABLE k (id INTEGER PRIMARY KEY, u TEXT UNIQUE)`); err != nil {
 		t.Fatal(err)
 	}
@@ -693,6 +694,23 @@ func TestHostile(t *testing.T) {
 		}
 		if _, err := h.Exec(ctx, `DELETE FROM v WHERE length(x) = ?`, len(under)); err != nil {
 			t.Fatal(err)
+		}
+		// Requests near the bound, concurrently, from one member to another: protoactor packs
+		// several in one gRPC frame, which must not kill the connection.
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = h.Exec(ctx, `SELECT length(?)`, under)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
 		}
 	})
 
