@@ -543,6 +543,50 @@ func TestHostile(t *testing.T) {
 		}
 	})
 
+	t.Run("WriteCursor", func(t *testing.T) {
+		// A write that returns rows, read in part, while other requests come: none of them
+		// may hang or fail (SQLite runs the write whole on its first step).
+		if err := h.ExecScript(ctx, `CREATE TABLE w (i INTEGER PRIMARY KEY, p BLOB)`); err != nil {
+			t.Fatal(err)
+		}
+		cur, err := h.Query(ctx, `INSERT INTO w (p) SELECT zeroblob(100000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r LIMIT 40) SELECT i FROM r) RETURNING i, p`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, f := range map[string]func(context.Context) error{
+			"Exec":  func(c context.Context) error { _, err := h.Exec(c, `INSERT INTO w (p) VALUES (1)`); return err },
+			"Batch": func(c context.Context) error { _, err := h.Batch(c, grid.Statement{SQL: `INSERT INTO w (p) VALUES (2)`}); return err },
+			"Keyed": func(c context.Context) error {
+				_, err := h.Exec(grid.WithIdempotencyKey(c, "write-cursor"), `INSERT INTO w (p) VALUES (3)`)
+				return err
+			},
+			"Read": func(c context.Context) error { _, err := h.QueryRow(c, `SELECT count(*) FROM w`); return err },
+		} {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := quick(t, 6*time.Second, name+" beside an open write cursor", func() error { return f(dctx) })
+			cancel()
+			if err != nil {
+				t.Errorf("%s beside an open write cursor: %v", name, err)
+			}
+		}
+		n := 0
+		for _, err := range cur.All(ctx) {
+			if err != nil {
+				t.Fatalf("reading the write cursor on: %v", err)
+			}
+			n++
+		}
+		if err := cur.Close(ctx); err != nil || n != 40 {
+			t.Errorf("write cursor: %d rows read, want 40; Close: %v", n, err)
+		}
+		if row, err := h.QueryRow(ctx, `SELECT count(*) FROM w`); err != nil || row.Index(0) != int64(43) {
+			t.Errorf("after the write cursor: %v rows, %v; want 43", row, err)
+		}
+		if _, err := h.Exec(ctx, `INSERT INTO w (p) VALUES (4)`); err != nil {
+			t.Errorf("the tenant after a write cursor: %v", err)
+		}
+	})
+
 	t.Run("BadEvents", func(t *testing.T) {
 		if err := h.InsertEvents(ctx, messages.Event{UserID: "u", Name: "setup"}); err != nil {
 			t.Fatal(err) // the events table exists
