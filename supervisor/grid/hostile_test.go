@@ -554,8 +554,11 @@ func TestHostile(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, f := range map[string]func(context.Context) error{
-			"Exec":  func(c context.Context) error { _, err := h.Exec(c, `INSERT INTO w (p) VALUES (1)`); return err },
-			"Batch": func(c context.Context) error { _, err := h.Batch(c, grid.Statement{SQL: `INSERT INTO w (p) VALUES (2)`}); return err },
+			"Exec": func(c context.Context) error { _, err := h.Exec(c, `INSERT INTO w (p) VALUES (1)`); return err },
+			"Batch": func(c context.Context) error {
+				_, err := h.Batch(c, grid.Statement{SQL: `INSERT INTO w (p) VALUES (2)`})
+				return err
+			},
 			"Keyed": func(c context.Context) error {
 				_, err := h.Exec(grid.WithIdempotencyKey(c, "write-cursor"), `INSERT INTO w (p) VALUES (3)`)
 				return err
