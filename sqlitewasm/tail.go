@@ -62,6 +62,15 @@ func skipSpace(sql string, i int) int {
 	return i
 }
 
+// FirstKeyword returns the first token of sql, upper-cased, when it is a keyword or a plain
+// identifier (ASCII letters, digits and '_'), after the spaces and comments SQLite's tokenizer
+// skips, and the text after it; "" when sql holds no such token first. It reads a statement's
+// verb (BEGIN, COMMIT, ROLLBACK TO, …) without preparing it: see trivia for why that matters.
+func FirstKeyword(sql string) (keyword, rest string) {
+	word, i := plainIdent(sql, skipSpace(sql, 0))
+	return strings.ToUpper(word), sql[i:]
+}
+
 // barePragma returns the name, in lower case, of the pragma sql's first statement reads when
 // that statement is only "PRAGMA [schema.]name" (no value, nothing else before its ';'), or "".
 func barePragma(sql string) string {

@@ -130,3 +130,23 @@ func TestBarePragma(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstKeyword(t *testing.T) {
+	for _, tt := range []struct{ sql, word, rest string }{
+		{"COMMIT", "COMMIT", ""},
+		{" /* x */ end;", "END", ";"},
+		{"-- c\nBegin immediate", "BEGIN", " immediate"},
+		{"rollback transaction to s", "ROLLBACK", " transaction to s"},
+		{"COMMIT--", "COMMIT", "--"},
+		{"ENDX", "ENDX", ""},
+		{"commit_log", "COMMIT_LOG", ""}, // one identifier, as SQLite's tokenizer reads it
+		{"/* unterminated", "", ""},
+		{"-- only a comment", "", ""},
+		{"(SELECT 1)", "", "(SELECT 1)"},
+		{"", "", ""},
+	} {
+		if w, r := FirstKeyword(tt.sql); w != tt.word || r != tt.rest {
+			t.Errorf("FirstKeyword(%q) = %q, %q; want %q, %q", tt.sql, w, r, tt.word, tt.rest)
+		}
+	}
+}

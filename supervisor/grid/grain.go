@@ -1,13 +1,11 @@
 package grid
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -17,6 +15,7 @@ import (
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/messages/wire"
+	"github.com/actorlite/actorlite/sqlitewasm"
 )
 
 // Bounds of a tenant's activation.
@@ -349,13 +348,13 @@ func (g *grain) batch(ctx context.Context, b *wire.Batch, inTx bool) (*wire.Repl
 // the statements before it whatever happens after. SAVEPOINT, RELEASE and ROLLBACK TO nest
 // inside it and are allowed.
 func checkNoTxControl(sql []byte) error {
-	w, rest := firstWord(sql)
+	w, rest := sqlitewasm.FirstKeyword(string(sql))
 	switch w {
 	case "BEGIN", "COMMIT", "END":
 	case "ROLLBACK":
-		next, rest := firstWord(rest)
+		next, rest := sqlitewasm.FirstKeyword(rest)
 		if next == "TRANSACTION" {
-			next, _ = firstWord(rest)
+			next, _ = sqlitewasm.FirstKeyword(rest)
 		}
 		if next == "TO" {
 			return nil
@@ -364,36 +363,6 @@ func checkNoTxControl(sql []byte) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s inside a Batch or a keyed write (its transaction is the tenant's)", messages.ErrBadArgument, w)
-}
-
-// firstWord returns sql's first keyword, upper-cased (ASCII letters only), after blanks and
-// comments, and what follows it.
-func firstWord(sql []byte) (string, []byte) {
-	for len(sql) > 0 {
-		switch {
-		case sql[0] == ' ' || sql[0] == '\t' || sql[0] == '\n' || sql[0] == '\r' || sql[0] == '\f' || sql[0] == '\v':
-			sql = sql[1:]
-		case len(sql) > 1 && sql[0] == '-' && sql[1] == '-':
-			if i := bytes.IndexByte(sql, '\n'); i >= 0 {
-				sql = sql[i+1:]
-			} else {
-				sql = nil
-			}
-		case len(sql) > 1 && sql[0] == '/' && sql[1] == '*':
-			if i := bytes.Index(sql[2:], []byte("*/")); i >= 0 {
-				sql = sql[i+4:]
-			} else {
-				sql = nil
-			}
-		default:
-			n := 0
-			for n < len(sql) && (sql[n]|0x20 >= 'a' && sql[n]|0x20 <= 'z') {
-				n++
-			}
-			return strings.ToUpper(string(sql[:n])), sql[n:]
-		}
-	}
-	return "", nil
 }
 
 // rollback ends the connection's transaction, if one is open, whatever a request's ctx.
