@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/sqlitewasm"
@@ -92,18 +91,10 @@ func ensureEventsTable(db *sqlitewasm.Conn, table string, logger *slog.Logger) (
 		}
 		logger.Info("actorlite: events table migrated: added the idempotency_key column and its unique index", "table", table)
 	}
-	if t := cols["properties"]; !strings.EqualFold(firstWord(t), "JSON") {
+	if t := cols["properties"]; sqlitewasm.ConverterKey(t) != "JSON" {
 		logger.Warn("actorlite: the events table's properties column is declared "+t+", not JSON TEXT: "+
 			"properties read back as string, not json.RawMessage; see the supervisor package doc to rebuild the table",
 			"table", table)
 	}
 	return db.ExecScript(eventsIndexSQL(table))
-}
-
-// firstWord returns the first word of a declared type, which picks its converter.
-func firstWord(declType string) string {
-	if f := strings.Fields(strings.ReplaceAll(declType, "(", " ")); len(f) > 0 {
-		return f[0]
-	}
-	return ""
 }

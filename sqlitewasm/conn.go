@@ -152,7 +152,7 @@ func (c *Conn) meta(s *sqlite3.Stmt, e *cachedStmt) ([]messages.Column, []Conver
 	var isTime []bool
 	for i := range n {
 		cols[i] = messages.Column{Name: s.ColumnName(i), DeclType: s.ColumnDeclType(i)}
-		key := convKey(cols[i].DeclType)
+		key := ConverterKey(cols[i].DeclType)
 		if fn := c.conv[key]; fn != nil && cols[i].DeclType != "" {
 			if conv == nil {
 				conv = make([]Converter, n)

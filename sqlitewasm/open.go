@@ -69,11 +69,11 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	c := &Conn{db: db, dsn: dsn, conv: builtinConverters(), blobs: make(map[*sqlite3.Blob]struct{}),
 		builtinTime: map[string]bool{"DATETIME": true, "TIMESTAMP": true}}
 	for k, fn := range cfg.Converters {
-		delete(c.builtinTime, convKey(k))
+		delete(c.builtinTime, ConverterKey(k))
 		if fn == nil {
-			delete(c.conv, convKey(k))
+			delete(c.conv, ConverterKey(k))
 		} else {
-			c.conv[convKey(k)] = fn
+			c.conv[ConverterKey(k)] = fn
 		}
 	}
 	size := cfg.StmtCache

@@ -247,9 +247,10 @@ func badArg(pos int, arg any, reason string) error {
 // NULL is not converted) into the value a reader gets. Register one per declared type.
 type Converter func(any) (any, error)
 
-// convKey normalises a declared type to the key converters are registered under: its first
-// word, upper-cased ("timestamp with time zone" → "TIMESTAMP", "DECIMAL(10,2)" → "DECIMAL").
-func convKey(declType string) string {
+// ConverterKey normalises a declared type to the key converters are registered under, which
+// picks the converter a column's values go through: its first word, upper-cased ("timestamp
+// with time zone" → "TIMESTAMP", "DECIMAL(10,2)" → "DECIMAL", "JSON TEXT" → "JSON").
+func ConverterKey(declType string) string {
 	declType = strings.TrimSpace(declType)
 	if i := strings.IndexAny(declType, " (\t\n"); i >= 0 {
 		declType = declType[:i]
