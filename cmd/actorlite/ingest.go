@@ -212,7 +212,7 @@ const (
 
 // eventBytes is ev's share of a chunk's memory.
 func eventBytes(ev *messages.Event) int {
-	return len(ev.UserID) + len(ev.Name) + len(ev.Properties) + eventOverhead
+	return len(ev.UserID) + len(ev.Name) + len(ev.Properties) + len(ev.IdempotencyKey) + eventOverhead
 }
 
 type ingester struct {
