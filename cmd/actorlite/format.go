@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -36,11 +37,12 @@ func checkFormat(f string) error {
 // writeCursor writes the cursor's rows to w in format, with headers, and returns how many it
 // wrote (see writeRows).
 func writeCursor(ctx context.Context, w io.Writer, format string, cur *actors.Cursor) (int, error) {
-	return writeRows(ctx, w, format, true, cur)
+	return writeRows(w, format, true, cur.Columns(), cur.All(ctx))
 }
 
-// writeRows writes the cursor's rows to w in format and returns how many it wrote. Table reads
-// every row first (to align the columns); csv and json stream them. Without headers, table
+// writeRows writes rows (a cursor's All, a local one's or a grid tenant's) of columns cols to w
+// in format and returns how many it wrote. Table reads every row first (to align the
+// columns); csv and json stream them. Without headers, table
 // and csv leave out their header (json always names its keys).
 //
 //   - table: a header, a rule, and aligned rows; numbers right-aligned, NULL as "NULL",
@@ -50,8 +52,7 @@ func writeCursor(ctx context.Context, w io.Writer, format string, cur *actors.Cu
 //   - csv: a header row, then RFC 4180 records; NULL as an empty field.
 //   - json: an array of objects, one per row, keys in column order; blobs as base64 strings,
 //     times as RFC 3339 strings, JSON columns embedded as JSON.
-func writeRows(ctx context.Context, w io.Writer, format string, headers bool, cur *actors.Cursor) (int, error) {
-	cols := cur.Columns()
+func writeRows(w io.Writer, format string, headers bool, cols []messages.Column, rows iter.Seq2[messages.Row, error]) (int, error) {
 	switch format {
 	case formatCSV:
 		cw := csv.NewWriter(w)
@@ -64,7 +65,7 @@ func writeRows(ctx context.Context, w io.Writer, format string, headers bool, cu
 		}
 		n := 0
 		rec := make([]string, len(cols))
-		for row, err := range cur.All(ctx) {
+		for row, err := range rows {
 			if err != nil {
 				cw.Flush()
 				return n, err
@@ -85,7 +86,7 @@ func writeRows(ctx context.Context, w io.Writer, format string, headers bool, cu
 		}
 		bw.WriteString("[")
 		n := 0
-		for row, err := range cur.All(ctx) {
+		for row, err := range rows {
 			if err != nil {
 				if n > 0 {
 					bw.WriteString("\n")
@@ -115,11 +116,14 @@ func writeRows(ctx context.Context, w io.Writer, format string, headers bool, cu
 		bw.WriteString("]\n")
 		return n, bw.Flush()
 	default:
-		rows, err := cur.FetchAll(ctx)
-		if err != nil {
-			return 0, err
+		var all []messages.Row
+		for row, err := range rows {
+			if err != nil {
+				return 0, err
+			}
+			all = append(all, row)
 		}
-		return len(rows), writeTable(w, cols, rows, headers)
+		return len(all), writeTable(w, cols, all, headers)
 	}
 }
 

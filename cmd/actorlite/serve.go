@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -180,7 +179,6 @@ statement: its deadline reaches the member, which interrupts it.`, `
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
 	cols := cur.Columns()
-	var rows []messages.Row
 	if len(cols) == 0 {
 		// It ran and returns no rows (INSERT, CREATE, ...): what it changed, as a local
 		// exec prints it.
@@ -189,60 +187,9 @@ statement: its deadline reaches the member, which interrupts it.`, `
 		b := messages.NewRowsBuilder(cols, 1)
 		b.Int(res.RowsAffected)
 		b.Int(res.LastInsertID)
-		return writeGridRows(stdout, *format, cols, b.Rows())
-	}
-	for row, err := range cur.All(ctx) {
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row)
-	}
-	return writeGridRows(stdout, *format, cols, rows)
-}
-
-// writeGridRows writes rows in format, as writeCursor writes a cursor's.
-func writeGridRows(w io.Writer, format string, cols []messages.Column, rows []messages.Row) error {
-	switch format {
-	case formatCSV:
-		cw := csv.NewWriter(w)
-		rec := make([]string, len(cols))
-		for i, c := range cols {
-			rec[i] = c.Name
-		}
-		cw.Write(rec)
-		for _, row := range rows {
-			for i := range rec {
-				rec[i] = textOf(row.Index(i), "", false)
-			}
-			cw.Write(rec)
-		}
-		cw.Flush()
-		return cw.Error()
-	case formatJSON:
-		var b strings.Builder
-		b.WriteString("[")
-		for n, row := range rows {
-			if n > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("\n{")
-			for i, c := range cols {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.Write(jsonString(c.Name))
-				b.WriteByte(':')
-				b.Write(jsonValue(row.Index(i)))
-			}
-			b.WriteString("}")
-		}
-		if len(rows) > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString("]\n")
-		_, err := io.WriteString(w, b.String())
+		_, err := writeRows(stdout, *format, true, cols, func(yield func(messages.Row, error) bool) { yield(b.Rows()[0], nil) })
 		return err
-	default:
-		return writeTable(w, cols, rows, true)
 	}
+	_, err = writeRows(stdout, *format, true, cols, cur.All(ctx))
+	return err
 }

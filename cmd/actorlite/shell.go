@@ -306,7 +306,7 @@ func (sh *shell) run(sql string, at where) error {
 			return err
 		}
 		if len(cur.Columns()) > 0 {
-			n, err = writeRows(ctx, sh.out, sh.mode, sh.headers, cur)
+			n, err = writeRows(sh.out, sh.mode, sh.headers, cur.Columns(), cur.All(ctx))
 		}
 		cur.Close(context.WithoutCancel(ctx))
 		return err
