@@ -167,7 +167,7 @@ func bind(stmt *sqlite3.Stmt, pos int, arg any, depth int) error {
 			// binds it, rather than the panic calling Value would be.
 			return bind(stmt, pos, nil, depth)
 		}
-		dv, verr := callValuer(v)
+		dv, verr := CallValuer(v)
 		if verr != nil {
 			return &messages.ArgError{Pos: pos, Type: fmt.Sprintf("%T", arg), Reason: "Value() failed: " + verr.Error()}
 		}
@@ -191,8 +191,9 @@ func checkTime(t time.Time) error {
 	return nil
 }
 
-// callValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error.
-func callValuer(v driver.Valuer) (dv driver.Value, err error) {
+// CallValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error: how
+// actorlite calls every driver.Valuer it binds (the database/sql driver's too).
+func CallValuer(v driver.Valuer) (dv driver.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)

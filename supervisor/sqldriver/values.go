@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/sqlitewasm"
 )
 
 // CheckNamedValue accepts what actorlite binds as it is: nil, integers, floats, bool, string,
@@ -63,22 +64,11 @@ func checkValue(v any, depth int) (any, error) {
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() && rv.Type().Elem().Implements(valuerType) {
 			return nil, nil // a nil pointer to a value-receiver Valuer: NULL, as database/sql binds it
 		}
-		dv, err := callValuer(x)
+		dv, err := sqlitewasm.CallValuer(x)
 		if err != nil {
 			return nil, fmt.Errorf("Value() failed: %w", err)
 		}
 		return checkValue(dv, depth+1)
 	}
 	return driver.DefaultParameterConverter.ConvertValue(v)
-}
-
-// callValuer calls v.Value, turning a panic (a nil pointer receiver, say) into an error, as
-// actorlite does when it binds a Valuer itself.
-func callValuer(v driver.Valuer) (dv driver.Value, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return v.Value()
 }
