@@ -147,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Supervisor, error) {
 	}
 	if s.sys == nil {
 		s.ownSys = true
-		s.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+		s.sys = newActorSystem(logger)
 	}
 	pid, err := s.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &supActor{s: s} }),
 		"actorlite-supervisor-"+s.sys.ProcessRegistry.NextId())
