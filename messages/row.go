@@ -551,6 +551,17 @@ func (b *RowsBuilder) Time(t time.Time) {
 	b.set.slots = append(b.set.slots, slot{kind: kindTime, v: uint64(t.Unix()), n: uint32(t.Nanosecond())})
 }
 
+// TimeText appends SQLite's text form of a UTC time ("YYYY-MM-DD HH:MM:SS[.f]", with a T or a
+// Z or neither) as a time, and reports whether b had that form; it appends nothing otherwise.
+// It is the DATETIME converter's fast path: no time.Time is built.
+func (b *RowsBuilder) TimeText(text []byte) bool {
+	sec, nsec, ok := parseUTCUnix(text)
+	if ok {
+		b.set.slots = append(b.set.slots, slot{kind: kindTime, v: uint64(sec), n: uint32(nsec)})
+	}
+	return ok
+}
+
 // Null appends NULL.
 func (b *RowsBuilder) Null() {
 	b.set.slots = append(b.set.slots, slot{kind: kindNull})

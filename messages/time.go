@@ -48,40 +48,47 @@ func ParseTimeBytes(b []byte) (time.Time, error) {
 // parseUTC reads "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]" as UTC, as time.Parse would with the
 // layouts of ParseTime; false for anything else (including a date that does not exist).
 func parseUTC(b []byte) (time.Time, bool) {
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+	sec, nsec, ok := parseUTCUnix(b)
+	if !ok {
 		return time.Time{}, false
 	}
-	num := func(p []byte) (int, bool) {
+	return time.Unix(sec, int64(nsec)).UTC(), true
+}
+
+// parseUTCUnix is parseUTC as Unix seconds and nanoseconds: what a row's time slot keeps, with
+// no time.Date to build (a full scan of a DATETIME column parses one per row).
+func parseUTCUnix(b []byte) (sec int64, nsec int32, ok bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+		return 0, 0, false
+	}
+	bad := false
+	num := func(p []byte) int {
 		n := 0
 		for _, c := range p {
 			if c < '0' || c > '9' {
-				return 0, false
+				bad = true
 			}
 			n = n*10 + int(c-'0')
 		}
-		return n, true
+		return n
 	}
-	year, ok1 := num(b[0:4])
-	month, ok2 := num(b[5:7])
-	day, ok3 := num(b[8:10])
-	hour, ok4 := num(b[11:13])
-	minute, ok5 := num(b[14:16])
-	sec, ok6 := num(b[17:19])
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
+	year, month, day := num(b[0:4]), num(b[5:7]), num(b[8:10])
+	hour, minute, second := num(b[11:13]), num(b[14:16]), num(b[17:19])
+	if bad || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || second > 59 {
+		return 0, 0, false
 	}
-	rest, nsec := b[19:], 0
+	rest, frac := b[19:], 0
 	if len(rest) > 0 && rest[0] == '.' {
 		digits := 0
 		for digits+1 < len(rest) && rest[digits+1] >= '0' && rest[digits+1] <= '9' {
 			digits++
 		}
 		if digits == 0 || digits > 9 {
-			return time.Time{}, false
+			return 0, 0, false
 		}
-		nsec, _ = num(rest[1 : 1+digits])
+		frac = num(rest[1 : 1+digits])
 		for range 9 - digits {
-			nsec *= 10
+			frac *= 10
 		}
 		rest = rest[1+digits:]
 	}
@@ -89,13 +96,38 @@ func parseUTC(b []byte) (time.Time, bool) {
 		rest = rest[1:]
 	}
 	if len(rest) != 0 {
-		return time.Time{}, false
+		return 0, 0, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if t.Day() != day { // 31 April and the like: time.Parse rejects them
-		return time.Time{}, false
+	days := daysSinceEpoch(year, month, day)
+	return days*86400 + int64(hour*3600+minute*60+second), int32(frac), true
+}
+
+// daysIn returns the days of month (1–12) in year, in the proleptic Gregorian calendar.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
 	}
-	return t, true
+	return 31
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to a date of year 0–9999 (Howard Hinnant's
+// days_from_civil, for years that are never negative once March starts them).
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := (year + 400) / 400 // year ≥ -1: eras from -400, so that the division never truncates up
+	era--
+	yoe := year - era*400                     // [0, 399]
+	doy := (153*((month+9)%12)+2)/5 + day - 1 // [0, 365], from March 1st
+	doe := yoe*365 + yoe/4 - yoe/100 + doy    // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 var timeLayouts = []string{

@@ -202,3 +202,19 @@ func TestCheckTime(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTimeEveryDay reads every date of years 0000–9999 in SQLite's form, and checks the
+// days that do not exist are refused: the fast path computes Unix days itself, without time.Date.
+func TestParseTimeEveryDay(t *testing.T) {
+	for d := time.Date(0, 1, 1, 23, 59, 58, 0, time.UTC); d.Year() < 10000; d = d.AddDate(0, 0, 1) {
+		s := d.Format("2006-01-02 15:04:05")
+		if got, err := messages.ParseTimeBytes([]byte(s)); err != nil || !got.Equal(d) || got.Location() != time.UTC {
+			t.Fatalf("%s: %v, %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"2023-02-29 00:00:00", "2024-04-31 00:00:00", "1900-02-29 00:00:00", "2024-01-32 00:00:00", "2024-00-10 00:00:00"} {
+		if got, err := messages.ParseTimeBytes([]byte(s)); err == nil {
+			t.Errorf("%s: %v, want an error", s, got)
+		}
+	}
+}

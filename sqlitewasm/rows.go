@@ -130,10 +130,9 @@ func (r *Rows) column(b *messages.RowsBuilder, i int) error {
 	t := s.ColumnType(i)
 	if r.time != nil && r.time[i] && t == sqlite3.TEXT {
 		// The built-in DATETIME converter, without its boxing: a typed time slot.
-		if tm, err := messages.ParseTimeBytes(s.ColumnRawText(i)); err == nil {
-			b.Time(tm)
+		if b.TimeText(s.ColumnRawText(i)) {
 			return nil
-		} // else the converter's own error, below
+		} // else the converter: another form of time, or its own error
 	}
 	if r.conv != nil && r.conv[i] != nil && t != sqlite3.NULL {
 		var raw any
