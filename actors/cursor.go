@@ -34,12 +34,20 @@ type Cursor struct {
 	closed  bool  // Close was called
 	failed  error // a fetch failed: every later fetch returns this
 	cleanup runtime.Cleanup
+
+	// ahead is the reply channel of the fetch sent ahead (see sendAhead), nil when none is in
+	// flight; its rows come before any later fetch's. aheadCtx is the ctx of such fetches,
+	// made by the first; Close, or the cleanup of a collected cursor, calls *stopAhead.
+	ahead     chan messages.Reply
+	aheadCtx  context.Context
+	stopAhead *context.CancelFunc
 }
 
 // cursorRef is what the cleanup of a collected cursor needs: not the cursor itself.
 type cursorRef struct {
-	sh *shared
-	id messages.CursorID
+	sh        *shared
+	id        messages.CursorID
+	stopAhead *context.CancelFunc // the cursor's, once it fetched ahead
 }
 
 func newCursor(c *Conn, rows *messages.Rows) *Cursor {
@@ -48,13 +56,17 @@ func newCursor(c *Conn, rows *messages.Rows) *Cursor {
 		fetchSize: c.sh.cfg.fetchSize, buf: rows.Rows, done: rows.Done,
 	}
 	if !rows.Done {
+		cur.stopAhead = new(context.CancelFunc)
 		cur.cleanup = runtime.AddCleanup(cur, func(r cursorRef) {
+			if stop := *r.stopAhead; stop != nil {
+				stop()
+			}
 			// Straight to the mailbox, and only while the connection is open: a stopped
 			// actor's PID would make it a dead letter.
 			if r.sh.closedErr() == nil {
 				r.sh.mailbox.PostUserMessage(&messages.CloseCursor{Cursor: r.id})
 			}
-		}, cursorRef{sh: c.sh, id: rows.Cursor})
+		}, cursorRef{sh: c.sh, id: rows.Cursor, stopAhead: cur.stopAhead})
 	}
 	return cur
 }
@@ -81,46 +93,120 @@ func (cur *Cursor) check() error {
 }
 
 // fill fetches until n rows are buffered (n < 0: all remaining) or the rows are exhausted.
-// Callers hold mu.
+// A fill that had to fetch sends the next fetch ahead (sendAhead) once it has its rows, unless
+// n < 0 or the rows are exhausted. Callers hold mu.
 func (cur *Cursor) fill(ctx context.Context, n int) error {
+	fetched := false
 	for !cur.done && (n < 0 || len(cur.buf) < n) {
-		want := -1
-		if n >= 0 {
-			want = max(n-len(cur.buf), cur.fetchSize)
-		}
 		if err := ctx.Err(); err != nil { // nothing sent: the cursor stays usable
 			return fmt.Errorf("fetch: %w", err)
 		}
-		m := &messages.Fetch{Ctx: ctx, Cursor: cur.id, N: want}
-		r, err := cur.conn.call(ctx, "fetch", m, &m.ReplyTo)
-		if err != nil {
-			// The fetch may have been served and its rows lost with the reply: going on would
-			// silently skip them. Fail every later fetch, and free the statement.
-			cause := "%w"
-			if ctx.Err() != nil { // not the ctx of later calls: do not match context.Canceled
-				cause = "%v"
+		var r messages.Reply
+		var err error
+		if cur.ahead != nil {
+			if r, err = cur.takeAhead(ctx); err != nil {
+				return err
 			}
-			cur.fail(fmt.Errorf("%w: an earlier fetch was abandoned before its reply ("+cause+"): its rows may be lost", messages.ErrCursorClosed, err))
-			if cur.conn.sh.closedErr() == nil {
-				cur.conn.sh.mailbox.PostUserMessage(&messages.CloseCursor{Cursor: cur.id})
+		} else {
+			want := -1
+			if n >= 0 {
+				want = max(n-len(cur.buf), cur.fetchSize)
 			}
+			m := &messages.Fetch{Ctx: ctx, Cursor: cur.id, N: want}
+			if r, err = cur.conn.call(ctx, "fetch", m, &m.ReplyTo); err != nil {
+				// The fetch may have been served and its rows lost with the reply: going on
+				// would silently skip them. Fail every later fetch, and free the statement.
+				cur.abandoned(ctx, err)
+				return err
+			}
+		}
+		if err := cur.take(r.(*messages.Rows)); err != nil {
 			return err
 		}
-		rows := r.(*messages.Rows)
-		if rows.Err != nil { // the actor closed its cursor
-			cur.fail(fmt.Errorf("%w: an earlier fetch failed: %w", messages.ErrCursorClosed, rows.Err))
-			return failed("fetch", rows.Err)
-		}
-		if len(cur.buf) == 0 {
-			cur.buf = rows.Rows // the reply's own slice: no copy of it
-		} else {
-			cur.buf = append(cur.buf, rows.Rows...)
-		}
-		if rows.Done {
-			cur.markDone()
-		}
+		fetched = true
+	}
+	if fetched && n >= 0 && !cur.done {
+		cur.sendAhead(max(n, cur.fetchSize))
 	}
 	return nil
+}
+
+// take appends a fetch's rows to the buffer, or fails the cursor with the fetch's error.
+// Callers hold mu.
+func (cur *Cursor) take(rows *messages.Rows) error {
+	if rows.Err != nil { // the actor closed its cursor
+		cur.fail(fmt.Errorf("%w: an earlier fetch failed: %w", messages.ErrCursorClosed, rows.Err))
+		return failed("fetch", rows.Err)
+	}
+	if len(cur.buf) == 0 {
+		cur.buf = rows.Rows // the reply's own slice: no copy of it
+	} else {
+		cur.buf = append(cur.buf, rows.Rows...)
+	}
+	if rows.Done {
+		cur.markDone()
+	}
+	return nil
+}
+
+// abandoned fails the cursor after a fetch was sent and its reply not received (err), and
+// frees the actor's statement. Callers hold mu.
+func (cur *Cursor) abandoned(ctx context.Context, err error) {
+	cause := "%w"
+	if ctx.Err() != nil { // not the ctx of later calls: do not match context.Canceled
+		cause = "%v"
+	}
+	cur.fail(fmt.Errorf("%w: an earlier fetch was abandoned before its reply ("+cause+"): its rows may be lost", messages.ErrCursorClosed, err))
+	if cur.conn.sh.closedErr() == nil {
+		cur.conn.sh.mailbox.PostUserMessage(&messages.CloseCursor{Cursor: cur.id})
+	}
+}
+
+// sendAhead sends a fetch of the next n rows without waiting for it, so that the connection
+// reads them (on its own goroutine) while the caller works through the rows it has: a cursor
+// read past its first chunk keeps one chunk in flight, at most n rows and about
+// sqlitewasm.ChunkBytes. It takes one of the connection's MaxPending slots, and is not sent
+// when none is free now. The fetch's ctx is the cursor's own, which Close cancels: not the ctx
+// of the call that sent it, whose end must not fail a cursor that call no longer reads.
+// Callers hold mu.
+func (cur *Cursor) sendAhead(n int) {
+	sh := cur.conn.sh
+	if cur.stopAhead == nil || sh.closedErr() != nil || !sh.pending.tryTake(1, 0) {
+		return // (a cursor without stopAhead had every row in its first reply)
+	}
+	if cur.aheadCtx == nil {
+		cur.aheadCtx, *cur.stopAhead = context.WithCancel(context.Background())
+	}
+	ch := replyChans.Get().(chan messages.Reply)
+	cur.ahead = ch
+	// Not inline: the point is that the connection's goroutine runs it. A closed mailbox
+	// answers it with an error and gives the slot back; serve gives it back otherwise.
+	sh.mailbox.PostUserMessage(&messages.Fetch{Ctx: cur.aheadCtx, Cursor: cur.id, N: n, ReplyTo: ch})
+}
+
+// takeAhead waits for the reply of the fetch sent ahead. When ctx ends first, the fetch stays
+// ahead, for a later call to take: the cursor loses no row. Callers hold mu.
+func (cur *Cursor) takeAhead(ctx context.Context) (messages.Reply, error) {
+	sh := cur.conn.sh
+	select {
+	case r := <-cur.ahead:
+		replyChans.Put(cur.ahead)
+		cur.ahead = nil
+		return r, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("fetch: %w", ctx.Err())
+	case <-sh.done:
+		select {
+		case r := <-cur.ahead:
+			cur.ahead = nil
+			return r, nil
+		default:
+		}
+		cur.ahead = nil
+		err := fmt.Errorf("fetch: %w", sh.closedErr())
+		cur.fail(fmt.Errorf("%w: %w", messages.ErrCursorClosed, sh.closedErr()))
+		return nil, err
+	}
 }
 
 // fail makes every later fetch return err (instead of io.EOF or later rows, as if nothing was
@@ -231,7 +317,10 @@ func (cur *Cursor) Close(ctx context.Context) error {
 	}
 	cur.closed = true
 	cur.buf = nil
-	if cur.done {
+	if cur.aheadCtx != nil {
+		(*cur.stopAhead)() // a fetch sent ahead stops, if it runs still
+	}
+	if cur.done && cur.ahead == nil {
 		return nil
 	}
 	cur.markDone()
@@ -240,6 +329,14 @@ func (cur *Cursor) Close(ctx context.Context) error {
 	}
 	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}
 	err := cur.conn.release(ctx, "close cursor", m, &m.ReplyTo)
+	if cur.ahead != nil { // answered before the close, when the close got its reply
+		select {
+		case <-cur.ahead:
+			replyChans.Put(cur.ahead)
+		default:
+		}
+		cur.ahead = nil
+	}
 	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) || (err != nil && orBackground(ctx).Err() != nil) {
 		return nil // closed already, or sure to be before anything sent after it
 	}
