@@ -23,7 +23,7 @@ import (
 //     holding all of the call's events committed; a call's events are never split across
 //     transactions, so a call is stored whole or not at all;
 //   - every call accepted by the writer is answered exactly once: acked after its commit, or
-//     failed (its ctx was done before its batch began, the batch failed, the writer crashed
+//     failed (its ctx was done before it went into a batch, the batch failed, the writer crashed
 //     during its batch, or the writer was stopped before writing it);
 //   - a crash fails exactly the calls of the batch in flight, whose transaction was never
 //     committed; calls read but not yet in a batch (buf, in eventsShared, which outlives the
@@ -39,9 +39,14 @@ import (
 // back every call that was queued behind the first one is in buf: the writer then commits
 // them all in one transaction, unless the batch is smaller than the one to expect (target:
 // the events it just acked, whose callers typically send again, plus those already queued).
-// Then it waits, idle (no sleep: a time.AfterFunc self-message bounds the wait to MaxDelay
-// from the batch's first call), and writes as soon as the batch reaches the target. While a
-// transaction runs, producers keep sending, and the next batch fills in the mailbox. A batch
+// Then it begins the batch's transaction with the calls it has, and inserts each call that
+// arrives as it is read, while the other producers are still sending (no sleep: a
+// time.AfterFunc self-message bounds the wait to MaxDelay from the batch's first call); it
+// commits as soon as the batch reaches the target. Waiting idle instead left the writer
+// without work for a fifth of the time with 64 producers (bench/README.md). The batch's
+// transaction holds the database's write lock while it fills: at most MaxDelay longer than the
+// write itself, which other writers of the same file wait out in their busy timeout. While a
+// transaction commits, producers keep sending, and the next batch fills in the mailbox. A batch
 // is also written as soon as it holds MaxBatch events, or once the writer has been reading
 // for MaxDelay. So a lone producer's event is written at once (target 1), and N producers
 // each waiting for its ack get batches of about N (never more: each has one event out).

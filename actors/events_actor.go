@@ -50,8 +50,11 @@ type eventsShared struct {
 	timer         *time.Timer
 	gen           uint64       // batches begun: tells a stale eventsDue from the current one
 	inflight      []*eventsReq // the batch being written
+	inflightN     int          // inflight's events
+	txOpen        bool         // inflight's transaction is open, its events inserted so far
 	committed     bool         // inflight's transaction committed
 	batchNo       int64
+	batchRow      int // events inserted in the batch so far (the fault hook's index)
 }
 
 // closedErr returns the error calls get once the writer is closed or abandoned, or nil.
@@ -192,8 +195,11 @@ func (a *eventsActor) Receive(actx actor.Context) {
 		a.closeDB()
 	case *actor.Stopping:
 		a.stopWaiting()
+		a.closeDB() // rolls back the batch's transaction, if one is open
+		if len(a.sh.inflight) > 0 {
+			a.failBatch(a.closedErr())
+		}
 		a.failAll(a.closedErr())
-		a.closeDB()
 	case *actor.Stopped:
 		a.sh.markStopped()
 		if a.onStop != nil {
@@ -277,15 +283,23 @@ func (a *eventsActor) receive(actx actor.Context, r *eventsReq) {
 	r.queued = true
 	sh.buf = append(sh.buf, r)
 	sh.bufEvents += len(r.rows)
-	if len(sh.buf) == 1 {
+	if len(sh.buf) == 1 && !sh.txOpen {
 		sh.firstAt = time.Now()
 	}
-	if sh.bufEvents >= sh.maxBatch || (sh.waiting && sh.bufEvents >= sh.target) ||
-		(len(sh.buf) > 1 && time.Since(sh.firstAt) >= sh.maxDelay) {
+	if sh.waiting {
+		// The batch's transaction is open: the call goes in now, while its producers are
+		// still sending the rest of the batch, and the batch commits once it has them.
+		a.extend()
+		if sh.inflightN+sh.bufEvents >= sh.target || sh.bufEvents > 0 { // reached, or full
+			a.flush()
+		}
+		return
+	}
+	if sh.bufEvents >= sh.maxBatch || (len(sh.buf) > 1 && time.Since(sh.firstAt) >= sh.maxDelay) {
 		a.flush()
 		return
 	}
-	if !sh.markerPending && !sh.waiting {
+	if !sh.markerPending {
 		a.postMarker(actx)
 	}
 }
@@ -313,6 +327,10 @@ func (a *eventsActor) marker(actx actor.Context) {
 			sh.waiting = true
 			root, self, due := actx.ActorSystem().Root, actx.Self(), &eventsDue{gen: sh.gen}
 			sh.timer = time.AfterFunc(left, func() { root.Send(self, due) })
+			a.extend() // what was read goes in while the rest comes
+			if sh.bufEvents > 0 || !sh.txOpen {
+				a.flush() // it failed, or there was nothing to wait with
+			}
 			return
 		}
 	}
@@ -331,79 +349,82 @@ func (a *eventsActor) stopWaiting() {
 	}
 }
 
-// flush writes everything in buf, in transactions of at most maxBatch events (whole calls).
+// flush writes everything in buf, in transactions of at most maxBatch events (whole calls):
+// first into the batch's open transaction, if the writer was waiting with one.
 func (a *eventsActor) flush() {
 	sh := a.sh
 	a.stopWaiting()
-	for len(sh.buf) > 0 {
-		k, n := 0, 0
-		for k < len(sh.buf) && (k == 0 || n+len(sh.buf[k].rows) <= sh.maxBatch) {
-			n += len(sh.buf[k].rows)
-			k++
-		}
-		sh.inflight = append(sh.inflight[:0], sh.buf[:k]...)
-		rest := copy(sh.buf, sh.buf[k:])
-		clear(sh.buf[rest:])
-		sh.buf = sh.buf[:rest]
-		sh.bufEvents -= n
-		a.write()
+	for sh.txOpen || len(sh.buf) > 0 {
+		a.extend()
+		a.commit()
 	}
 }
 
-// write commits the events of sh.inflight in one transaction and answers their calls. On a
-// panic, sh.inflight is left for recoverCrash to answer (so no deferred cleanup here).
-func (a *eventsActor) write() {
-	a.writeBatch()
+// extend moves the calls of buf that fit in the batch (at most maxBatch events, whole calls;
+// always the first call of an empty batch) into inflight, and inserts their events in the
+// batch's transaction, which it begins if need be. Calls whose callers gave up are answered
+// and dropped instead. On an error the batch is rolled back and failed, inflight emptied.
+func (a *eventsActor) extend() {
 	sh := a.sh
-	clear(sh.inflight)
-	sh.inflight, sh.committed = sh.inflight[:0], false
-}
-
-func (a *eventsActor) writeBatch() {
-	sh := a.sh
-	batch := sh.inflight
-	// Calls whose callers gave up are dropped before the transaction begins.
-	kept := batch[:0]
-	for _, r := range batch {
+	first, k, events := len(sh.inflight), 0, 0
+	for ; k < len(sh.buf); k++ {
+		r := sh.buf[k]
+		if len(sh.inflight) > 0 && sh.inflightN+len(r.rows) > sh.maxBatch {
+			break
+		}
+		events += len(r.rows)
 		if err := r.ctx.Err(); err != nil {
 			sh.answer(r, fmt.Errorf("insert events: given up before written: %w", err))
 			continue
 		}
-		kept = append(kept, r)
+		sh.inflight = append(sh.inflight, r)
+		sh.inflightN += len(r.rows)
 	}
-	clear(batch[len(kept):])
-	batch = kept
-	sh.inflight = kept
-	if len(batch) == 0 {
+	rest := copy(sh.buf, sh.buf[k:])
+	clear(sh.buf[rest:])
+	sh.buf, sh.bufEvents = sh.buf[:rest], sh.bufEvents-events
+	added := sh.inflight[first:]
+	if len(added) == 0 {
 		return
 	}
-	if err := a.gate(); err != nil {
-		a.fail(batch, err)
-		return
+	if !sh.txOpen {
+		if err := a.gate(); err != nil {
+			a.failBatch(err)
+			return
+		}
+		sh.batchNo++
+		sh.batchRow, a.dups = 0, 0
+		if err := a.db.Begin(messages.Immediate); err != nil {
+			a.failBatch(err)
+			return
+		}
+		sh.txOpen = true
 	}
-	sh.batchNo++
-	a.dups = 0
-	if err := a.db.Begin(messages.Immediate); err != nil {
-		a.fail(batch, err)
-		return
-	}
-	i := 0
-	for _, r := range batch {
+	for _, r := range added {
 		for j := range r.rows {
 			if sh.fault != nil {
-				sh.fault(sh.batchNo, i)
+				sh.fault(sh.batchNo, sh.batchRow)
 			}
 			if err := a.insert(r, &r.rows[j]); err != nil {
 				a.rollback()
-				a.fail(batch, err)
+				a.failBatch(err)
 				return
 			}
-			i++
+			sh.batchRow++
 		}
+	}
+}
+
+// commit commits the batch's open transaction and acks its calls. On a panic, sh.inflight is
+// left for recoverCrash to answer (so no deferred cleanup here).
+func (a *eventsActor) commit() {
+	sh := a.sh
+	if !sh.txOpen {
+		return
 	}
 	if err := a.db.Commit(); err != nil {
 		a.rollback()
-		a.fail(batch, err)
+		a.failBatch(err)
 		return
 	}
 	sh.committed = true
@@ -411,8 +432,16 @@ func (a *eventsActor) writeBatch() {
 	sh.counters.Duplicates.Add(a.dups)
 	// The callers acked now will likely send again (closed-loop producers), and the events
 	// queued behind this batch are waiting: together, the next batch to expect.
-	acked, queued := sh.ackAll(batch)
+	acked, queued := sh.ackAll(sh.inflight)
 	sh.target = min(int(acked+queued), sh.maxBatch)
+	a.endBatch()
+}
+
+// endBatch forgets the batch: written, failed, or lost with a crash.
+func (a *eventsActor) endBatch() {
+	sh := a.sh
+	clear(sh.inflight)
+	sh.inflight, sh.inflightN, sh.txOpen, sh.committed = sh.inflight[:0], 0, false, false
 }
 
 func (a *eventsActor) insert(r *eventsReq, row *eventRow) error {
@@ -452,16 +481,17 @@ func (a *eventsActor) insert(r *eventsReq, row *eventRow) error {
 	return nil
 }
 
-// fail answers every call of a batch that was not written.
-func (a *eventsActor) fail(batch []*eventsReq, err error) {
+// failBatch answers every call of the batch, which was not written, and forgets it.
+func (a *eventsActor) failBatch(err error) {
 	a.sh.target = 0
 	if a.sh.kill.Load() {
 		err = fmt.Errorf("%w: %w", messages.ErrClosed, err)
 	}
 	err = fmt.Errorf("insert events: batch not written: %w", err)
-	for _, r := range batch {
+	for _, r := range a.sh.inflight {
 		a.sh.answer(r, err)
 	}
+	a.endBatch()
 }
 
 // failAll answers every call read and not written with err.
@@ -500,8 +530,8 @@ func (a *eventsActor) recoverCrash(actx actor.Context, cur *eventsReq, again any
 			sh.answer(r, err)
 		}
 	}
-	clear(sh.inflight)
-	sh.inflight, sh.committed, sh.target = sh.inflight[:0], false, 0
+	a.endBatch() // (its transaction, if open, is rolled back as the connection closes)
+	sh.target = 0
 	if cur != nil && !cur.queued {
 		sh.answer(cur, err)
 	}

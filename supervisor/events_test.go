@@ -681,3 +681,80 @@ func TestEventStopWithDoneCtxSaysWhatWasNotWritten(t *testing.T) {
 	}
 	t.Logf("%d events written, %d not written", len(acked), notWritten)
 }
+
+// TestEventBatchFillsInItsTransaction: a batch smaller than the one the writer expects waits for
+// the rest with its events already inserted, in a transaction that no reader sees and no
+// caller is acked for until it commits: when the rest arrives, or at Stop.
+func TestEventBatchFillsInItsTransaction(t *testing.T) {
+	inserted := make(chan int64, 16) // the batches whose first event was inserted, in order
+	hook := actors.WithEventsFault(func(batch int64, i int) {
+		if i == 0 {
+			inserted <- batch
+		}
+	})
+	dsn := filepath.Join(t.TempDir(), "events.db")
+	// A minute's MaxDelay: only the rest of the batch, or Stop, ends a wait.
+	s := start(t, supervisor.Config{Events: supervisor.EventsConfig{DSN: dsn, MaxDelay: time.Minute, Options: []actors.Option{hook}}})
+	ctx := deadline(t)
+	next := func() int64 {
+		t.Helper()
+		select {
+		case b := <-inserted:
+			return b
+		case <-ctx.Done():
+			t.Fatal("no batch began inserting")
+			return 0
+		}
+	}
+	batch := func(user string, n int) []messages.Event {
+		evs := make([]messages.Event, n)
+		for i := range evs {
+			evs[i] = event(user, i)
+		}
+		return evs
+	}
+	// One call of 8 events: the writer then expects batches of 8.
+	if err := s.InsertEvents(ctx, batch("first", 8)); err != nil {
+		t.Fatal(err)
+	}
+	if b := next(); b != 1 {
+		t.Fatalf("batch %d, want 1", b)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.InsertEvent(ctx, event("lone", 0)) }()
+	if b := next(); b != 2 { // inserted while the writer waits for the other 7
+		t.Fatalf("batch %d, want 2", b)
+	}
+	r := reader(t, s, dsn)
+	if n := len(stored(t, r)); n != 8 {
+		t.Fatalf("a reader sees %d events while a batch fills, want the 8 committed", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("answered before its batch committed: %v", err)
+	default:
+	}
+	if err := s.InsertEvents(ctx, batch("rest", 7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(stored(t, r)); n != 16 {
+		t.Fatalf("%d events stored, want 16", n)
+	}
+	go func() { done <- s.InsertEvent(ctx, event("last", 0)) }()
+	if b := next(); b != 3 {
+		t.Fatalf("batch %d, want 3", b)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the event of the batch that Stop found filling: %v", err)
+	}
+	s2 := start(t, supervisor.Config{})
+	if n := len(stored(t, reader(t, s2, dsn))); n != 17 {
+		t.Fatalf("%d events stored after Stop, want 17", n)
+	}
+}
