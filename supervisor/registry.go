@@ -26,6 +26,9 @@ func newActorSystem(logger *slog.Logger) *actor.ActorSystem {
 		sm.LocalPIDs[i] = cmap.New()
 	}
 	for _, m := range sys.ProcessRegistry.LocalPIDs.LocalPIDs {
+		if m.Count() == 0 { // (Items starts a goroutine per shard: only for the few maps used)
+			continue
+		}
 		for id, p := range m.Items() {
 			sm.GetBucket(id).Set(id, p)
 		}
