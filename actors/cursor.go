@@ -35,10 +35,10 @@ type Cursor struct {
 	failed  error // a fetch failed: every later fetch returns this
 	cleanup runtime.Cleanup
 
-	// ahead is the reply channel of the fetch sent ahead (see sendAhead), nil when none is in
-	// flight; its rows come before any later fetch's. aheadCtx is the ctx of such fetches,
-	// made by the first; Close, or the cleanup of a collected cursor, calls *stopAhead.
-	ahead     chan messages.Reply
+	// ahead holds the reply channels of the fetches sent ahead (see sendAhead), oldest first;
+	// their rows come before any later fetch's. aheadCtx is the ctx of such fetches, made by
+	// the first; Close, or the cleanup of a collected cursor, calls *stopAhead.
+	ahead     []chan messages.Reply
 	aheadCtx  context.Context
 	stopAhead *context.CancelFunc
 }
@@ -103,7 +103,7 @@ func (cur *Cursor) fill(ctx context.Context, n int) error {
 		}
 		var r messages.Reply
 		var err error
-		if cur.ahead != nil {
+		if len(cur.ahead) > 0 {
 			if r, err = cur.takeAhead(ctx); err != nil {
 				return err
 			}
@@ -145,6 +145,7 @@ func (cur *Cursor) take(rows *messages.Rows) error {
 	}
 	if rows.Done {
 		cur.markDone()
+		cur.dropAhead() // sent before the end was known: they find the cursor closed
 	}
 	return nil
 }
@@ -162,51 +163,81 @@ func (cur *Cursor) abandoned(ctx context.Context, err error) {
 	}
 }
 
-// sendAhead sends a fetch of the next n rows without waiting for it, so that the connection
-// reads them (on its own goroutine) while the caller works through the rows it has: a cursor
-// read past its first chunk keeps one chunk in flight, at most n rows and about
-// sqlitewasm.ChunkBytes. It takes one of the connection's MaxPending slots, and is not sent
-// when none is free now. The fetch's ctx is the cursor's own, which Close cancels: not the ctx
-// of the call that sent it, whose end must not fail a cursor that call no longer reads.
-// Callers hold mu.
+// aheadDepth is how many fetches a cursor keeps ahead: two, so that the connection finds the
+// next one queued when it finishes one, and goes on at once rather than wait for the caller to
+// take the chunk and ask again (a wake-up of its goroutine per chunk, on the scan's critical
+// path).
+const aheadDepth = 2
+
+// sendAhead sends fetches of the next n rows each, without waiting for them, until aheadDepth
+// are in flight: the connection reads them (on its own goroutine) while the caller works
+// through the rows it has. A cursor read past its first chunk thus has at most aheadDepth
+// chunks in flight, each at most n rows and about sqlitewasm.ChunkBytes. Each takes one of the
+// connection's MaxPending slots, and is not sent when none is free now. Their ctx is the
+// cursor's own, which Close cancels: not the ctx of the call that sent them, whose end must
+// not fail a cursor that call no longer reads. Callers hold mu.
 func (cur *Cursor) sendAhead(n int) {
 	sh := cur.conn.sh
-	if cur.stopAhead == nil || sh.closedErr() != nil || !sh.pending.tryTake(1, 0) {
-		return // (a cursor without stopAhead had every row in its first reply)
+	for len(cur.ahead) < aheadDepth {
+		if cur.stopAhead == nil || sh.closedErr() != nil || !sh.pending.tryTake(1, 0) {
+			return // (a cursor without stopAhead had every row in its first reply)
+		}
+		if cur.aheadCtx == nil {
+			cur.aheadCtx, *cur.stopAhead = context.WithCancel(context.Background())
+		}
+		ch := replyChans.Get().(chan messages.Reply)
+		cur.ahead = append(cur.ahead, ch)
+		// Not inline: the point is that the connection's goroutine runs it. A closed mailbox
+		// answers it with an error and gives the slot back; serve gives it back otherwise.
+		sh.mailbox.PostUserMessage(&messages.Fetch{Ctx: cur.aheadCtx, Cursor: cur.id, N: n, ReplyTo: ch})
 	}
-	if cur.aheadCtx == nil {
-		cur.aheadCtx, *cur.stopAhead = context.WithCancel(context.Background())
-	}
-	ch := replyChans.Get().(chan messages.Reply)
-	cur.ahead = ch
-	// Not inline: the point is that the connection's goroutine runs it. A closed mailbox
-	// answers it with an error and gives the slot back; serve gives it back otherwise.
-	sh.mailbox.PostUserMessage(&messages.Fetch{Ctx: cur.aheadCtx, Cursor: cur.id, N: n, ReplyTo: ch})
 }
 
-// takeAhead waits for the reply of the fetch sent ahead. When ctx ends first, the fetch stays
-// ahead, for a later call to take: the cursor loses no row. Callers hold mu.
+// takeAhead waits for the reply of the oldest fetch sent ahead. When ctx ends first, the fetch
+// stays ahead, for a later call to take: the cursor loses no row. Callers hold mu.
 func (cur *Cursor) takeAhead(ctx context.Context) (messages.Reply, error) {
 	sh := cur.conn.sh
+	ch := cur.ahead[0]
 	select {
-	case r := <-cur.ahead:
-		replyChans.Put(cur.ahead)
-		cur.ahead = nil
+	case r := <-ch:
+		replyChans.Put(ch)
+		cur.popAhead()
 		return r, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("fetch: %w", ctx.Err())
 	case <-sh.done:
 		select {
-		case r := <-cur.ahead:
-			cur.ahead = nil
+		case r := <-ch:
+			cur.popAhead()
 			return r, nil
 		default:
 		}
-		cur.ahead = nil
 		err := fmt.Errorf("fetch: %w", sh.closedErr())
 		cur.fail(fmt.Errorf("%w: %w", messages.ErrCursorClosed, sh.closedErr()))
 		return nil, err
 	}
+}
+
+// popAhead drops the oldest fetch sent ahead, once its reply was taken.
+func (cur *Cursor) popAhead() {
+	n := copy(cur.ahead, cur.ahead[1:])
+	cur.ahead[n] = nil
+	cur.ahead = cur.ahead[:n]
+}
+
+// dropAhead forgets the fetches still ahead (their replies, if they come, go unread): the cursor
+// is done, by its last rows, a failure, or Close. Those the connection answered already go
+// back to the pool. Callers hold mu.
+func (cur *Cursor) dropAhead() {
+	for _, ch := range cur.ahead {
+		select {
+		case <-ch:
+			replyChans.Put(ch)
+		default:
+		}
+	}
+	clear(cur.ahead)
+	cur.ahead = cur.ahead[:0]
 }
 
 // fail makes every later fetch return err (instead of io.EOF or later rows, as if nothing was
@@ -215,6 +246,7 @@ func (cur *Cursor) fail(err error) {
 	cur.failed = err
 	cur.buf = nil
 	cur.markDone()
+	cur.dropAhead()
 }
 
 func (cur *Cursor) markDone() {
@@ -320,7 +352,7 @@ func (cur *Cursor) Close(ctx context.Context) error {
 	if cur.aheadCtx != nil {
 		(*cur.stopAhead)() // a fetch sent ahead stops, if it runs still
 	}
-	if cur.done && cur.ahead == nil {
+	if cur.done && len(cur.ahead) == 0 {
 		return nil
 	}
 	cur.markDone()
@@ -329,14 +361,7 @@ func (cur *Cursor) Close(ctx context.Context) error {
 	}
 	m := &messages.CloseCursor{Ctx: ctx, Cursor: cur.id}
 	err := cur.conn.release(ctx, "close cursor", m, &m.ReplyTo)
-	if cur.ahead != nil { // answered before the close, when the close got its reply
-		select {
-		case <-cur.ahead:
-			replyChans.Put(cur.ahead)
-		default:
-		}
-		cur.ahead = nil
-	}
+	cur.dropAhead() // answered before the close, when the close got its reply
 	if errors.Is(err, messages.ErrClosed) || errors.Is(err, messages.ErrCursorClosed) || (err != nil && orBackground(ctx).Err() != nil) {
 		return nil // closed already, or sure to be before anything sent after it
 	}
