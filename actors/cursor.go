@@ -20,6 +20,13 @@ import (
 // does a cursor after a fetch failed, or was abandoned by its ctx once sent (its rows may have
 // been read and lost): it never goes on as if no row were missing.
 //
+// Once read past its first chunk, a cursor reads ahead: it keeps two fetches in flight, which
+// the connection serves on its own goroutine while the caller works through the rows it has,
+// so that a scan runs on two cores. A wait for rows fetched ahead that the caller's ctx ends
+// loses nothing (the next call gets them). Rows read ahead come from the statement's one read
+// snapshot, as every chunk does; a write on the same connection between two fetches may or
+// may not be seen by rows after it, as SQLite leaves it undefined for a table being scanned.
+//
 // A Cursor is safe for concurrent use; concurrent fetches each get distinct rows.
 type Cursor struct {
 	conn      *Conn
