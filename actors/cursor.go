@@ -26,6 +26,8 @@ import (
 // loses nothing (the next call gets them). Rows read ahead come from the statement's one read
 // snapshot, as every chunk does; a write on the same connection between two fetches may or
 // may not be seen by rows after it, as SQLite leaves it undefined for a table being scanned.
+// The cursor's Close, its Conn's Close (and so Supervisor.Stop) and the cleanup of a collected
+// cursor stop the fetches ahead: skipped if queued, interrupted if running.
 //
 // A Cursor is safe for concurrent use; concurrent fetches each get distinct rows.
 type Cursor struct {
@@ -44,7 +46,8 @@ type Cursor struct {
 
 	// ahead holds the reply channels of the fetches sent ahead (see sendAhead), oldest first;
 	// their rows come before any later fetch's. aheadCtx is the ctx of such fetches, made by
-	// the first; Close, or the cleanup of a collected cursor, calls *stopAhead.
+	// the first; Close, or the cleanup of a collected cursor, calls *stopAhead, and a Close of
+	// the connection ends it too (see aheadContext).
 	ahead     []chan messages.Reply
 	aheadCtx  context.Context
 	stopAhead *context.CancelFunc
@@ -190,7 +193,9 @@ func (cur *Cursor) sendAhead(n int) {
 			return // (a cursor without stopAhead had every row in its first reply)
 		}
 		if cur.aheadCtx == nil {
-			cur.aheadCtx, *cur.stopAhead = context.WithCancel(context.Background())
+			var ctx context.Context
+			ctx, *cur.stopAhead = context.WithCancel(context.Background())
+			cur.aheadCtx = aheadContext{ctx, sh}
 		}
 		ch := replyChans.Get().(chan messages.Reply)
 		cur.ahead = append(cur.ahead, ch)
@@ -198,6 +203,27 @@ func (cur *Cursor) sendAhead(n int) {
 		// answers it with an error and gives the slot back; serve gives it back otherwise.
 		sh.mailbox.PostUserMessage(&messages.Fetch{Ctx: cur.aheadCtx, Cursor: cur.id, N: n, ReplyTo: ch})
 	}
+}
+
+// aheadContext is the ctx of the fetches a cursor sends ahead: cancelled by the cursor's Close
+// (or the cleanup of a collected cursor), and ended as well once a Close of the connection was
+// sent. That Close closes the cursor, which then fails its fetches: the rows of a fetch ahead
+// are wasted, and a slow one (rows that are expensive to step) would keep the connection busy,
+// and the Close queued behind it waiting, for as long as it takes, though nobody waits for it
+// (a caller's own fetch ends with its caller's ctx). serve skips such a fetch still queued,
+// and interrupts one that runs (it asks Err); the cursor then fails with ErrClosed.
+type aheadContext struct {
+	context.Context
+	sh *shared
+}
+
+// Err returns the cursor's ctx's error, or [messages.ErrClosed] once a Close of the
+// connection was sent.
+func (c aheadContext) Err() error {
+	if c.sh.closeSent.Load() {
+		return messages.ErrClosed
+	}
+	return c.Context.Err()
 }
 
 // takeAhead waits for the reply of the oldest fetch sent ahead. When ctx ends first, the fetch
