@@ -183,13 +183,14 @@ const aheadDepth = 2
 // are in flight: the connection reads them (on its own goroutine) while the caller works
 // through the rows it has. A cursor read past its first chunk thus has at most aheadDepth
 // chunks in flight, each at most n rows and about sqlitewasm.ChunkBytes. Each takes one of the
-// connection's MaxPending slots, and is not sent when none is free now. Their ctx is the
+// connection's MaxPending slots, and only from the half nobody uses (tryTakeSpare): no call
+// waits, and no actor's request is refused, for a fetch ahead. Their ctx is the
 // cursor's own, which Close cancels: not the ctx of the call that sent them, whose end must
 // not fail a cursor that call no longer reads. Callers hold mu.
 func (cur *Cursor) sendAhead(n int) {
 	sh := cur.conn.sh
 	for len(cur.ahead) < aheadDepth {
-		if cur.stopAhead == nil || sh.closedErr() != nil || !sh.pending.tryTake(1, 0) {
+		if cur.stopAhead == nil || sh.closedErr() != nil || !sh.pending.tryTakeSpare(1) {
 			return // (a cursor without stopAhead had every row in its first reply)
 		}
 		if cur.aheadCtx == nil {

@@ -134,8 +134,9 @@ func (a *connActor) setProgressHandler(m *messages.SetProgressHandler) messages.
 
 // Interrupt interrupts whatever the connection runs now (Python's interrupt): the running
 // statement fails with an error wrapping [messages.ErrInterrupted]. It is not a message, so it
-// does not queue behind that statement; requests queued behind it run normally. With nothing
-// running it does nothing. It never waits: ctx is only checked, and when it is already done
+// does not queue behind that statement; requests queued behind it run normally. What runs may
+// be a cursor's fetch sent ahead (see [Cursor]): that cursor then fails with the error. With
+// nothing running it does nothing. It never waits: ctx is only checked, and when it is already done
 // Interrupt interrupts nothing and returns an error wrapping ctx.Err(), as every call does.
 func (c *Conn) Interrupt(ctx context.Context) error {
 	if err := c.sh.closedErr(); err != nil {

@@ -67,6 +67,19 @@ func (s *quota) tryTake(n, b int64) bool {
 	return settled && err == nil
 }
 
+// tryTakeSpare takes room for n (count only) if nobody waits and at least half of the count
+// bound stays free after it: room nobody needs now, for work nobody waits for (a cursor's
+// read-ahead), which must never be why a request waits or is refused.
+func (s *quota) tryTakeSpare(n int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed != nil || s.waiters.Len() > 0 || 2*(s.n+n) > s.maxN {
+		return false
+	}
+	s.n += n
+	return true
+}
+
 // acquire waits for room for n events of b bytes, honouring ctx and the writer closing.
 func (s *quota) acquire(ctx context.Context, n, b int64, closing <-chan struct{}) error {
 	s.mu.Lock()

@@ -461,7 +461,9 @@ func probeSlots(t *testing.T, s *supervisor.Supervisor, c *actors.Conn, h *ahead
 // checkpoint on another connection completes, the table can be dropped), and gives back every
 // MaxPending slot. Goroutine leaks are goleak's, in TestMain.
 func TestReadAheadClose(t *testing.T) {
-	const maxPending = fetchesAhead + 2
+	// Fetches ahead take slots only from the half nobody uses: the gate's and both fetches'
+	// fit in half, and as many again are left for the actors' requests below.
+	const maxPending = 2 * (fetchesAhead + 1)
 	for _, state := range []string{"served", "queued", "running"} {
 		for _, doneCtx := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/done ctx %v", state, doneCtx), func(t *testing.T) {
@@ -508,15 +510,17 @@ func TestReadAheadClose(t *testing.T) {
 					wait(t, entered, "the fetch sent ahead was served")
 				case "queued":
 					wait(t, h.gated, "the gate was served")
-					// The gate and the fetches ahead hold all slots but one: an actor's
-					// request is admitted, the next refused.
+					// The gate and the fetches ahead hold half the slots: as many actor's
+					// requests are admitted, the next refused.
 					root := s.System().Root
-					admitted := root.RequestFuture(c.PID(), &messages.Exec{SQL: "SELECT 1"}, 20*time.Second)
-					defer func() {
-						if res, err := admitted.Result(); err != nil || res.(messages.Reply).ReplyErr() != nil {
-							t.Errorf("an actor's request admitted beside the fetch ahead: %v, %v", res, err)
-						}
-					}()
+					for range maxPending - fetchesAhead - 1 {
+						admitted := root.RequestFuture(c.PID(), &messages.Exec{SQL: "SELECT 1"}, 20*time.Second)
+						defer func() {
+							if res, err := admitted.Result(); err != nil || res.(messages.Reply).ReplyErr() != nil {
+								t.Errorf("an actor's request admitted beside the fetch ahead: %v, %v", res, err)
+							}
+						}()
+					}
 					res, err := root.RequestFuture(c.PID(), &messages.Exec{SQL: "SELECT 1"}, 20*time.Second).Result()
 					if err != nil || !errors.Is(res.(messages.Reply).ReplyErr(), messages.ErrOverloaded) {
 						t.Fatalf("an actor's request with every slot held: %v, %v; want ErrOverloaded (no fetch ahead queued?)", res, err)
@@ -972,5 +976,32 @@ func TestReadAheadConcurrentFetchMany(t *testing.T) {
 	}
 	if h.aheads.Load() == 0 {
 		t.Error("no fetch was sent ahead")
+	}
+}
+
+// TestReadAheadUsesOnlySpareSlots: fetches ahead take MaxPending slots only while half of them
+// stay free, so that read-ahead is never why a call waits or an actor's request is refused.
+func TestReadAheadUsesOnlySpareSlots(t *testing.T) {
+	for _, tc := range []struct{ maxPending, aheads int64 }{{1, 0}, {2, 1}, {3, 1}, {4, 2}, {6, 2}} {
+		t.Run(fmt.Sprint("MaxPending ", tc.maxPending), func(t *testing.T) {
+			h := newAheadHook()
+			s := newSupervisor(t, supervisor.Config{MaxPending: int(tc.maxPending)})
+			c, err := s.Open(callerCtx(t), filepath.Join(t.TempDir(), "test.db"), actors.WithFetchSize(4), h.option())
+			if err != nil {
+				t.Fatal(err)
+			}
+			seed(t, c, 40)
+			cur, err := c.Query(callerCtx(t), "SELECT x FROM t ORDER BY x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cur.Close(callerCtx(t))
+			readPastFirstChunk(t, cur)
+			syncConn(t, c)
+			if n := h.aheads.Load(); n != tc.aheads {
+				t.Fatalf("%d fetches sent ahead, want %d", n, tc.aheads)
+			}
+			readRest(t, cur, 7, 40)
+		})
 	}
 }
