@@ -981,8 +981,10 @@ func TestReadAheadConcurrentFetchMany(t *testing.T) {
 
 // TestReadAheadUsesOnlySpareSlots: fetches ahead take MaxPending slots only while half of them
 // stay free, so that read-ahead is never why a call waits or an actor's request is refused.
+// With 2 or 3 slots the second fetch ahead is sent only if the first was served (its slot
+// given back) by then: one or two, by timing; with 1, never one; with 4 or more, both.
 func TestReadAheadUsesOnlySpareSlots(t *testing.T) {
-	for _, tc := range []struct{ maxPending, aheads int64 }{{1, 0}, {2, 1}, {3, 1}, {4, 2}, {6, 2}} {
+	for _, tc := range []struct{ maxPending, least, most int64 }{{1, 0, 0}, {2, 1, 2}, {3, 1, 2}, {4, 2, 2}, {6, 2, 2}} {
 		t.Run(fmt.Sprint("MaxPending ", tc.maxPending), func(t *testing.T) {
 			h := newAheadHook()
 			s := newSupervisor(t, supervisor.Config{MaxPending: int(tc.maxPending)})
@@ -998,8 +1000,8 @@ func TestReadAheadUsesOnlySpareSlots(t *testing.T) {
 			defer cur.Close(callerCtx(t))
 			readPastFirstChunk(t, cur)
 			syncConn(t, c)
-			if n := h.aheads.Load(); n != tc.aheads {
-				t.Fatalf("%d fetches sent ahead, want %d", n, tc.aheads)
+			if n := h.aheads.Load(); n < tc.least || n > tc.most {
+				t.Fatalf("%d fetches sent ahead, want %d to %d", n, tc.least, tc.most)
 			}
 			readRest(t, cur, 7, 40)
 		})
