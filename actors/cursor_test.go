@@ -281,16 +281,22 @@ func TestCursorGarbageCollected(t *testing.T) {
 	seed(t, c, 10)
 	openAbandonedCursor(t, c)
 
-	// Once the handle is collected, its cleanup sends CloseCursor and the actor frees the
-	// statement: DROP TABLE then succeeds. Await that, collecting garbage in between.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
+	dropWhenCollected(ctx, t, c)
+}
+
+// dropWhenCollected drops table t on c once an abandoned cursor on it was collected: its
+// cleanup sends CloseCursor and the actor frees the statement, so DROP TABLE then succeeds.
+// It collects garbage between tries, until ctx ends.
+func dropWhenCollected(ctx context.Context, t *testing.T, c *actors.Conn) {
+	t.Helper()
 	for tries := 1; ; tries++ {
 		runtime.GC()
 		_, err := c.Exec(ctx, "DROP TABLE t")
 		if err == nil {
 			t.Logf("the collected cursor was closed after %d collections", tries)
-			break
+			return
 		}
 		if !errors.Is(err, messages.ErrBusy) {
 			t.Fatalf("DROP TABLE: %v", err)

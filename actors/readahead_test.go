@@ -99,6 +99,18 @@ func (h *aheadHook) closeGate() (open func()) {
 	return func() { once.Do(func() { close(g) }) }
 }
 
+// gateBehindCaller closes a new gate and, while the caller's first fetch is served, has an
+// actor post a gateSQL Exec to c: the fetches sent ahead then queue behind the gate. It returns
+// the func that opens the gate.
+func (h *aheadHook) gateBehindCaller(s *supervisor.Supervisor, c *actors.Conn) (open func()) {
+	open = h.closeGate()
+	var once sync.Once
+	h.setOnCaller(func(*messages.Fetch) {
+		once.Do(func() { s.System().Root.Send(c.PID(), &messages.Exec{SQL: gateSQL}) })
+	})
+	return open
+}
+
 // holdAhead makes every fetch sent ahead wait, on the connection's goroutine, until its ctx
 // (the cursor's) ends or release is closed: a fetch that is slow to serve. entered gets a
 // value as each one starts waiting; cancelled one as each one sees its ctx end.
@@ -467,20 +479,9 @@ func TestReadAheadClose(t *testing.T) {
 	for _, state := range []string{"served", "queued", "running"} {
 		for _, doneCtx := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/done ctx %v", state, doneCtx), func(t *testing.T) {
-				h := newAheadHook()
-				dir := t.TempDir()
-				s := newSupervisor(t, supervisor.Config{MaxPending: maxPending})
-				dsn := filepath.Join(dir, "test.db")
-				c, err := s.Open(callerCtx(t), dsn, actors.WithFetchSize(4), h.option())
-				if err != nil {
-					t.Fatal(err)
-				}
-				other, err := s.Open(callerCtx(t), dsn, actors.WithBusyTimeout(-1))
-				if err != nil {
-					t.Fatal(err)
-				}
-				seed(t, c, 40)
-				cur, err := c.Query(callerCtx(t), "SELECT x FROM t ORDER BY x")
+				q := queryWithSlots(t, maxPending)
+				h, s, c, cur := q.h, q.s, q.c, q.cur
+				other, err := s.Open(callerCtx(t), q.dsn, actors.WithBusyTimeout(-1))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -492,12 +493,8 @@ func TestReadAheadClose(t *testing.T) {
 				case "queued":
 					// While the caller's fetch is served, an actor's gateSQL is posted: the
 					// fetch sent ahead queues behind it.
-					openGate = h.closeGate()
+					openGate = h.gateBehindCaller(s, c)
 					defer openGate()
-					var once sync.Once
-					h.setOnCaller(func(*messages.Fetch) {
-						once.Do(func() { s.System().Root.Send(c.PID(), &messages.Exec{SQL: gateSQL}) })
-					})
 				}
 				readPastFirstChunk(t, cur)
 				switch state {
@@ -708,12 +705,8 @@ func TestReadAheadConnGone(t *testing.T) {
 			}
 			var openGate func()
 			if tc.name == "Conn.Close with a done ctx, fetch ahead queued" {
-				openGate = h.closeGate()
+				openGate = h.gateBehindCaller(s, c)
 				defer openGate()
-				var once sync.Once
-				h.setOnCaller(func(*messages.Fetch) {
-					once.Do(func() { s.System().Root.Send(c.PID(), &messages.Exec{SQL: gateSQL}) })
-				})
 			}
 			readPastFirstChunk(t, cur)
 			if openGate != nil {
@@ -792,17 +785,7 @@ func TestReadAheadCursorCollected(t *testing.T) {
 					}
 				}
 			}
-			for tries := 1; ; tries++ {
-				runtime.GC()
-				_, err := c.Exec(ctx, "DROP TABLE t")
-				if err == nil {
-					t.Logf("the collected cursor was closed after %d collections", tries)
-					break
-				}
-				if !errors.Is(err, messages.ErrBusy) {
-					t.Fatalf("DROP TABLE: %v", err)
-				}
-			}
+			dropWhenCollected(ctx, t, c)
 			// Held, the first keeps the connection until the cleanup cancels it, and the
 			// second, queued behind it, is skipped.
 			if want := map[bool]int64{false: fetchesAhead, true: 1}[held]; h.aheads.Load() != want {
@@ -816,18 +799,8 @@ func TestReadAheadCursorCollected(t *testing.T) {
 // rows (MaxPending 1, and a call waiting for the slot the fill's fetch gives back), no fetch
 // is sent ahead, nothing blocks, and the rows go on in order.
 func TestReadAheadSkippedWhenNoSlotFree(t *testing.T) {
-	h := newAheadHook()
-	s := newSupervisor(t, supervisor.Config{MaxPending: 1})
-	c, err := s.Open(callerCtx(t), filepath.Join(t.TempDir(), "test.db"), actors.WithFetchSize(4), h.option())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed(t, c, 40)
-	cur, err := c.Query(callerCtx(t), "SELECT x FROM t ORDER BY x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cur.Close(callerCtx(t))
+	q := queryWithSlots(t, 1)
+	h, c, cur := q.h, q.c, q.cur
 	waiting := make(chan error, 1)
 	var once sync.Once
 	h.setOnCaller(func(*messages.Fetch) {
@@ -986,18 +959,8 @@ func TestReadAheadConcurrentFetchMany(t *testing.T) {
 func TestReadAheadUsesOnlySpareSlots(t *testing.T) {
 	for _, tc := range []struct{ maxPending, least, most int64 }{{1, 0, 0}, {2, 1, 2}, {3, 1, 2}, {4, 2, 2}, {6, 2, 2}} {
 		t.Run(fmt.Sprint("MaxPending ", tc.maxPending), func(t *testing.T) {
-			h := newAheadHook()
-			s := newSupervisor(t, supervisor.Config{MaxPending: int(tc.maxPending)})
-			c, err := s.Open(callerCtx(t), filepath.Join(t.TempDir(), "test.db"), actors.WithFetchSize(4), h.option())
-			if err != nil {
-				t.Fatal(err)
-			}
-			seed(t, c, 40)
-			cur, err := c.Query(callerCtx(t), "SELECT x FROM t ORDER BY x")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cur.Close(callerCtx(t))
+			q := queryWithSlots(t, int(tc.maxPending))
+			h, c, cur := q.h, q.c, q.cur
 			readPastFirstChunk(t, cur)
 			syncConn(t, c)
 			if n := h.aheads.Load(); n < tc.least || n > tc.most {
@@ -1006,4 +969,31 @@ func TestReadAheadUsesOnlySpareSlots(t *testing.T) {
 			readRest(t, cur, 7, 40)
 		})
 	}
+}
+
+// aheadQuery is a cursor over 40 rows (x = 1..40) on a connection of its own.
+type aheadQuery struct {
+	h   *aheadHook
+	s   *supervisor.Supervisor
+	c   *actors.Conn
+	cur *actors.Cursor
+	dsn string
+}
+
+// queryWithSlots opens a connection with maxPending slots, a fetch size of 4 and an aheadHook,
+// seeds 40 rows, and queries them; the cursor is closed when the test ends.
+func queryWithSlots(t *testing.T, maxPending int) aheadQuery {
+	t.Helper()
+	q := aheadQuery{h: newAheadHook(), s: newSupervisor(t, supervisor.Config{MaxPending: maxPending})}
+	q.dsn = filepath.Join(t.TempDir(), "test.db")
+	var err error
+	if q.c, err = q.s.Open(callerCtx(t), q.dsn, actors.WithFetchSize(4), q.h.option()); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, q.c, 40)
+	if q.cur, err = q.c.Query(callerCtx(t), "SELECT x FROM t ORDER BY x"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.cur.Close(context.Background()) })
+	return q
 }
