@@ -135,3 +135,44 @@ func TestSetProgressHandler(t *testing.T) {
 		t.Fatalf("%d rows, want 3: the aborted INSERT added one", got)
 	}
 }
+
+// TestInterruptWithinAChunk: a ctx that ends while Next reads a chunk of rows stops it within
+// a few rows (the ctx is asked before the chunk's first row, every few rows after, and by
+// SQLite's progress checks), and one that ended before Next stops it before any row.
+func TestInterruptWithinAChunk(t *testing.T) {
+	c := memConn(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	const cancelAt = 20
+	if err := c.CreateFunction("cancel_at", 1, func(args []any) (any, error) {
+		if args[0].(int64) == cancelAt {
+			cancel()
+		}
+		return args[0], nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	old := c.SetInterrupt(ctx)
+	defer c.SetInterrupt(old)
+	r, err := c.Query("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT cancel_at(x) FROM c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := messages.NewRowsBuilder(r.Columns(), 1000)
+	done, err := r.Next(&b, 1000)
+	wantSQLiteErr(t, err, messages.ErrInterrupted)
+	if !done {
+		t.Error("an interrupted result set is not done")
+	}
+	if n := b.Len(); n < cancelAt-1 || n > cancelAt+8 {
+		t.Errorf("%d rows read, want the %d before the ctx ended and at most 8 after", n, cancelAt-1)
+	}
+	r2, err := c.Query("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c", nil)
+	if err == nil {
+		b = messages.NewRowsBuilder(r2.Columns(), 1000)
+		_, err = r2.Next(&b, 1000)
+		if b.Len() != 0 {
+			t.Errorf("%d rows read with the ctx already done", b.Len())
+		}
+	}
+	wantSQLiteErr(t, err, messages.ErrInterrupted)
+}

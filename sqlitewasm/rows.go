@@ -96,6 +96,9 @@ func (r *Rows) Next(b *messages.RowsBuilder, n int) (done bool, err error) {
 	}
 	for got := 0; n <= 0 || got < n; got++ {
 		r.c.intr.next = checkStep
+		if got%nextRowCtxEvery != 0 {
+			r.c.intr.next = checkNextRow
+		}
 		if !s.Step() {
 			err := wrapErr(s.Err(), r.sql)
 			r.Close()
