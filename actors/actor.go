@@ -441,8 +441,10 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			(errors.Is(err, messages.ErrInterrupted) || errors.Is(err, messages.ErrBusy)) {
 			reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
 		}
-		if !rctx.deadline.IsZero() && reply.ReplyErr() == nil && rctx.Err() != nil {
-			reply = a.late(req, reply)
+		if reply.ReplyErr() == nil {
+			if err := rctx.Err(); err != nil {
+				reply = a.late(req, reply, err)
+			}
 		}
 	}
 	closing := isClose(req)
@@ -454,11 +456,13 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	}
 }
 
-// late answers a request that succeeded only after its Deadline, when its caller (an Ask, whose
-// future timed out with it) no longer waits: a cursor or blob its reply would hand out would
-// never be closed, so it is closed here and the request fails with the deadline's error.
-// Other replies go out as they are: what ran, ran.
-func (a *connActor) late(req messages.Request, reply messages.Reply) messages.Reply {
+// late answers a request that succeeded only after its ctx ended (err) or its Deadline passed,
+// when its caller (a handle's call that returned with its ctx's error, an Ask whose future
+// timed out with it) may no longer wait: a cursor or blob its reply would hand out would never
+// be closed, and would keep its read snapshot (SQLite then fails this connection's next write
+// with SQLITE_BUSY_SNAPSHOT), so it is closed here and the request fails with err. Other
+// replies go out as they are: what ran, ran.
+func (a *connActor) late(req messages.Request, reply messages.Reply, err error) messages.Reply {
 	switch r := reply.(type) {
 	case *messages.Rows:
 		if r.Cursor == 0 || r.Done {
@@ -473,7 +477,7 @@ func (a *connActor) late(req messages.Request, reply messages.Reply) messages.Re
 	default:
 		return reply
 	}
-	return req.ErrorReply(fmt.Errorf("opened after its deadline, and closed: %w", context.DeadlineExceeded))
+	return req.ErrorReply(fmt.Errorf("opened after its ctx ended, and closed: %w", err))
 }
 
 // refuseOpenTx undoes a request that left a transaction open on an autocommit-only

@@ -418,3 +418,42 @@ func TestCursorErrorIsSticky(t *testing.T) {
 		t.Errorf("count = %d", n)
 	}
 }
+
+// TestQueryWhoseCtxEndsAsItOpensLeaksNoCursor: a query whose ctx ends while its first chunk is
+// read, too late for SQLite to interrupt it, fails with the ctx's error and leaves no cursor
+// open. Served on the connection's goroutine (when the call does not run inline), its reply
+// would come after its caller returned with the ctx's error, and the cursor nobody would close
+// would keep its read snapshot: the connection's next write fails with SQLITE_BUSY_SNAPSHOT
+// once another connection wrote (TestStorm's "busy" violations). Here the call runs inline,
+// where the old code handed the caller the cursor instead.
+func TestQueryWhoseCtxEndsAsItOpensLeaksNoCursor(t *testing.T) {
+	s, c := newConnSup(t, actors.WithFetchSize(4))
+	seed(t, c, 40)
+	var cancel context.CancelFunc
+	if err := c.CreateFunction(t.Context(), "cancel_at", 1, func(args []any) (any, error) {
+		if args[0].(int64) == 3 {
+			cancel()
+		}
+		return args[0], nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var ctx context.Context
+	ctx, cancel = context.WithCancel(t.Context())
+	cur, err := c.Query(ctx, "SELECT cancel_at(x) FROM t ORDER BY x")
+	if err == nil {
+		t.Fatalf("Query returned a cursor (%d) after its ctx ended while it ran", cur.ID())
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Query: %v, want context.Canceled", err)
+	}
+	other, err := s.Open(t.Context(), c.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, other, "INSERT INTO t (x) VALUES (0)")
+	exec(t, c, "INSERT INTO t (x) VALUES (-1)") // SQLITE_BUSY_SNAPSHOT with the cursor left open
+	if v := queryValues(t, other, "PRAGMA wal_checkpoint(TRUNCATE)"); v[0][0] != int64(0) {
+		t.Errorf("checkpoint: %v, want it completed (busy 0)", v)
+	}
+}
