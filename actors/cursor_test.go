@@ -440,6 +440,7 @@ func TestQueryWhoseCtxEndsAsItOpensLeaksNoCursor(t *testing.T) {
 	}
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
 	cur, err := c.Query(ctx, "SELECT cancel_at(x) FROM t ORDER BY x")
 	if err == nil {
 		t.Fatalf("Query returned a cursor (%d) after its ctx ended while it ran", cur.ID())
