@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/sqlitewasm"
 	"github.com/actorlite/actorlite/supervisor"
@@ -52,11 +53,7 @@ func BenchmarkPointSelect(b *testing.B) {
 	ctx := context.Background()
 	var r eventRow
 	b.Run("sqlitewasm", func(b *testing.B) {
-		db, err := sqlitewasm.Open(ctx, path, sqlitewasm.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
+		db := openBare(b, path)
 		b.ReportAllocs()
 		gc := gcCPU()
 		for b.Loop() {
@@ -70,15 +67,7 @@ func BenchmarkPointSelect(b *testing.B) {
 		gc(b)
 	})
 	b.Run("actor", func(b *testing.B) {
-		s, err := supervisor.Start(ctx, supervisor.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Stop(ctx)
-		c, err := s.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := openActor(b, path)
 		b.ReportAllocs()
 		gc := gcCPU()
 		for b.Loop() {
@@ -105,6 +94,34 @@ func gcCPU() func(*testing.B) {
 		metrics.Read(s)
 		b.ReportMetric((s[0].Value.Float64()-start)*1e9/float64(b.N), "gc-ns/op")
 	}
+}
+
+// openBare opens path on a sqlitewasm.Conn, closed when the benchmark ends.
+func openBare(b *testing.B, path string) *sqlitewasm.Conn {
+	b.Helper()
+	db, err := sqlitewasm.Open(context.Background(), path, sqlitewasm.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openActor opens path through a connection actor of a supervisor of its own, stopped when
+// the benchmark ends.
+func openActor(b *testing.B, path string) *actors.Conn {
+	b.Helper()
+	ctx := context.Background()
+	s, err := supervisor.Start(ctx, supervisor.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Stop(ctx) })
+	c, err := s.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
 // eventRow is what a point select reads.
@@ -222,11 +239,7 @@ func BenchmarkFullScan(b *testing.B) {
 		}
 	}
 	b.Run("sqlitewasm", func(b *testing.B) {
-		db, err := sqlitewasm.Open(ctx, path, sqlitewasm.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
+		db := openBare(b, path)
 		b.ReportAllocs()
 		for n := 0; n < b.N; {
 			rs, err := db.Query(q, nil)
@@ -246,15 +259,7 @@ func BenchmarkFullScan(b *testing.B) {
 		}
 	})
 	b.Run("actor", func(b *testing.B) {
-		s, err := supervisor.Start(ctx, supervisor.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Stop(ctx)
-		c, err := s.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := openActor(b, path)
 		b.ReportAllocs()
 		for n := 0; n < b.N; {
 			cur, err := c.Query(ctx, q)
