@@ -441,11 +441,7 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 			(errors.Is(err, messages.ErrInterrupted) || errors.Is(err, messages.ErrBusy)) {
 			reply = req.ErrorReply(fmt.Errorf("%w: %w", rctx.Err(), err))
 		}
-		if reply.ReplyErr() == nil {
-			if err := rctx.Err(); err != nil {
-				reply = a.late(req, reply, err)
-			}
-		}
+		reply = a.late(req, reply, rctx)
 	}
 	closing := isClose(req)
 	// The last use of req: a handle may reuse a request once it has its reply (see
@@ -456,27 +452,34 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	}
 }
 
-// late answers a request that succeeded only after its ctx ended (err) or its Deadline passed,
-// when its caller (a handle's call that returned with its ctx's error, an Ask whose future
-// timed out with it) may no longer wait: a cursor or blob its reply would hand out would never
-// be closed, and would keep its read snapshot (SQLite then fails this connection's next write
-// with SQLITE_BUSY_SNAPSHOT), so it is closed here and the request fails with err. Other
-// replies go out as they are: what ran, ran.
-func (a *connActor) late(req messages.Request, reply messages.Reply, err error) messages.Reply {
+// late answers a request whose reply hands out an open cursor or blob, when the request's ctx
+// (rctx) ended or its Deadline passed while it ran: its caller (a handle's call that returned
+// with its ctx's error, an Ask whose future timed out with it) may no longer wait, and the
+// cursor or blob would never be closed, keeping its read snapshot (SQLite then fails this
+// connection's next write with SQLITE_BUSY_SNAPSHOT). So it is closed here and the request
+// fails with the ctx's error. Other replies go out as they are (what ran, ran), and their ctx
+// is not asked: most requests open nothing.
+func (a *connActor) late(req messages.Request, reply messages.Reply, rctx reqCtx) messages.Reply {
+	var closeIt func()
 	switch r := reply.(type) {
 	case *messages.Rows:
-		if r.Cursor == 0 || r.Done {
+		if r.Err != nil || r.Cursor == 0 || r.Done {
 			return reply
 		}
-		a.closeCursor(r.Cursor)
+		closeIt = func() { a.closeCursor(r.Cursor) }
 	case *messages.BlobReply:
-		if _, ok := req.(*messages.OpenBlob); !ok {
+		if _, ok := req.(*messages.OpenBlob); !ok || r.Err != nil {
 			return reply
 		}
-		a.closeBlob(&messages.CloseBlob{Blob: r.Blob})
+		closeIt = func() { a.closeBlob(&messages.CloseBlob{Blob: r.Blob}) }
 	default:
 		return reply
 	}
+	err := rctx.Err()
+	if err == nil {
+		return reply
+	}
+	closeIt()
 	return req.ErrorReply(fmt.Errorf("opened after its ctx ended, and closed: %w", err))
 }
 
