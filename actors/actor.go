@@ -216,6 +216,10 @@ func (a *connActor) Receive(ctx actor.Context) {
 		a.serve(ctx, m)
 	case *actor.Started:
 		a.open()
+		// From now on handles' requests reach this incarnation without protoactor's invoker
+		// (see inlineMailbox.run). A restart's Started sets the next one before the mailbox
+		// serves another user message; until then a crash keeps the mailbox suspended.
+		a.sh.mailbox.serve = func(req messages.Request) { a.serve(ctx, req) }
 	case *actor.Restarting:
 		a.crashed()
 	case *actor.Stopping:

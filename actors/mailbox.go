@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/actorlite/actorlite/messages"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -33,6 +34,9 @@ type inlineMailbox struct {
 	lazyStart atomic.Bool
 	invoker   actor.MessageInvoker
 	dispatch  actor.Dispatcher
+	// serve, once the actor set it, serves a handle's request (one with a ReplyTo channel,
+	// posted bare) in place of protoactor's invoker: see run.
+	serve func(messages.Request)
 
 	// admit, when set, is asked about every message posted by PostUserMessage (an actor's,
 	// not a handle's inline call) before it queues: it answers and refuses one past the
@@ -264,7 +268,14 @@ func (m *inlineMailbox) run(stop func() bool) {
 		if msg = m.popUser(); msg == nil {
 			return
 		}
-		m.invoker.InvokeUserMessage(msg)
+		if req, ok := msg.(messages.Request); ok && m.serve != nil && req.ReplyChan() != nil {
+			// A handle's request goes straight to the actor: protoactor's invoker would only
+			// find the actor through its context, props and metrics extension, and set a
+			// sender that a request answered on its ReplyTo channel never reads.
+			m.serve(req)
+		} else {
+			m.invoker.InvokeUserMessage(msg)
+		}
 		if stop != nil && stop() {
 			return
 		}
