@@ -26,22 +26,17 @@ type Row struct {
 	off int // index of the row's first slot
 }
 
+// rowSet is what rows read: the values of a chunk of rows. It lives inside a chunk (rows built
+// in place) or a frozenRow (one row copied to fit): see rowstore.go.
 type rowSet struct {
 	cols  []Column
 	slots []slot
 	buf   []byte // text and blob bytes
 	boxed []any  // converted values
 
-	// Small chunks (a point select) live inside the rowSet: one allocation in all.
-	inlineSlots [8]slot
-	inlineBuf   [176]byte // with the rest, 512 bytes: a size class of Go's allocator
-	inlineRows  [1]Row
-	reply       Rows // the reply message carrying the chunk, allocated with it
-
-	// shared: the chunk is one row whose text and blob bytes fit in inlineBuf, so a string
-	// read from it shares the rowSet's memory instead of copying it: it keeps no more alive
-	// than the row itself (at most a few hundred bytes), and buf never changes once built.
-	// A point select (QueryRow + Scan) then allocates only its row.
+	// shared: the rowSet holds one row, in at most 1 KiB, so a string read from it shares
+	// its memory instead of copying it: it keeps no more alive than the row itself, and buf
+	// never changes once built. A point select (QueryRow + Scan) then allocates only its row.
 	shared bool
 }
 
@@ -199,9 +194,10 @@ func timeOf(sl *slot) time.Time { return time.Unix(int64(sl.v), int64(sl.n)).UTC
 // empty, non-nil slice. A mismatch, or a nil destination, is a [*ScanError].
 //
 // A []byte (or json.RawMessage) is always a new copy, the caller's to modify. A string is a
-// copy too, except from a chunk of one row whose text and blob values total at most 176 bytes
-// (a point select's): there it shares the row's memory, which it then keeps alive (a few
-// hundred bytes), and costs no allocation.
+// copy too, except from a chunk of a single row that is small: a row read alone (QueryRow, a
+// fetch of one row) that takes at most 912 bytes, 16 a value plus its text and blob bytes, or
+// the one row of a chunk meant for more whose text and blob bytes total at most 176. There it
+// shares the row's memory, which it then keeps alive (at most 1 KiB), and costs no allocation.
 func (r Row) Scan(dest ...any) error {
 	if len(dest) != r.Len() {
 		return &ScanError{Column: -1, Reason: fmt.Sprintf("%d destinations for %d columns", len(dest), r.Len())}
@@ -503,21 +499,29 @@ func kindName(k kind) string {
 // order with the typed methods, then call Rows. The zero RowsBuilder is not usable: call
 // [NewRowsBuilder]. Not safe for concurrent use.
 type RowsBuilder struct {
-	set   *rowSet
+	set   *rowSet // &c.rowSet
+	c     *chunk
 	nrows int
+	// scratch: c is a reused chunk (see scratchChunks), which Rows and Reply copy a single
+	// row out of, into memory of its own size, and then give back.
+	scratch bool
 }
 
 // NewRowsBuilder starts a chunk of rows with the given columns, with room for about n rows
 // (n is only a hint: n <= 0 reserves none). cols is shared by the rows built, not copied.
+//
+// A chunk meant for one row (n == 1: QueryRow, a fetch of one row) is built in reused memory,
+// and Rows copies the row out into an allocation sized to it: a point select allocates its
+// row's bytes, not room for a larger one.
 func NewRowsBuilder(cols []Column, n int) RowsBuilder {
-	set := &rowSet{cols: cols}
-	if want := max(n, 0) * len(cols); want <= len(set.inlineSlots) {
-		set.slots = set.inlineSlots[:0]
-	} else {
-		set.slots = make([]slot, 0, want)
+	if n == 1 {
+		c := scratchChunks.Get().(*chunk)
+		c.reset(cols, len(cols))
+		return RowsBuilder{set: &c.rowSet, c: c, scratch: true}
 	}
-	set.buf = set.inlineBuf[:0]
-	return RowsBuilder{set: set}
+	c := new(chunk)
+	c.reset(cols, max(n, 0)*len(cols))
+	return RowsBuilder{set: &c.rowSet, c: c}
 }
 
 // Int appends an integer value.
@@ -606,26 +610,74 @@ func (b *RowsBuilder) BufLen() int { return len(b.set.buf) }
 // Reply returns a reply message carrying the rows built, allocated together with them: the
 // caller fills in its other fields. The builder must not be used afterwards.
 func (b *RowsBuilder) Reply() *Rows {
-	b.set.reply = Rows{Rows: b.Rows()}
-	return &b.set.reply
+	if f := b.freeze(); f != nil {
+		rr := new(rowReply)
+		rr.r.Rows = rr.one[:0]
+		if row, ok := f.row(); ok {
+			rr.one[0], rr.r.Rows = row, rr.one[:1]
+		}
+		return &rr.r
+	}
+	c := b.c
+	c.reply = Rows{Rows: b.Rows()}
+	return &c.reply
+}
+
+// Row returns the first row built, and whether there is one: the row of a chunk meant for one
+// (see [NewRowsBuilder]), without a slice or reply to carry it. The builder must not be used
+// afterwards.
+func (b *RowsBuilder) Row() (Row, bool) {
+	if f := b.freeze(); f != nil {
+		return f.row()
+	}
+	if rows := b.Rows(); len(rows) > 0 {
+		return rows[0], true
+	}
+	return Row{}, false
 }
 
 // Rows returns the rows built. The builder must not be used afterwards.
 func (b *RowsBuilder) Rows() []Row {
+	if f := b.freeze(); f != nil {
+		if row, ok := f.row(); ok {
+			return []Row{row}
+		}
+		return nil
+	}
 	n := b.Len()
 	if n == 0 {
 		return nil
 	}
 	var rows []Row
+	c := b.c
 	if n == 1 {
-		rows = b.set.inlineRows[:]
-		b.set.shared = len(b.set.buf) == 0 || unsafe.SliceData(b.set.buf) == &b.set.inlineBuf[0]
+		rows = c.inlineRows[:]
+		c.shared = len(c.buf) == 0 || unsafe.SliceData(c.buf) == &c.inlineBuf[0]
 	} else {
 		rows = make([]Row, n)
 	}
-	w := len(b.set.cols)
+	w := len(c.cols)
 	for i := range rows {
-		rows[i] = Row{set: b.set, off: i * w}
+		rows[i] = Row{set: &c.rowSet, off: i * w}
 	}
 	return rows
+}
+
+// freeze ends a scratch builder: its one row (or none) is copied into a frozenRow of its
+// size, and the scratch chunk is given back. It returns nil, and leaves the builder as it is,
+// when b is not a scratch builder or its rows do not fit a frozenRow: the chunk is then the
+// rows' own (a scratch one is not given back).
+func (b *RowsBuilder) freeze() *frozenRow {
+	if !b.scratch {
+		return nil
+	}
+	b.scratch = false
+	n := b.Len()
+	f := b.c.freeze(n)
+	if f == nil {
+		return nil
+	}
+	b.c.recycle()
+	b.c, b.set = nil, nil // a use after Rows fails here, never in another builder's rows
+	return f
 }

@@ -6,14 +6,14 @@ import (
 	"unsafe"
 )
 
-// A string read from a chunk shares the chunk's memory only when the chunk is one row whose
-// bytes fit its inline buffer: it then keeps alive no more than that row. From a chunk of many
-// rows (a scan), or a row with large values, it is a copy, so that a string kept from a scan
-// never keeps its whole chunk alive.
+// A string read from a chunk shares the chunk's memory only when the chunk is one row copied
+// out to its own size (at most 1 KiB): it then keeps alive no more than that row. From a chunk
+// of many rows (a scan), or a row with large values, it is a copy, so that a string kept from
+// a scan never keeps its whole chunk alive.
 func TestStringsShareOnlyOneSmallRow(t *testing.T) {
 	cols := []Column{{Name: "s"}}
-	build := func(rows int, text string) []Row {
-		b := NewRowsBuilder(cols, rows)
+	build := func(hint, rows int, text string) []Row {
+		b := NewRowsBuilder(cols, hint)
 		for range rows {
 			b.Text([]byte(text))
 		}
@@ -27,16 +27,21 @@ func TestStringsShareOnlyOneSmallRow(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
+		hint   int
 		rows   int
 		text   string
 		shared bool
 	}{
-		{"one small row", 1, "user-42", true},
-		{"one row larger than the inline buffer", 1, strings.Repeat("x", 200), false},
-		{"many rows", 3, "user-42", false},
+		{"one small row", 1, 1, "user-42", true},
+		{"one row of 800 bytes", 1, 1, strings.Repeat("x", maxFrozen-16), true},
+		{"one row too large to copy out", 1, 1, strings.Repeat("x", maxFrozen-15), false},
+		{"one small row in a chunk meant for more", 16, 1, "user-42", true},
+		{"one row larger than a chunk's own room", 16, 1, strings.Repeat("x", 200), false},
+		{"many rows", 3, 3, "user-42", false},
+		{"many rows where one was meant", 1, 3, "user-42", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows := build(tc.rows, tc.text)
+			rows := build(tc.hint, tc.rows, tc.text)
 			var s string
 			if err := rows[0].Scan(&s); err != nil || s != tc.text {
 				t.Fatalf("Scan = %q, %v", s, err)
