@@ -759,6 +759,9 @@ func (a *connActor) query(m *messages.Query) messages.Reply {
 		r.Close()
 		done = true
 	}
+	if m.OneRow && m.ReplyTo != nil {
+		return oneRow(&b, r.Columns())
+	}
 	reply := b.Reply()
 	reply.Columns, reply.Done = r.Columns(), done
 	if !done {

@@ -295,10 +295,7 @@ func (c *Conn) queryRow(ctx context.Context, m *messages.Query) (messages.Row, e
 	if rows.Err != nil {
 		return messages.Row{}, failed("query row", rows.Err)
 	}
-	if len(rows.Rows) == 0 {
-		return messages.Row{}, messages.ErrNoRows
-	}
-	return rows.Rows[0], nil
+	return takeOneRow(rows)
 }
 
 // QueryAll runs a query and returns all its rows in one round trip (aiosqlite's

@@ -3,6 +3,8 @@ package actors
 import (
 	"fmt"
 	"log/slog"
+	"sync"
+	"unsafe"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/asynkron/protoactor-go/actor"
@@ -78,4 +80,53 @@ func sendReply(s actor.SenderContext, ch chan<- messages.Reply, sender *actor.PI
 	if sender != nil {
 		s.Send(sender, reply)
 	}
+}
+
+// oneRowReply is the reply to a one-row query sent with a ReplyTo channel (a handle's
+// QueryRow): it comes from oneRowReplies, and the handle gives it back once it has read the
+// row (see takeOneRow), so that a point select allocates its row and nothing to carry it.
+type oneRowReply struct {
+	r   messages.Rows // first: &r is the reply sent
+	one [1]messages.Row
+}
+
+var oneRowReplies = sync.Pool{New: func() any { return new(oneRowReply) }}
+
+// oneRow answers a one-row query whose rows b built, with columns cols, in a pooled reply.
+func oneRow(b *messages.RowsBuilder, cols []messages.Column) *messages.Rows {
+	rr := oneRowReplies.Get().(*oneRowReply)
+	rr.r = messages.Rows{Columns: cols, Rows: rr.one[:0], Done: true}
+	if row, ok := b.Row(); ok {
+		rr.one[0], rr.r.Rows = row, rr.one[:1]
+	}
+	return &rr.r
+}
+
+// takeOneRow returns the row of r, a reply to a one-row query, and ErrNoRows without one;
+// when r came from oneRow it is given back to oneRowReplies, and the caller must not read it
+// afterwards. A reply oneRow made is told from any other by its rows: they are the array
+// right after it, in the same oneRowReply (no other reply is laid out so).
+func takeOneRow(r *messages.Rows) (messages.Row, error) {
+	var row messages.Row
+	if len(r.Rows) > 0 {
+		row = r.Rows[0]
+	}
+	n := len(r.Rows)
+	if rr := oneRowOf(r); rr != nil {
+		*rr = oneRowReply{}
+		oneRowReplies.Put(rr)
+	}
+	if n == 0 {
+		return messages.Row{}, messages.ErrNoRows
+	}
+	return row, nil
+}
+
+// oneRowOf returns the oneRowReply r is the reply of, or nil when oneRow did not make r. The
+// addresses are compared as numbers: no pointer is made before r is known to be one.
+func oneRowOf(r *messages.Rows) *oneRowReply {
+	if uintptr(unsafe.Pointer(r))+unsafe.Offsetof(oneRowReply{}.one) != uintptr(unsafe.Pointer(unsafe.SliceData(r.Rows))) {
+		return nil
+	}
+	return (*oneRowReply)(unsafe.Pointer(r))
 }

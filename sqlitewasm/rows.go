@@ -218,11 +218,11 @@ func (c *Conn) QueryRow(sql string, args []any) (messages.Row, error) {
 	if err != nil {
 		return messages.Row{}, err
 	}
-	rows := b.Rows()
-	if len(rows) == 0 {
+	row, ok := b.Row()
+	if !ok {
 		return messages.Row{}, messages.ErrNoRows
 	}
-	return rows[0], nil
+	return row, nil
 }
 
 // newBuilder starts a chunk of rows for r.
