@@ -9,9 +9,9 @@ import (
 // chunk: small ones inside it, one allocation in all. A single row (QueryRow, a fetch of one
 // row) is built in a scratch chunk that is reused, then copied into a frozenRow sized to it:
 // what a point select leaves on the heap is then its row's bytes, not a chunk's room for
-// more. Every new byte a call allocates costs it again in the allocator, the cache and the
-// garbage collector: in the bench module, 512 bytes more per point select cost about 5% of its
-// time.
+// more. Memory a call allocates afresh costs it again in the allocator, in the cache it
+// displaces and in the garbage collector: in the bench module, one more allocation of 512
+// bytes per point select made it about 4% slower (bench/README.md, "Third round").
 
 // chunk is a rowSet built in place, with room inside it for a small chunk of rows.
 type chunk struct {
@@ -86,31 +86,29 @@ const maxFrozen = 912
 func newFrozen(need int) (*frozenRow, unsafe.Pointer) {
 	switch {
 	case need <= 6*8:
-		f := new(frozen[[6]uint64]) // 160 bytes
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[6]uint64]() // 160 bytes
 	case need <= 14*8:
-		f := new(frozen[[14]uint64]) // 224
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[14]uint64]() // 224
 	case need <= 22*8:
-		f := new(frozen[[22]uint64]) // 288
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[22]uint64]() // 288
 	case need <= 30*8:
-		f := new(frozen[[30]uint64]) // 352
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[30]uint64]() // 352
 	case need <= 42*8:
-		f := new(frozen[[42]uint64]) // 448
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[42]uint64]() // 448
 	case need <= 58*8:
-		f := new(frozen[[58]uint64]) // 576
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[58]uint64]() // 576
 	case need <= 82*8:
-		f := new(frozen[[82]uint64]) // 768
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[82]uint64]() // 768
 	case need <= maxFrozen:
-		f := new(frozen[[114]uint64]) // 1024
-		return &f.frozenRow, unsafe.Pointer(&f.data)
+		return allocFrozen[[114]uint64]() // 1024
 	}
 	return nil, nil
+}
+
+// allocFrozen allocates a frozen[T] and returns its frozenRow and the start of its data.
+func allocFrozen[T any]() (*frozenRow, unsafe.Pointer) {
+	f := new(frozen[T])
+	return &f.frozenRow, unsafe.Pointer(&f.data)
 }
 
 // freeze copies the n rows (0 or 1) of scratch chunk c into a frozenRow of their size, or
