@@ -8,10 +8,11 @@ import (
 
 // A point select through a connection actor allocates no more than the values it returns:
 // the request and the reply are reused, the row is one allocation of its own size, and a
-// string scanned from a one-row result shares that row's memory. So a QueryRow + Scan of an integer and a text
-// allocates once (the row, where the string lives), and one that also reads a blob twice (a
-// []byte is the caller's to modify: always a copy). A change that adds an allocation on the
-// path (a boxed value, a closure, a copy, a request or reply of its own) fails here.
+// string scanned from a one-row result shares that row's memory. So a QueryRow + Scan of an
+// integer and a text allocates once (the row, where the string lives), and one that also reads
+// a blob twice (a []byte is the caller's to modify: always a copy). A change that adds an
+// allocation on the path (a boxed value, a closure, a copy, a request or reply of its own)
+// fails here.
 func TestQueryRowAllocBudget(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under -race (its instrumentation allocates)")
