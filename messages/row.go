@@ -163,7 +163,7 @@ func (s *rowSet) value(i int) any {
 	case kindText:
 		return s.text(sl)
 	case kindBlob: // never nil, so that an empty blob differs from NULL
-		return append([]byte{}, s.buf[sl.v:sl.v+uint64(sl.n)]...)
+		return clone(s.bytes(sl))
 	case kindBoxed:
 		return s.boxed[sl.n]
 	case kindTime:
@@ -174,6 +174,15 @@ func (s *rowSet) value(i int) any {
 }
 
 func (s *rowSet) bytes(sl *slot) []byte { return s.buf[sl.v : sl.v+uint64(sl.n)] }
+
+// clone returns a copy of p, never nil (an empty value differs from NULL). make and copy, which
+// the compiler turns into one allocation without clearing it first, rather than append's
+// growth of an empty slice.
+func clone(p []byte) []byte {
+	c := make([]byte, len(p))
+	copy(c, p)
+	return c
+}
 
 // text returns the bytes of sl as a string: shared with the row when the rowSet allows it
 // (see rowSet.shared), else a copy.
@@ -228,7 +237,7 @@ func (r Row) scanOne(i int, dest any) error {
 		}
 	case *[]byte:
 		if d != nil && sl.kind == kindBlob { // a new slice, never nil: an empty value differs from NULL
-			*d = append([]byte{}, s.bytes(sl)...)
+			*d = clone(s.bytes(sl))
 			return nil
 		}
 	case *float64:
@@ -300,7 +309,7 @@ func (r Row) scanSlow(i int, sl *slot, dest any) error {
 	case *[]byte:
 		switch k {
 		case kindText, kindBlob: // a new slice, never nil: an empty value differs from NULL
-			*d = append([]byte{}, s.bytes(sl)...)
+			*d = clone(s.bytes(sl))
 		case kindNull:
 			*d = nil
 		case kindBoxed:
