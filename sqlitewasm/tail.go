@@ -44,11 +44,13 @@ func skipSpace(sql string, i int) int {
 			for i++; i < len(sql) && (isSpace(sql[i]) || sql[i] == '\v'); i++ {
 			}
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			// The comment ends before its newline, which starts a run of spaces: a '\v'
+			// right after it goes on with that run.
 			j := strings.IndexByte(sql[i:], '\n')
 			if j < 0 {
 				return len(sql)
 			}
-			i += j + 1
+			i += j
 		case c == '/' && i+2 < len(sql) && sql[i+1] == '*' && sql[i+2] != 0:
 			j := strings.Index(sql[i+2:], "*/")
 			if j < 0 {

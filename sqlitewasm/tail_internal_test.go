@@ -21,10 +21,13 @@ var triviaCases = []struct {
 	{"/* block */", true},
 	{"/* unterminated", true},
 	{"/**/;/**/", true},
-	{"/*", false},  // SQLite reads a "/*" that ends the text as a slash
-	{"\v", false},  // not SQLite's whitespace first…
-	{" \v", true},  // …but within a run of spaces
-	{"\v ", false}, // …
+	{"/*", false},        // SQLite reads a "/*" that ends the text as a slash
+	{"\v", false},        // not SQLite's whitespace first…
+	{" \v", true},        // …but within a run of spaces
+	{"\v ", false},       // …
+	{"--\n\v", true},     // a line comment's newline starts a run of spaces
+	{"/* c */\v", false}, // a block comment's end does not
+	{"--\n\v\n--", true}, // …
 	{"\u00a0", false},
 	{"\x00", false},
 	{"; \x00 DROP TABLE t", false},
