@@ -254,3 +254,38 @@ func TestQuantile(t *testing.T) {
 		}
 	}
 }
+
+// Within a run no in-process system takes its turn right after a Python one, every system
+// takes exactly one turn, and across runs each in-process system comes first (after the
+// previous run's Python turns) at most once in as many runs as there are of them.
+func TestTurnOrderKeepsPythonLast(t *testing.T) {
+	firsts := map[string]int{}
+	inProc := 0
+	for _, s := range systems {
+		if s.start != nil {
+			inProc++
+		}
+	}
+	for r := range inProc {
+		order := turnOrder(systems, r)
+		if len(order) != len(systems) {
+			t.Fatalf("run %d: %d turns for %d systems", r, len(order), len(systems))
+		}
+		seen := map[string]bool{}
+		for i, s := range order {
+			if seen[s.id] {
+				t.Fatalf("run %d: %s takes two turns", r, s.id)
+			}
+			seen[s.id] = true
+			if i > 0 && s.start != nil && order[i-1].start == nil {
+				t.Errorf("run %d: %s follows the Python system %s", r, s.id, order[i-1].id)
+			}
+		}
+		firsts[order[0].id]++
+	}
+	for id, n := range firsts {
+		if n > 1 {
+			t.Errorf("%s comes first in %d of %d runs", id, n, inProc)
+		}
+	}
+}

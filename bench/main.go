@@ -243,8 +243,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 			}
 		}
 		for r := range o.runs {
-			for k := range syss { // rotate the order from run to run
-				s := syss[(k+r)%len(syss)]
+			for _, s := range turnOrder(syss, r) {
 				c := row.Cells[s.id]
 				if c.Note != "" {
 					continue
@@ -273,6 +272,30 @@ func run(ctx context.Context, o options) (*Report, error) {
 	rep.check(targets(ws))
 	rep.checkSQLTx()
 	return rep, nil
+}
+
+// turnOrder returns the systems in the order they take their turns in run r: the in-process
+// systems rotated by r, then the Python ones rotated by r. A run that follows a Python run is
+// slower (a scan through two cores most: bench/README.md, "What is left"), so within a run no
+// in-process system follows one, and across runs the first of them, which follows the last
+// Python run of the run before, changes with r. Rotating all systems together put the first
+// system listed right after the last Python one in most runs.
+func turnOrder(syss []system, r int) []system {
+	var inProc, py []system
+	for _, s := range syss {
+		if s.start != nil {
+			inProc = append(inProc, s)
+		} else {
+			py = append(py, s)
+		}
+	}
+	order := make([]system, 0, len(syss))
+	for _, group := range [][]system{inProc, py} {
+		for k := range group {
+			order = append(order, group[(k+r)%len(group)])
+		}
+	}
+	return order
 }
 
 // measure runs w once on s.
