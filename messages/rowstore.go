@@ -27,21 +27,15 @@ func (c *chunk) reset(cols []Column, slots int) {
 	c.cols, c.boxed, c.shared = cols, nil, false
 	if slots <= len(c.inlineSlots) {
 		c.slots = c.inlineSlots[:0]
-	} else if cap(c.slots) < slots || !c.scratchSlots() {
+	} else if cap(c.slots) < slots {
 		c.slots = make([]slot, 0, slots)
 	} else {
-		c.slots = c.slots[:0]
+		c.slots = c.slots[:0] // a scratch chunk's own, kept from an earlier row
 	}
 	c.buf = c.buf[:0]
 	if cap(c.buf) == 0 {
 		c.buf = c.inlineBuf[:0]
 	}
-}
-
-// scratchSlots reports whether c.slots is a slice a scratch chunk may keep for its next row:
-// its own, not the inline array.
-func (c *chunk) scratchSlots() bool {
-	return cap(c.slots) > 0 && unsafe.SliceData(c.slots) != &c.inlineSlots[0]
 }
 
 // scratchChunks holds the scratch chunks single rows are built in. A chunk given back keeps
