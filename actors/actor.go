@@ -44,8 +44,11 @@ type shared struct {
 	crash     atomic.Pointer[messages.CrashError] // the most recent crash
 	kill      atomic.Bool                         // interrupt everything: the connection is being stopped
 
-	running     atomic.Uint64 // sequence number of the request running now; 0: idle
-	interrupted atomic.Uint64 // Interrupt was called while this request ran
+	// interrupts counts Interrupt's calls: a request that sees it change while it runs is
+	// interrupted (see interruptCtx). A count rather than the running request's number, which
+	// serve would have to publish and clear with an atomic store (a full memory barrier each)
+	// for every request, for a call that is rare.
+	interrupts atomic.Uint64
 
 	// restarts counts the crashes its parent is told of, across incarnations (protoactor
 	// keeps its own per actor context; the actor escalates its crashes itself, with these).
@@ -56,7 +59,6 @@ type shared struct {
 
 	// actor only
 	regs          []registration // replayed on restart, in order
-	seq           uint64         // requests served, across incarnations
 	nextCursor    messages.CursorID
 	nextBlob      messages.BlobID
 	crashedBefore messages.CursorID // cursors up to this id were lost in a crash
@@ -168,14 +170,14 @@ type interruptCtx struct {
 	context.Context
 	deadline time.Time // the request's Deadline (zero: none)
 	sh       *shared
-	seq      uint64
+	intr     uint64 // sh.interrupts when the request started
 }
 
 func (c *interruptCtx) Err() error {
 	if c.sh.kill.Load() {
 		return messages.ErrClosed
 	}
-	if c.sh.interrupted.Load() == c.seq {
+	if c.sh.interrupts.Load() != c.intr {
 		return messages.ErrInterrupted
 	}
 	return reqCtx{c.Context, c.deadline}.Err()
@@ -414,15 +416,12 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 		if a.sh.cfg.fault != nil {
 			a.sh.cfg.fault(req)
 		}
-		a.sh.seq++
-		a.ictx.Context, a.ictx.deadline, a.ictx.seq = rctx.Context, rctx.deadline, a.sh.seq
-		a.sh.running.Store(a.sh.seq)
+		a.ictx.Context, a.ictx.deadline, a.ictx.intr = rctx.Context, rctx.deadline, a.sh.interrupts.Load()
 		var old context.Context
 		if a.db != nil { // nil only for Close after a failed open
 			old = a.db.SetInterrupt(&a.ictx)
 		}
 		reply = a.handle(actx, req)
-		a.sh.running.Store(0)
 		if a.db != nil { // Close sets it to nil
 			wasTx := a.sh.callerTx
 			a.sh.callerTx = a.db.InTransaction()

@@ -145,8 +145,6 @@ func (c *Conn) Interrupt(ctx context.Context) error {
 	if err := orBackground(ctx).Err(); err != nil {
 		return fmt.Errorf("interrupt: %w", err)
 	}
-	if seq := c.sh.running.Load(); seq != 0 {
-		c.sh.interrupted.Store(seq)
-	}
+	c.sh.interrupts.Add(1) // what runs now sees it; what starts later does not
 	return nil
 }
