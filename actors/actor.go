@@ -449,7 +449,12 @@ func (a *connActor) serve(actx actor.Context, req messages.Request) {
 	closing := isClose(req)
 	// The last use of req: a handle may reuse a request once it has its reply (see
 	// Conn.QueryRow), so nothing below reads it.
-	Deliver(actx, req, actx.Sender(), reply)
+	if m := a.sh.mailbox; req == m.direct {
+		messages.Stamp(reply, req)
+		m.directReply = reply // served on its caller's goroutine: see inlineMailbox.serveIdle
+	} else {
+		Deliver(actx, req, actx.Sender(), reply)
+	}
 	if closing {
 		actx.Stop(actx.Self())
 	}

@@ -127,9 +127,15 @@ func (c *Conn) send(ctx context.Context, op string, req messages.Request, replyT
 	}
 	ch := replyChans.Get().(chan messages.Reply)
 	*replyTo = ch
-	// Through the mailbox itself: when the connection is idle, the request runs right here,
-	// on this goroutine, which would otherwise only park until the reply came.
-	sh.mailbox.postInline(req, func() bool { return len(ch) > 0 })
+	// When the connection is idle, the request runs right here, on this goroutine, which
+	// would otherwise only park until the reply came: without queueing when nothing else is
+	// queued, else through the mailbox itself.
+	if r, served := sh.mailbox.serveIdle(req); r != nil {
+		replyChans.Put(ch)
+		return r, nil
+	} else if !served {
+		sh.mailbox.postInline(req, func() bool { return len(ch) > 0 })
+	} // else it crashed the actor, and its reply is on ch
 	// A reply that is in already wins over a ctx that ended meanwhile: the request did run,
 	// and its caller must learn its outcome (a committed INSERT is not "cancelled").
 	select {
