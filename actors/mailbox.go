@@ -9,11 +9,12 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// inlineMailbox is protoactor's default mailbox with one more way in: postInline, which a
-// handle (a goroutine that would only park on its reply channel) uses to run the actor on its
-// own goroutine when the mailbox is idle, instead of waking the connection's loop goroutine
-// and then being woken by the reply. On a 2-core machine that hand-off between CPUs was the
-// larger part of the actor's cost per request.
+// inlineMailbox is protoactor's default mailbox with two more ways in for a handle (a
+// goroutine that would only park on its reply channel): serveIdle and postInline run the
+// actor on the handle's own goroutine when the mailbox is idle, instead of waking the
+// connection's loop goroutine and then being woken by the reply. On a 2-core machine that
+// hand-off between CPUs was the larger part of the actor's cost per request. serveIdle,
+// when nothing is queued, serves the request without queueing it; postInline queues it.
 //
 // Everything else is as in protoactor's mailbox: one message at a time (the idle→running CAS
 // elects a single runner), system messages first, suspension while a failure is handled, a
