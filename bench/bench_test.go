@@ -259,33 +259,67 @@ func TestQuantile(t *testing.T) {
 // takes exactly one turn, and across runs each in-process system comes first (after the
 // previous run's Python turns) at most once in as many runs as there are of them.
 func TestTurnOrderKeepsPythonLast(t *testing.T) {
-	firsts := map[string]int{}
-	inProc := 0
+	for _, w := range workloads(quickSizes) {
+		_, turns := newRow(w, systems, "")
+		for _, s := range systems {
+			if s.runs(w.Group) != slices.ContainsFunc(turns, func(u system) bool { return u.id == s.id }) {
+				t.Errorf("%s: %s takes turns: %v, runs the workload: %v", w.ID, s.id, !s.runs(w.Group), s.runs(w.Group))
+			}
+		}
+		var inProc []string
+		for _, s := range turns {
+			if s.start != nil {
+				inProc = append(inProc, s.id)
+			}
+		}
+		// Over as many runs as there are in-process systems, each of them comes first once
+		// (after the last Python run of the run before) and last once.
+		firsts, lasts := map[string]int{}, map[string]int{}
+		for r := range len(inProc) {
+			order := turnOrder(turns, r)
+			if len(order) != len(turns) {
+				t.Fatalf("%s run %d: %d turns for %d systems", w.ID, r, len(order), len(turns))
+			}
+			seen := map[string]bool{}
+			for i, s := range order {
+				if seen[s.id] {
+					t.Fatalf("%s run %d: %s takes two turns", w.ID, r, s.id)
+				}
+				seen[s.id] = true
+				if i > 0 && s.start != nil && order[i-1].start == nil {
+					t.Errorf("%s run %d: %s follows the Python system %s", w.ID, r, s.id, order[i-1].id)
+				}
+			}
+			firsts[order[0].id]++
+			lasts[order[len(inProc)-1].id]++
+		}
+		for _, id := range inProc {
+			if firsts[id] != 1 || lasts[id] != 1 {
+				t.Errorf("%s: %s comes first in %d and last in %d of %d runs, want 1 and 1", w.ID, id, firsts[id], lasts[id], len(inProc))
+			}
+		}
+	}
+}
+
+// TestNewRowSkipsPythonNotRun checks that a Python system that could not start has its reason
+// in its cell and takes no turns.
+func TestNewRowSkipsPythonNotRun(t *testing.T) {
+	w := workloads(quickSizes)[0]
+	row, turns := newRow(w, systems, "no python3")
+	checked := 0
 	for _, s := range systems {
-		if s.start != nil {
-			inProc++
+		if s.start != nil || !s.runs(w.Group) {
+			continue
+		}
+		checked++
+		if got := row.Cells[s.id].Note; got != "not run: no python3" {
+			t.Errorf("%s: note %q", s.id, got)
+		}
+		if slices.ContainsFunc(turns, func(u system) bool { return u.id == s.id }) {
+			t.Errorf("%s takes turns", s.id)
 		}
 	}
-	for r := range inProc {
-		order := turnOrder(systems, r)
-		if len(order) != len(systems) {
-			t.Fatalf("run %d: %d turns for %d systems", r, len(order), len(systems))
-		}
-		seen := map[string]bool{}
-		for i, s := range order {
-			if seen[s.id] {
-				t.Fatalf("run %d: %s takes two turns", r, s.id)
-			}
-			seen[s.id] = true
-			if i > 0 && s.start != nil && order[i-1].start == nil {
-				t.Errorf("run %d: %s follows the Python system %s", r, s.id, order[i-1].id)
-			}
-		}
-		firsts[order[0].id]++
-	}
-	for id, n := range firsts {
-		if n > 1 {
-			t.Errorf("%s comes first in %d of %d runs", id, n, inProc)
-		}
+	if checked == 0 {
+		t.Fatalf("%s: no Python system runs it", w.ID)
 	}
 }

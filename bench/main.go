@@ -231,21 +231,15 @@ func run(ctx context.Context, o options) (*Report, error) {
 	}
 	t0 := time.Now()
 	for i, w := range ws {
-		row := Row{workload: w, Cells: make(map[string]*Cell)}
-		for _, s := range syss {
-			switch {
-			case !s.runs(w.Group):
-				row.Cells[s.id] = &Cell{Note: "—"}
-			case s.start == nil && py.notRun != "":
-				row.Cells[s.id] = &Cell{Note: "not run: " + py.notRun}
-			default:
-				row.Cells[s.id] = &Cell{}
-			}
+		pyNotRun := ""
+		if py != nil {
+			pyNotRun = py.notRun
 		}
+		row, turns := newRow(w, syss, pyNotRun)
 		for r := range o.runs {
-			for _, s := range turnOrder(syss, r) {
+			for _, s := range turnOrder(turns, r) {
 				c := row.Cells[s.id]
-				if c.Note != "" {
+				if c.Note != "" { // failed in an earlier run
 					continue
 				}
 				runtime.GC()
@@ -274,12 +268,34 @@ func run(ctx context.Context, o options) (*Report, error) {
 	return rep, nil
 }
 
+// newRow returns w's row with a cell for each of syss, and the systems that take turns in it:
+// those that run w (a workload such as the scan skips the events and pool systems) and could
+// start (Python could not, when pyNotRun says why).
+func newRow(w workload, syss []system, pyNotRun string) (Row, []system) {
+	row := Row{workload: w, Cells: make(map[string]*Cell, len(syss))}
+	var turns []system
+	for _, s := range syss {
+		switch {
+		case !s.runs(w.Group):
+			row.Cells[s.id] = &Cell{Note: "—"}
+		case s.start == nil && pyNotRun != "":
+			row.Cells[s.id] = &Cell{Note: "not run: " + pyNotRun}
+		default:
+			row.Cells[s.id] = &Cell{}
+			turns = append(turns, s)
+		}
+	}
+	return row, turns
+}
+
 // turnOrder returns the systems in the order they take their turns in run r: the in-process
 // systems rotated by r, then the Python ones rotated by r. A run that follows a Python run is
 // slower (a scan through two cores most: bench/README.md, "What is left"), so within a run no
 // in-process system follows one, and across runs the first of them, which follows the last
 // Python run of the run before, changes with r. Rotating all systems together put the first
-// system listed right after the last Python one in most runs.
+// system listed right after the last Python one in most runs. syss are the systems that take
+// turns in the row (newRow): rotating systems that sit a workload out would leave the others
+// unevenly rotated.
 func turnOrder(syss []system, r int) []system {
 	var inProc, py []system
 	for _, s := range syss {
