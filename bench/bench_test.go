@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -321,5 +322,39 @@ func TestNewRowSkipsPythonNotRun(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatalf("%s: no Python system runs it", w.ID)
+	}
+}
+
+// TestPointTogether measures point selects of three systems interleaved, mattn listed first:
+// its connection must still open after those on go-sqlite3 (openOrder), or theirs fail with
+// SQLITE_PROTOCOL. Each system gets a sample of every select.
+func TestPointTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workload")
+	}
+	e := &env{dir: t.TempDir(), sz: quickSizes}
+	e.seeded = filepath.Join(e.dir, "seeded.db")
+	if err := seedDB(e.seeded, e.sz.SeedRows); err != nil {
+		t.Fatal(err)
+	}
+	var syss []system
+	for _, id := range []string{"mattn", "ncruces", "actorlite"} {
+		s, ok := systemByID(id)
+		if !ok {
+			t.Fatal(id)
+		}
+		syss = append(syss, s)
+	}
+	if got := openOrder(syss); !slices.Equal(got, []int{2, 1, 0}) {
+		t.Errorf("openOrder = %v, want [2 1 0]", got)
+	}
+	smps, err := runPointTogether(t.Context(), e, syss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, smp := range smps {
+		if smp.N != float64(e.sz.Points) || smp.Secs <= 0 {
+			t.Errorf("%s: %+v", syss[i].id, smp)
+		}
 	}
 }

@@ -237,21 +237,40 @@ func run(ctx context.Context, o options) (*Report, error) {
 		}
 		row, turns := newRow(w, syss, pyNotRun)
 		for r := range o.runs {
-			for _, s := range turnOrder(turns, r) {
+			record := func(s system, smp sample, err error) {
 				c := row.Cells[s.id]
-				if c.Note != "" { // failed in an earlier run
-					continue
-				}
-				runtime.GC()
-				smp, err := measure(ctx, e, &w, s, py)
 				if err != nil {
 					c.Note = "error: " + err.Error()
 					fmt.Fprintf(progress, "[%2d/%d] %-16s %-16s run %d/%d: error: %v\n", i+1, len(ws), w.ID, s.id, r+1, o.runs, err)
-					continue
+					return
 				}
 				v := w.value(smp)
 				c.Runs = append(c.Runs, v)
 				fmt.Fprintf(progress, "[%2d/%d] %-16s %-16s run %d/%d: %s %s\n", i+1, len(ws), w.ID, s.id, r+1, o.runs, formatValue(v), w.Unit)
+			}
+			order := slices.DeleteFunc(turnOrder(turns, r), func(s system) bool {
+				return row.Cells[s.id].Note != "" // failed in an earlier run
+			})
+			if w.together != nil { // the Go systems at once; turnOrder puts them first
+				k := 0
+				for k < len(order) && order[k].start != nil {
+					k++
+				}
+				runtime.GC()
+				smps, err := w.together(ctx, e, order[:k])
+				for j, s := range order[:k] {
+					if err != nil {
+						record(s, sample{}, err)
+					} else {
+						record(s, smps[j], nil)
+					}
+				}
+				order = order[k:]
+			}
+			for _, s := range order {
+				runtime.GC()
+				smp, err := measure(ctx, e, &w, s, py)
+				record(s, smp, err)
 			}
 		}
 		row.finish()

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,7 +74,10 @@ type workload struct {
 	value  metric
 	// run measures one Go system once; py is the op the Python script runs.
 	run func(ctx context.Context, e *env, sys system) (sample, error)
-	py  map[string]any
+	// together, when set, measures the Go systems of a run at once, interleaved, one sample
+	// each (see runPointTogether); run then measures one alone.
+	together func(ctx context.Context, e *env, syss []system) ([]sample, error)
+	py       map[string]any
 }
 
 // env is what the workloads share in one suite run.
@@ -100,7 +106,7 @@ func workloads(sz sizes) []workload {
 			rows:  sz.Bulk, run: runBulk, py: map[string]any{"op": "bulk", "n": sz.Bulk}},
 		{ID: "point", Group: "point", Unit: "µs/select", Lower: true, value: microsPerOp,
 			Title:  fmt.Sprintf("3. point selects by primary key (%s, random ids)", count(sz.Points)),
-			seeded: true, run: runPoint, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
+			seeded: true, run: runPoint, together: runPointTogether, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
 		{ID: "scan", Group: "scan", Unit: "rows/s", value: perSecond,
 			Title:  fmt.Sprintf("4. full scan, all columns (%s rows)", count(sz.SeedRows)),
 			seeded: true, run: runScan, py: map[string]any{"op": "scan", "rows": sz.SeedRows, "chunk": scanChunk}},
@@ -233,26 +239,107 @@ func runBulk(ctx context.Context, e *env, sys system) (sample, error) {
 // warmups is how many untimed point selects prepare a connection (statement, page cache).
 const warmups = 100
 
+// pointSlices is how many slices runPointTogether cuts a run's point selects into: 20,000
+// selects make slices of 1,000, about 7 ms each.
+const pointSlices = 20
+
 func runPoint(ctx context.Context, e *env, sys system) (sample, error) {
+	smps, err := runPointTogether(ctx, e, []system{sys})
+	if err != nil {
+		return sample{}, err
+	}
+	return smps[0], nil
+}
+
+// runPointTogether measures the point selects of syss in one run, interleaved: each has a
+// connection open, and they take turns through pointSlices slices of the same ids, the first
+// turn of each slice rotating. A system's sample is its selects over the time of its own
+// turns. This machine (a VM) has slow phases that last from milliseconds to seconds and slow
+// whichever system runs through them by 10-25%; measured one after the other, a system's
+// whole run could fall in one, and the ratio of two systems' medians moved by more than the
+// difference being measured (bench/README.md, "Fifth round"). Interleaved, every system
+// meets a phase in about the same share of its turns.
+//
+// The garbage collector runs in the turn of whichever system allocates when the heap reaches
+// its goal, and its concurrent marking (about a millisecond here) can spill into the next
+// turn: a share of one system's collection cost (a few percent of its turns) can land on
+// another.
+func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
 	ids := randomIDs(e.sz.Points, e.sz.SeedRows)
-	return session(ctx, sys, e.seeded, func(_ engine, c dbConn) (sample, error) {
-		var r eventRow
-		for _, id := range ids[:min(warmups, len(ids))] {
-			if err := c.point(ctx, id, &r); err != nil {
-				return sample{}, err
-			}
+	conns := make([]dbConn, len(syss))
+	for _, i := range openOrder(syss) {
+		sys := syss[i]
+		eng, err := sys.start(ctx, e.seeded)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sys.id, err)
 		}
-		t0 := time.Now()
-		for _, id := range ids {
-			if err := c.point(ctx, id, &r); err != nil {
-				return sample{}, err
-			}
-			if r.id != id || r.ts.IsZero() || len(r.props) == 0 {
-				return sample{}, fmt.Errorf("point select %d read %+v", id, r)
-			}
+		defer eng.stop(ctx)
+		c, err := eng.open(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sys.id, err)
 		}
-		return sample{N: float64(len(ids)), Secs: time.Since(t0).Seconds()}, nil
+		defer c.close(ctx)
+		if err := pointSelects(ctx, c, ids[:min(warmups, len(ids))]); err != nil {
+			return nil, fmt.Errorf("%s: %w", sys.id, err)
+		}
+		conns[i] = c
+	}
+	runtime.GC() // the warm-ups' garbage, and the connections', is nobody's turn
+	took := make([]time.Duration, len(syss))
+	n := min(pointSlices, len(ids))
+	for k := range n {
+		part := ids[k*len(ids)/n : (k+1)*len(ids)/n]
+		for j := range syss {
+			i := (j + k) % len(syss)
+			t0 := time.Now()
+			if err := pointSelects(ctx, conns[i], part); err != nil {
+				return nil, fmt.Errorf("%s: %w", syss[i].id, err)
+			}
+			took[i] += time.Since(t0)
+		}
+	}
+	smps := make([]sample, len(syss))
+	for i := range smps {
+		smps[i] = sample{N: float64(len(ids)), Secs: took[i].Seconds()}
+	}
+	return smps, nil
+}
+
+// openOrder returns the indexes of syss in the order their connections may be opened to one
+// database at once: the systems on go-sqlite3 (actorlite's among them) before mattn's. mattn's
+// SQLite, C, locks with POSIX locks, go-sqlite3 with OFD locks (its vfs package's README): once
+// a C SQLite connection holds a WAL database open, a go-sqlite3 connection opened next fails,
+// after retrying for about 10 s, with "locking protocol" (SQLITE_PROTOCOL). Opened the other
+// way round, they share it.
+func openOrder(syss []system) []int {
+	order := make([]int, len(syss))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(tableIndex(syss[a].id), tableIndex(syss[b].id))
 	})
+	return order
+}
+
+// tableIndex returns where the system id is in the table (systems); mattn comes after every
+// system on go-sqlite3.
+func tableIndex(id string) int {
+	return slices.IndexFunc(systems, func(s system) bool { return s.id == id })
+}
+
+// pointSelects reads each of ids on c and checks what it read.
+func pointSelects(ctx context.Context, c dbConn, ids []int64) error {
+	var r eventRow
+	for _, id := range ids {
+		if err := c.point(ctx, id, &r); err != nil {
+			return err
+		}
+		if r.id != id || r.ts.IsZero() || len(r.props) == 0 {
+			return fmt.Errorf("point select %d read %+v", id, r)
+		}
+	}
+	return nil
 }
 
 func runScan(ctx context.Context, e *env, sys system) (sample, error) {
