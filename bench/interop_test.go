@@ -1,0 +1,90 @@
+package main
+
+import (
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/actorlite/actorlite/messages"
+	"github.com/actorlite/actorlite/supervisor"
+)
+
+// TestCSQLiteFirstLocksOutGoSQLite pins down the limit openOrder works around, which
+// README.md documents for actorlite's users: C SQLite (mattn's, here) and go-sqlite3
+// (actorlite's) share a WAL database that go-sqlite3 opened first, each seeing the other's
+// writes; when C SQLite opened it first (no other connection had it open), a go-sqlite3
+// connection opened while C SQLite still holds it fails with SQLITE_PROTOCOL (code 15), after
+// SQLite's own retries (about 10 s).
+func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out SQLite's retries, about 10 s")
+	}
+	ctx := t.Context()
+	count := func(db *sql.DB) (n int) {
+		t.Helper()
+		if err := db.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	path := filepath.Join(t.TempDir(), "shared.db")
+	if err := createDB(path); err != nil { // WAL, closed again
+		t.Fatal(err)
+	}
+	sup, err := supervisor.Start(ctx, supervisor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Stop(ctx)
+
+	// go-sqlite3 first: shared.
+	c, err := sup.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sql.Open("sqlite3", mattnDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Exec(insertSQL, "u", "n", "{}", "2026-01-01 00:00:00"); err != nil {
+		t.Fatal("C SQLite's insert:", err)
+	}
+	if _, err := c.Exec(ctx, insertSQL, "u", "n", "{}", "2026-01-01 00:00:00"); err != nil {
+		t.Fatal("actorlite's insert:", err)
+	}
+	if n := count(m); n != 2 {
+		t.Fatalf("C SQLite sees %d rows, want 2", n)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// C SQLite first, nobody else having the database open: actorlite is locked out while
+	// C SQLite holds it (its pool keeps the connection open).
+	if m, err = sql.Open("sqlite3", mattnDSN(path)); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(m); n != 2 {
+		t.Fatalf("C SQLite sees %d rows, want 2", n)
+	}
+	_, err = sup.Open(ctx, path)
+	var se *messages.Error
+	if !errors.As(err, &se) || se.Code != 15 {
+		t.Fatalf("open while C SQLite holds the database: %v, want SQLITE_PROTOCOL (15)", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Once C SQLite let go, actorlite opens it again.
+	c, err = sup.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
