@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"math"
 	"path/filepath"
@@ -325,12 +326,14 @@ func TestNewRowSkipsPythonNotRun(t *testing.T) {
 	}
 }
 
-// TestPointTogether measures point selects of three systems interleaved, mattn listed first:
-// its connection must still open after those on go-sqlite3 (openOrder), or theirs fail with
-// SQLITE_PROTOCOL. Each system gets a sample of every select.
-func TestPointTogether(t *testing.T) {
+// TestTogether measures point selects and autocommit inserts of three systems interleaved,
+// mattn listed first: for the point selects, on one database, its connection must still open
+// after those on go-sqlite3 (openOrder), or theirs fail with SQLITE_PROTOCOL. Each system gets
+// a sample of every operation; each autocommit table holds every event (checked by
+// runAutocommitTogether).
+func TestTogether(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the workload")
+		t.Skip("runs the workloads")
 	}
 	e := &env{dir: t.TempDir(), sz: quickSizes}
 	e.seeded = filepath.Join(e.dir, "seeded.db")
@@ -348,13 +351,22 @@ func TestPointTogether(t *testing.T) {
 	if got := openOrder(syss); !slices.Equal(got, []int{2, 1, 0}) {
 		t.Errorf("openOrder = %v, want [2 1 0]", got)
 	}
-	smps, err := runPointTogether(t.Context(), e, syss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, smp := range smps {
-		if smp.N != float64(e.sz.Points) || smp.Secs <= 0 {
-			t.Errorf("%s: %+v", syss[i].id, smp)
+	for _, w := range []struct {
+		name string
+		n    int
+		run  func(context.Context, *env, []system) ([]sample, error)
+	}{
+		{"point", e.sz.Points, runPointTogether},
+		{"autocommit", e.sz.Autocommit, runAutocommitTogether},
+	} {
+		smps, err := w.run(t.Context(), e, syss)
+		if err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		for i, smp := range smps {
+			if smp.N != float64(w.n) || smp.Secs <= 0 {
+				t.Errorf("%s, %s: %+v", w.name, syss[i].id, smp)
+			}
 		}
 	}
 }

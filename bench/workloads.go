@@ -75,7 +75,7 @@ type workload struct {
 	// run measures one Go system once; py is the op the Python script runs.
 	run func(ctx context.Context, e *env, sys system) (sample, error)
 	// together, when set, measures the Go systems of a run at once, interleaved, one sample
-	// each (see runPointTogether); run then measures one alone.
+	// each (see the function together); run then measures one alone.
 	together func(ctx context.Context, e *env, syss []system) ([]sample, error)
 	py       map[string]any
 }
@@ -100,7 +100,7 @@ func workloads(sz sizes) []workload {
 	ws := []workload{
 		{ID: "autocommit", Group: "autocommit", Unit: "µs/insert", Lower: true, value: microsPerOp,
 			Title: fmt.Sprintf("1. autocommit single-row inserts (%s)", count(sz.Autocommit)),
-			rows:  sz.Autocommit, run: runAutocommit, py: map[string]any{"op": "autocommit", "n": sz.Autocommit}},
+			rows:  sz.Autocommit, run: runAutocommit, together: runAutocommitTogether, py: map[string]any{"op": "autocommit", "n": sz.Autocommit}},
 		{ID: "bulk", Group: "bulk", Unit: "rows/s", value: perSecond,
 			Title: fmt.Sprintf("2. bulk insert, one transaction (%s rows)", count(sz.Bulk)),
 			rows:  sz.Bulk, run: runBulk, py: map[string]any{"op": "bulk", "n": sz.Bulk}},
@@ -220,14 +220,38 @@ func writeSession(ctx context.Context, e *env, sys system, n int, fn func(engine
 }
 
 func runAutocommit(ctx context.Context, e *env, sys system) (sample, error) {
-	return writeSession(ctx, e, sys, e.sz.Autocommit, func(_ engine, c dbConn, evs []event) error {
-		for i := range evs {
+	return alone(ctx, e, sys, runAutocommitTogether)
+}
+
+// runAutocommitTogether: each system inserts the same events, one autocommit INSERT each, into
+// a fresh database of its own, interleaved (together); each table must then hold them all.
+func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	n := e.sz.Autocommit
+	paths := make([]string, len(syss))
+	for i := range paths {
+		var err error
+		if paths[i], err = e.fresh(); err != nil {
+			return nil, err
+		}
+	}
+	evs := makeEvents(n)
+	smps, err := together(ctx, syss, paths, nil, n, func(c dbConn, lo, hi int) error {
+		for i := lo; i < hi; i++ {
 			if err := c.insert(ctx, &evs[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	for i, path := range paths {
+		if err := checkCount(path, n); err != nil {
+			return nil, fmt.Errorf("%s: %w", syss[i].id, err)
+		}
+	}
+	return smps, nil
 }
 
 func runBulk(ctx context.Context, e *env, sys system) (sample, error) {
@@ -239,37 +263,57 @@ func runBulk(ctx context.Context, e *env, sys system) (sample, error) {
 // warmups is how many untimed point selects prepare a connection (statement, page cache).
 const warmups = 100
 
-// pointSlices is how many slices runPointTogether cuts a run's point selects into: 20,000
-// selects make slices of 1,000, about 7 ms each.
-const pointSlices = 20
+// turnSlices is how many slices together cuts a run into: 20,000 point selects make slices of
+// 1,000, about 7 ms each; 5,000 autocommit inserts slices of 250, about 8 ms.
+const turnSlices = 20
 
 func runPoint(ctx context.Context, e *env, sys system) (sample, error) {
-	smps, err := runPointTogether(ctx, e, []system{sys})
+	return alone(ctx, e, sys, runPointTogether)
+}
+
+// alone measures sys by itself with the together form of a workload.
+func alone(ctx context.Context, e *env, sys system, together func(context.Context, *env, []system) ([]sample, error)) (sample, error) {
+	smps, err := together(ctx, e, []system{sys})
 	if err != nil {
 		return sample{}, err
 	}
 	return smps[0], nil
 }
 
-// runPointTogether measures the point selects of syss in one run, interleaved: each has a
-// connection open, and they take turns through pointSlices slices of the same ids, the first
-// turn of each slice rotating. A system's sample is its selects over the time of its own
+// runPointTogether: each system reads the same random ids from the seeded database, one point
+// select each, interleaved (together).
+func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	ids := randomIDs(e.sz.Points, e.sz.SeedRows)
+	paths := make([]string, len(syss))
+	for i := range paths {
+		paths[i] = e.seeded
+	}
+	warm := func(c dbConn) error { return pointSelects(ctx, c, ids[:min(warmups, len(ids))]) }
+	return together(ctx, syss, paths, warm, len(ids), func(c dbConn, lo, hi int) error {
+		return pointSelects(ctx, c, ids[lo:hi])
+	})
+}
+
+// together measures n operations on each of syss in one run, interleaved: each system has a
+// connection open to its database (paths[i]), warmed up by warm, and they take turns through
+// turnSlices slices of the operations, do(c, lo, hi) doing operations lo to hi, the first turn
+// of each slice rotating. A system's sample is its n operations over the time of its own
 // turns. This machine (a VM) has slow phases that last from milliseconds to seconds and slow
 // whichever system runs through them by 10-25%; measured one after the other, a system's
 // whole run could fall in one, and the ratio of two systems' medians moved by more than the
-// difference being measured (bench/README.md, "Fifth round"). Interleaved, every system
-// meets a phase in about the same share of its turns.
+// difference being measured (bench/README.md, "Fifth round"). Interleaved, every system meets
+// a phase in about the same share of its turns.
 //
-// The garbage collector runs in the turn of whichever system allocates when the heap reaches
-// its goal, and its concurrent marking (about a millisecond here) can spill into the next
-// turn: a share of one system's collection cost (a few percent of its turns) can land on
-// another.
-func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
-	ids := randomIDs(e.sz.Points, e.sz.SeedRows)
+// Only workloads whose systems do no work between their calls are measured so: a cursor's
+// read-ahead (the scan) would fetch in other systems' turns. The garbage collector runs in
+// the turn of whichever system allocates when the heap reaches its goal, and its concurrent
+// marking (about a millisecond here) can spill into the next turn: a share of one system's
+// collection cost (a few percent of its turns) can land on another.
+func together(ctx context.Context, syss []system, paths []string, warm func(dbConn) error, n int, do func(c dbConn, lo, hi int) error) ([]sample, error) {
 	conns := make([]dbConn, len(syss))
 	for _, i := range openOrder(syss) {
 		sys := syss[i]
-		eng, err := sys.start(ctx, e.seeded)
+		eng, err := sys.start(ctx, paths[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sys.id, err)
 		}
@@ -279,20 +323,22 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 			return nil, fmt.Errorf("%s: %w", sys.id, err)
 		}
 		defer c.close(ctx)
-		if err := pointSelects(ctx, c, ids[:min(warmups, len(ids))]); err != nil {
-			return nil, fmt.Errorf("%s: %w", sys.id, err)
+		if warm != nil {
+			if err := warm(c); err != nil {
+				return nil, fmt.Errorf("%s: %w", sys.id, err)
+			}
 		}
 		conns[i] = c
 	}
 	runtime.GC() // the warm-ups' garbage, and the connections', is nobody's turn
 	took := make([]time.Duration, len(syss))
-	n := min(pointSlices, len(ids))
-	for k := range n {
-		part := ids[k*len(ids)/n : (k+1)*len(ids)/n]
+	parts := max(min(turnSlices, n), 1)
+	for k := range parts {
+		lo, hi := k*n/parts, (k+1)*n/parts
 		for j := range syss {
 			i := (j + k) % len(syss)
 			t0 := time.Now()
-			if err := pointSelects(ctx, conns[i], part); err != nil {
+			if err := do(conns[i], lo, hi); err != nil {
 				return nil, fmt.Errorf("%s: %w", syss[i].id, err)
 			}
 			took[i] += time.Since(t0)
@@ -300,7 +346,7 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 	}
 	smps := make([]sample, len(syss))
 	for i := range smps {
-		smps[i] = sample{N: float64(len(ids)), Secs: took[i].Seconds()}
+		smps[i] = sample{N: float64(n), Secs: took[i].Seconds()}
 	}
 	return smps, nil
 }
