@@ -326,7 +326,7 @@ func TestNewRowSkipsPythonNotRun(t *testing.T) {
 	}
 }
 
-// TestTogether measures point selects and autocommit inserts of three systems interleaved,
+// TestTogether measures point selects, autocommit inserts and scans of three systems interleaved,
 // mattn listed first: for the point selects, on one database, its connection must still open
 // after those on go-sqlite3 (openOrder), or theirs fail with SQLITE_PROTOCOL. Each system gets
 // a sample of every operation; each autocommit table holds every event (checked by
@@ -358,6 +358,7 @@ func TestTogether(t *testing.T) {
 	}{
 		{"point", e.sz.Points, runPointTogether},
 		{"autocommit", e.sz.Autocommit, runAutocommitTogether},
+		{"scan", scansPerRun * e.sz.SeedRows, runScanTogether},
 	} {
 		smps, err := w.run(t.Context(), e, syss)
 		if err != nil {

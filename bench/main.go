@@ -230,55 +230,64 @@ func run(ctx context.Context, o options) (*Report, error) {
 		defer pprof.StopCPUProfile()
 	}
 	t0 := time.Now()
+	pyNotRun := ""
+	if py != nil {
+		pyNotRun = py.notRun
+	}
+	rows := make([]Row, len(ws))
+	turns := make([][]system, len(ws))
 	for i, w := range ws {
-		pyNotRun := ""
-		if py != nil {
-			pyNotRun = py.notRun
+		rows[i], turns[i] = newRow(w, syss, pyNotRun)
+	}
+	// Every Go measurement of the suite first (and the contended writers, Go only), then the
+	// Python ones: a Go measurement right after a Python run read slower, a two-core scan by up
+	// to a quarter (bench/README.md, "Fifth round").
+	for _, python := range []bool{false, true} {
+		if python && withSQLTx {
+			rep.SQLTx = runSQLTx(ctx, dir, sqltxSz, o.runs, selectSQLTx(o.systems), progress)
 		}
-		row, turns := newRow(w, syss, pyNotRun)
-		for r := range o.runs {
-			record := func(s system, smp sample, err error) {
-				c := row.Cells[s.id]
-				if err != nil {
-					c.Note = "error: " + err.Error()
-					fmt.Fprintf(progress, "[%2d/%d] %-16s %-16s run %d/%d: error: %v\n", i+1, len(ws), w.ID, s.id, r+1, o.runs, err)
-					return
-				}
-				v := w.value(smp)
-				c.Runs = append(c.Runs, v)
-				fmt.Fprintf(progress, "[%2d/%d] %-16s %-16s run %d/%d: %s %s\n", i+1, len(ws), w.ID, s.id, r+1, o.runs, formatValue(v), w.Unit)
-			}
-			order := slices.DeleteFunc(turnOrder(turns, r), func(s system) bool {
-				return row.Cells[s.id].Note != "" // failed in an earlier run
-			})
-			if w.together != nil { // the Go systems at once; turnOrder puts them first
-				k := 0
-				for k < len(order) && order[k].start != nil {
-					k++
-				}
-				runtime.GC()
-				smps, err := w.together(ctx, e, order[:k])
-				for j, s := range order[:k] {
+		for i := range ws {
+			w, row := &ws[i], &rows[i]
+			for r := range o.runs {
+				record := func(s system, smp sample, err error) {
+					c := row.Cells[s.id]
 					if err != nil {
-						record(s, sample{}, err)
-					} else {
-						record(s, smps[j], nil)
+						c.Note = "error: " + err.Error()
+						fmt.Fprintf(progress, "[%2d/%d] %-16s %-16s run %d/%d: error: %v\n", i+1, len(ws), w.ID, s.id, r+1, o.runs, err)
+						return
 					}
+					v := w.value(smp)
+					c.Runs = append(c.Runs, v)
+					fmt.Fprintf(progress, "[%2d/%d] %-16s %-16s run %d/%d: %s %s\n", i+1, len(ws), w.ID, s.id, r+1, o.runs, formatValue(v), w.Unit)
 				}
-				order = order[k:]
-			}
-			for _, s := range order {
-				runtime.GC()
-				smp, err := measure(ctx, e, &w, s, py)
-				record(s, smp, err)
+				order := slices.DeleteFunc(turnOrder(turns[i], r), func(s system) bool {
+					// this pass's systems, less those that failed in an earlier run
+					return (s.start == nil) != python || row.Cells[s.id].Note != ""
+				})
+				if !python && w.together != nil && len(order) > 0 { // the Go systems at once
+					runtime.GC()
+					smps, err := w.together(ctx, e, order)
+					for j, s := range order {
+						if err != nil {
+							record(s, sample{}, err)
+						} else {
+							record(s, smps[j], nil)
+						}
+					}
+					continue
+				}
+				for _, s := range order {
+					runtime.GC()
+					smp, err := measure(ctx, e, w, s, py)
+					record(s, smp, err)
+				}
 			}
 		}
-		row.finish()
-		rep.Rows = append(rep.Rows, row)
 	}
-	if withSQLTx {
-		rep.SQLTx = runSQLTx(ctx, dir, sqltxSz, o.runs, selectSQLTx(o.systems), progress)
+	for i := range rows {
+		rows[i].finish()
 	}
+	rep.Rows = rows
 	fmt.Fprintf(progress, "bench: measured in %s\n", time.Since(t0).Round(time.Millisecond))
 	rep.Meta.LoadAfter = loadAvg()
 	rep.Meta.OtherCPUs = otherCPUs(cpu0, takeCPUSnapshot())
@@ -308,13 +317,10 @@ func newRow(w workload, syss []system, pyNotRun string) (Row, []system) {
 }
 
 // turnOrder returns the systems in the order they take their turns in run r: the in-process
-// systems rotated by r, then the Python ones rotated by r. A run that follows a Python run is
-// slower (a scan through two cores most: bench/README.md, "What is left"), so within a run no
-// in-process system follows one, and across runs the first of them, which follows the last
-// Python run of the run before, changes with r. Rotating all systems together put the first
-// system listed right after the last Python one in most runs. syss are the systems that take
-// turns in the row (newRow): rotating systems that sit a workload out would leave the others
-// unevenly rotated.
+// systems rotated by r, then the Python ones rotated by r (run measures each group in a pass
+// of its own). Rotating, each system takes the first and the last turn equally often. syss are
+// the systems that take turns in the row (newRow): rotating systems that sit a workload out
+// would leave the others unevenly rotated.
 func turnOrder(syss []system, r int) []system {
 	var inProc, py []system
 	for _, s := range syss {

@@ -109,7 +109,7 @@ func workloads(sz sizes) []workload {
 			seeded: true, run: runPoint, together: runPointTogether, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
 		{ID: "scan", Group: "scan", Unit: "rows/s", value: perSecond,
 			Title:  fmt.Sprintf("4. full scan, all columns (%s rows)", count(sz.SeedRows)),
-			seeded: true, run: runScan, py: map[string]any{"op": "scan", "rows": sz.SeedRows, "chunk": scanChunk}},
+			seeded: true, run: runScan, together: runScanTogether, py: map[string]any{"op": "scan", "rows": sz.SeedRows, "chunk": scanChunk}},
 		{ID: "concurrent", Group: "concurrent", Unit: "selects/s", value: perSecond,
 			Title:  fmt.Sprintf("5. concurrent point selects, %d readers × own connection, %s", sz.Readers, sz.ReadFor),
 			seeded: true, run: runConcurrent, py: map[string]any{"op": "concurrent", "readers": sz.Readers, "seconds": sz.ReadFor.Seconds(), "rows": sz.SeedRows}},
@@ -263,8 +263,8 @@ func runBulk(ctx context.Context, e *env, sys system) (sample, error) {
 // warmups is how many untimed point selects prepare a connection (statement, page cache).
 const warmups = 100
 
-// turnSlices is how many slices together cuts a run into: 20,000 point selects make slices of
-// 1,000, about 7 ms each; 5,000 autocommit inserts slices of 250, about 8 ms.
+// turnSlices is how many slices together cuts a run into, at most: 20,000 point selects make
+// slices of 1,000, about 7 ms each; 5,000 autocommit inserts slices of 250, about 8 ms.
 const turnSlices = 20
 
 func runPoint(ctx context.Context, e *env, sys system) (sample, error) {
@@ -304,8 +304,8 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 // difference being measured (bench/README.md, "Fifth round"). Interleaved, every system meets
 // a phase in about the same share of its turns.
 //
-// Only workloads whose systems do no work between their calls are measured so: a cursor's
-// read-ahead (the scan) would fetch in other systems' turns. The garbage collector runs in
+// Only workloads whose systems do no work between their calls are measured so, or in turns
+// after which none is left: the scan's turns are whole scans. The garbage collector runs in
 // the turn of whichever system allocates when the heap reaches its goal, and its concurrent
 // marking (about a millisecond here) can spill into the next turn: a share of one system's
 // collection cost (a few percent of its turns) can land on another.
@@ -388,23 +388,50 @@ func pointSelects(ctx context.Context, c dbConn, ids []int64) error {
 	return nil
 }
 
+// scansPerRun is how many full scans each Go system makes in a run of the scan workload,
+// taking turns with the other systems (together), one whole scan per turn.
+const scansPerRun = 3
+
 func runScan(ctx context.Context, e *env, sys system) (sample, error) {
-	return session(ctx, sys, e.seeded, func(_ engine, c dbConn) (sample, error) {
-		n, sum := 0, int64(0)
-		t0 := time.Now()
-		err := c.scan(ctx, func(r *eventRow) {
-			n++
-			sum += r.id + int64(len(r.user)+len(r.name)+len(r.props)) + int64(r.ts.Nanosecond())
-		})
-		secs := time.Since(t0).Seconds()
-		if err != nil {
-			return sample{}, err
+	return alone(ctx, e, sys, runScanTogether)
+}
+
+// runScanTogether: each system scans the seeded table scansPerRun times, interleaved
+// (together), a turn being one whole scan: a cursor reads ahead, so a turn that ended within
+// a scan would leave fetches running into the next system's turn. A sample counts rows.
+func runScanTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	paths := make([]string, len(syss))
+	for i := range paths {
+		paths[i] = e.seeded
+	}
+	smps, err := together(ctx, syss, paths, nil, scansPerRun, func(c dbConn, lo, hi int) error {
+		for range hi - lo {
+			if err := scanAll(ctx, c, e.sz.SeedRows); err != nil {
+				return err
+			}
 		}
-		if n != e.sz.SeedRows || sum == 0 {
-			return sample{}, fmt.Errorf("scan read %d rows, want %d", n, e.sz.SeedRows)
-		}
-		return sample{N: float64(n), Secs: secs}, nil
+		return nil
 	})
+	for i := range smps {
+		smps[i].N *= float64(e.sz.SeedRows)
+	}
+	return smps, err
+}
+
+// scanAll reads every row of the seeded table on c, and checks it read rows of them all.
+func scanAll(ctx context.Context, c dbConn, rows int) error {
+	n, sum := 0, int64(0)
+	err := c.scan(ctx, func(r *eventRow) {
+		n++
+		sum += r.id + int64(len(r.user)+len(r.name)+len(r.props)) + int64(r.ts.Nanosecond())
+	})
+	if err != nil {
+		return err
+	}
+	if n != rows || sum == 0 {
+		return fmt.Errorf("scan read %d rows, want %d", n, rows)
+	}
+	return nil
 }
 
 func runConcurrent(ctx context.Context, e *env, sys system) (sample, error) {
