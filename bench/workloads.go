@@ -305,10 +305,11 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 // a phase in about the same share of its turns.
 //
 // Only workloads whose systems do no work between their calls are measured so, or in turns
-// after which none is left: the scan's turns are whole scans. The garbage collector runs in
+// after which none is left: the scan's turns are whole scans. The garbage collector starts in
 // the turn of whichever system allocates when the heap reaches its goal, and its concurrent
-// marking (about a millisecond here) can spill into the next turn: a share of one system's
-// collection cost (a few percent of its turns) can land on another.
+// marking can spill into the next turn: a share of one system's collection cost can land on
+// another (not measured; the collector takes about 2% of a point select in package actors'
+// BenchmarkPointSelect).
 func together(ctx context.Context, syss []system, paths []string, warm func(dbConn) error, n int, do func(c dbConn, lo, hi int) error) ([]sample, error) {
 	conns := make([]dbConn, len(syss))
 	for _, i := range openOrder(syss) {
