@@ -419,7 +419,7 @@ func runScanTogether(ctx context.Context, e *env, syss []system) ([]sample, erro
 	return smps, err
 }
 
-// scanAll reads every row of the seeded table on c, and checks it read rows of them all.
+// scanAll reads every row of the seeded table on c, and checks that it read all rows.
 func scanAll(ctx context.Context, c dbConn, rows int) error {
 	n, sum := 0, int64(0)
 	err := c.scan(ctx, func(r *eventRow) {
