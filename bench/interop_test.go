@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/messages"
 	"github.com/actorlite/actorlite/supervisor"
@@ -13,9 +15,9 @@ import (
 // TestCSQLiteFirstLocksOutGoSQLite pins down the limit openOrder works around, which
 // README.md documents for actorlite's users: C SQLite (mattn's, here) and go-sqlite3
 // (actorlite's) share a WAL database that go-sqlite3 opened first, each seeing the other's
-// writes; when C SQLite opened it first (no other connection had it open), a go-sqlite3
+// writes; when C SQLite opened it first (no other connection had it open), the first go-sqlite3
 // connection opened while C SQLite still holds it fails with SQLITE_PROTOCOL (code 15), after
-// SQLite's own retries (about 10 s).
+// SQLite's own retries (about 10 s), or when its ctx ends, whichever comes first.
 func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out SQLite's retries, about 10 s")
@@ -75,6 +77,30 @@ func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 	var se *messages.Error
 	if !errors.As(err, &se) || se.Code != 15 {
 		t.Fatalf("open while C SQLite holds the database: %v, want SQLITE_PROTOCOL (15)", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// C SQLite first again, afresh: a ctx that ends ends actorlite's open at once, though
+	// SQLite sleeps between its retries (the open goes on, and closes whatever it opened, on a
+	// goroutine of its own). (A second open after a first one failed can get through: only
+	// first attempts are checked here.)
+	if m, err = sql.Open("sqlite3", mattnDSN(path)); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(m); n != 2 {
+		t.Fatalf("C SQLite sees %d rows, want 2", n)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_, err = sup.Open(dctx, path)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, messages.ErrInterrupted) {
+		t.Fatalf("open with a 200 ms ctx: %v, want its deadline and ErrInterrupted", err)
+	}
+	if took := time.Since(t0); took > 5*time.Second {
+		t.Fatalf("open with a 200 ms ctx returned after %v", took)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

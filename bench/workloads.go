@@ -355,8 +355,9 @@ func together(ctx context.Context, syss []system, paths []string, warm func(dbCo
 // openOrder returns the indexes of syss in the order their connections may be opened to one
 // database at once: the systems on go-sqlite3 (actorlite's among them) before mattn's. mattn's
 // SQLite, C, locks with POSIX locks, go-sqlite3 with OFD locks (its vfs package's README): when
-// a C SQLite connection opened a WAL database first, a go-sqlite3 connection opened while it
-// holds it fails, after retrying for about 10 s, with "locking protocol" (SQLITE_PROTOCOL).
+// a C SQLite connection opened a WAL database first, the first go-sqlite3 connection opened
+// while it holds it fails, after retrying for about 10 s, with "locking protocol"
+// (SQLITE_PROTOCOL).
 // Opened the other way round, they share it (TestCSQLiteFirstLocksOutGoSQLite).
 func openOrder(syss []system) []int {
 	order := make([]int, len(syss))

@@ -41,6 +41,12 @@ var pragmaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0
 // in-memory database shared by name, that outlives its connections). ctx interrupts the
 // open. The error wraps [messages.ErrCantOpen] (or another class of [messages.Error]) when
 // SQLite cannot open the database.
+//
+// Open returns when ctx ends, with its error, even where SQLite cannot be interrupted: between
+// the retries of a WAL read lock that fails with SQLITE_PROTOCOL (about 10 s of them, as when C
+// SQLite opened the WAL database first and holds it), SQLite sleeps, and nothing wakes it. A
+// ctx that can end thus has the open run on a goroutine of its own, which, when its caller has
+// gone, closes whatever it opened.
 func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	if err := checkPath(dsn); err != nil {
 		return nil, err
@@ -53,14 +59,52 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 	if err := checkExtensions(cfg.Extensions); err != nil {
 		return nil, err
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if ctx.Err() != nil {
+		return nil, interrupted(ctx)
+	}
+	if ctx.Done() == nil { // nothing to honour: the open runs here
+		return open(ctx, dsn, cfg, stmts)
+	}
+	type opened struct {
+		c   *Conn
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		c, err := open(ctx, dsn, cfg, stmts)
+		done <- opened{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err
+	case <-ctx.Done():
+		go func() { // the caller has gone: nobody else will close it
+			if r := <-done; r.c != nil {
+				r.c.Close()
+			}
+		}()
+		return nil, interrupted(ctx)
+	}
+}
+
+// interrupted is the error of an open that ctx ended, as SQLite's own when ctx interrupts a
+// statement of the open: it wraps [messages.ErrInterrupted] and ctx's error.
+func interrupted(ctx context.Context) error {
+	code := int(sqlite3.INTERRUPT)
+	return &messages.Error{Code: code, ExtendedCode: code, Message: "interrupted",
+		Err: fmt.Errorf("%w (%w)", ctx.Err(), sqlite3.INTERRUPT)}
+}
+
+// open is Open once its arguments are checked, on the goroutine that runs it.
+func open(ctx context.Context, dsn string, cfg Config, stmts []string) (*Conn, error) {
 	flags := sqlite3.OPEN_URI
 	if cfg.ReadOnly {
 		flags |= sqlite3.OPEN_READONLY
 	} else {
 		flags |= sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	db, err := sqlite3.OpenFlags(dsn, flags)
 	if err != nil {

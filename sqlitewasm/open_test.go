@@ -339,12 +339,19 @@ func TestOpenUnreadable(t *testing.T) {
 func TestOpenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	c, err := sqlitewasm.Open(ctx, tempDB(t), sqlitewasm.Config{})
+	path := tempDB(t)
+	c, err := sqlitewasm.Open(ctx, path, sqlitewasm.Config{})
 	if c != nil {
 		c.Close()
 		t.Fatal("Open returned a connection")
 	}
 	wantSQLiteErr(t, err, messages.ErrInterrupted)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %q does not wrap the ctx's", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a cancelled open created %s: %v", path, err)
+	}
 }
 
 func TestOpenNilContext(t *testing.T) {
