@@ -69,16 +69,26 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Conn, error) {
 		return open(ctx, dsn, cfg, stmts)
 	}
 	type opened struct {
-		c   *Conn
-		err error
+		c     *Conn
+		err   error
+		panic any // raised again on the caller's goroutine, as an open run there would
 	}
 	done := make(chan opened, 1)
 	go func() {
-		c, err := open(ctx, dsn, cfg, stmts)
-		done <- opened{c, err}
+		var r opened
+		defer func() {
+			if p := recover(); p != nil {
+				r = opened{panic: p}
+			}
+			done <- r
+		}()
+		r.c, r.err = open(ctx, dsn, cfg, stmts)
 	}()
 	select {
 	case r := <-done:
+		if r.panic != nil {
+			panic(r.panic)
+		}
 		return r.c, r.err
 	case <-ctx.Done():
 		go func() { // the caller has gone: nobody else will close it
