@@ -23,6 +23,7 @@ func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 		t.Skip("waits out SQLite's retries, about 10 s")
 	}
 	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared.db")
 	count := func(db *sql.DB) (n int) {
 		t.Helper()
 		if err := db.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
@@ -30,7 +31,20 @@ func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 		}
 		return n
 	}
-	path := filepath.Join(t.TempDir(), "shared.db")
+	// mattnFirst opens the database with C SQLite, nobody else having it open, and reads it,
+	// which opens its WAL index: C SQLite has it first, and holds it (its pool keeps the
+	// connection open) until closed.
+	mattnFirst := func() *sql.DB {
+		t.Helper()
+		m, err := sql.Open("sqlite3", mattnDSN(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(m); n != 2 {
+			t.Fatalf("C SQLite sees %d rows, want 2", n)
+		}
+		return m
+	}
 	if err := createDB(path); err != nil { // WAL, closed again
 		t.Fatal(err)
 	}
@@ -65,14 +79,8 @@ func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// C SQLite first, nobody else having the database open: actorlite is locked out while
-	// C SQLite holds it (its pool keeps the connection open).
-	if m, err = sql.Open("sqlite3", mattnDSN(path)); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(m); n != 2 {
-		t.Fatalf("C SQLite sees %d rows, want 2", n)
-	}
+	// C SQLite first: actorlite is locked out while C SQLite holds the database.
+	m = mattnFirst()
 	_, err = sup.Open(ctx, path)
 	var se *messages.Error
 	if !errors.As(err, &se) || se.Code != 15 {
@@ -86,12 +94,7 @@ func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 	// SQLite sleeps between its retries (the open goes on, and closes whatever it opened, on a
 	// goroutine of its own). (A second open after a first one failed can get through: only
 	// first attempts are checked here.)
-	if m, err = sql.Open("sqlite3", mattnDSN(path)); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(m); n != 2 {
-		t.Fatalf("C SQLite sees %d rows, want 2", n)
-	}
+	m = mattnFirst()
 	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
