@@ -72,10 +72,10 @@ type workload struct {
 	seeded bool
 	rows   int
 	value  metric
-	// run measures one Go system once; py is the op the Python script runs.
-	run func(ctx context.Context, e *env, sys system) (sample, error)
-	// together, when set, measures the Go systems of a run at once, interleaved, one sample
-	// each (see the function together); run then measures one alone.
+	// run measures one Go system once, or, for a workload with together instead, the Go
+	// systems of a run at once, interleaved, one sample each (see the function together); py
+	// is the op the Python script runs.
+	run      func(ctx context.Context, e *env, sys system) (sample, error)
 	together func(ctx context.Context, e *env, syss []system) ([]sample, error)
 	py       map[string]any
 }
@@ -100,16 +100,16 @@ func workloads(sz sizes) []workload {
 	ws := []workload{
 		{ID: "autocommit", Group: "autocommit", Unit: "µs/insert", Lower: true, value: microsPerOp,
 			Title: fmt.Sprintf("1. autocommit single-row inserts (%s)", count(sz.Autocommit)),
-			rows:  sz.Autocommit, run: runAutocommit, together: runAutocommitTogether, py: map[string]any{"op": "autocommit", "n": sz.Autocommit}},
+			rows:  sz.Autocommit, together: runAutocommitTogether, py: map[string]any{"op": "autocommit", "n": sz.Autocommit}},
 		{ID: "bulk", Group: "bulk", Unit: "rows/s", value: perSecond,
 			Title: fmt.Sprintf("2. bulk insert, one transaction (%s rows)", count(sz.Bulk)),
 			rows:  sz.Bulk, run: runBulk, py: map[string]any{"op": "bulk", "n": sz.Bulk}},
 		{ID: "point", Group: "point", Unit: "µs/select", Lower: true, value: microsPerOp,
 			Title:  fmt.Sprintf("3. point selects by primary key (%s, random ids)", count(sz.Points)),
-			seeded: true, run: runPoint, together: runPointTogether, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
+			seeded: true, together: runPointTogether, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
 		{ID: "scan", Group: "scan", Unit: "rows/s", value: perSecond,
 			Title:  fmt.Sprintf("4. full scan, all columns (%s rows)", count(sz.SeedRows)),
-			seeded: true, run: runScan, together: runScanTogether, py: map[string]any{"op": "scan", "rows": sz.SeedRows, "chunk": scanChunk}},
+			seeded: true, together: runScanTogether, py: map[string]any{"op": "scan", "rows": sz.SeedRows, "chunk": scanChunk}},
 		{ID: "concurrent", Group: "concurrent", Unit: "selects/s", value: perSecond,
 			Title:  fmt.Sprintf("5. concurrent point selects, %d readers × own connection, %s", sz.Readers, sz.ReadFor),
 			seeded: true, run: runConcurrent, py: map[string]any{"op": "concurrent", "readers": sz.Readers, "seconds": sz.ReadFor.Seconds(), "rows": sz.SeedRows}},
@@ -219,10 +219,6 @@ func writeSession(ctx context.Context, e *env, sys system, n int, fn func(engine
 	return s, checkCount(path, n)
 }
 
-func runAutocommit(ctx context.Context, e *env, sys system) (sample, error) {
-	return alone(ctx, e, sys, runAutocommitTogether)
-}
-
 // runAutocommitTogether: each system inserts the same events, one autocommit INSERT each, into
 // a fresh database of its own, interleaved (together); each table must then hold them all.
 func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
@@ -266,19 +262,6 @@ const warmups = 100
 // turnSlices is how many slices together cuts a run into, at most: 20,000 point selects make
 // slices of 1,000, about 7 ms each; 5,000 autocommit inserts slices of 250, about 8 ms.
 const turnSlices = 20
-
-func runPoint(ctx context.Context, e *env, sys system) (sample, error) {
-	return alone(ctx, e, sys, runPointTogether)
-}
-
-// alone measures sys by itself with the together form of a workload.
-func alone(ctx context.Context, e *env, sys system, together func(context.Context, *env, []system) ([]sample, error)) (sample, error) {
-	smps, err := together(ctx, e, []system{sys})
-	if err != nil {
-		return sample{}, err
-	}
-	return smps[0], nil
-}
 
 // runPointTogether: each system reads the same random ids from the seeded database, one point
 // select each, interleaved (together).
@@ -393,10 +376,6 @@ func pointSelects(ctx context.Context, c dbConn, ids []int64) error {
 // scansPerRun is how many full scans each Go system makes in a run of the scan workload,
 // taking turns with the other systems (together), one whole scan per turn.
 const scansPerRun = 3
-
-func runScan(ctx context.Context, e *env, sys system) (sample, error) {
-	return alone(ctx, e, sys, runScanTogether)
-}
 
 // runScanTogether: each system scans the seeded table scansPerRun times, interleaved
 // (together), a turn being one whole scan: a cursor reads ahead, so a turn that ended within
