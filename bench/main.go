@@ -304,7 +304,7 @@ func newRow(w workload, syss []system, pyNotRun string) (Row, []system) {
 	var turns []system
 	for _, s := range syss {
 		switch {
-		case !s.runs(w.Group):
+		case !w.has(s):
 			row.Cells[s.id] = &Cell{Note: "—"}
 		case s.start == nil && pyNotRun != "":
 			row.Cells[s.id] = &Cell{Note: "not run: " + pyNotRun}

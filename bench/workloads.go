@@ -21,8 +21,9 @@ type sizes struct {
 	Readers    int           `json:"concurrent_readers"`
 	ReadFor    time.Duration `json:"concurrent_duration_ns"`
 	Ingest     int           `json:"ingest_events"` // events per ingest row, split among its producers
-	// IngestBound is the events of the two rows the events API's target compares (the most
-	// producers, each event committed; one transaction): issue 21 defines it on 64,000 events.
+	// IngestBound is the events of the events API's target (ingest-target) and of the two rows
+	// it pairs (the most producers, each event committed; one transaction): issue 21 defines
+	// the target on 64,000 events.
 	IngestBound int   `json:"ingest_bound_events"`
 	IngestBatch int   `json:"ingest_hand_batch"`
 	Producers   []int `json:"ingest_producers"`
@@ -67,6 +68,8 @@ type workload struct {
 	Unit  string `json:"unit"`
 	Lower bool   `json:"lower_is_better"`
 	Base  string `json:"base"` // the system the row's ratios are relative to
+	// systems, when set, are the only systems with a cell in the row (the others show "—").
+	systems []string
 	// seeded: the workload reads the shared seeded database; otherwise it gets a fresh one,
 	// and, when rows > 0, must leave that many rows in it.
 	seeded bool
@@ -78,6 +81,12 @@ type workload struct {
 	run      func(ctx context.Context, e *env, sys system) (sample, error)
 	together func(ctx context.Context, e *env, syss []system) ([]sample, error)
 	py       map[string]any
+}
+
+// has reports whether s has a cell in w's row: it runs w's group, and w has no list of
+// systems or lists it.
+func (w *workload) has(s system) bool {
+	return s.runs(w.Group) && (w.systems == nil || slices.Contains(w.systems, s.id))
 }
 
 // env is what the workloads share in one suite run.
@@ -146,6 +155,12 @@ func workloads(sz sizes) []workload {
 			return runIngest(ctx, e, sys, e.sz.IngestBound, 1, e.sz.IngestBound)
 		},
 		py: map[string]any{"op": "ingest", "n": sz.IngestBound, "producers": 1, "batch": sz.IngestBound}})
+	// The events API's target: its rate with the most producers ÷ direct's in one transaction,
+	// the two measured back to back.
+	ws = append(ws, workload{ID: "ingest-target", Group: "ingest", Unit: "events/s", value: perSecond, Base: "ncruces",
+		Title: fmt.Sprintf("6. events target: the events API with %d producers, each event acked after its commit, and direct in one transaction, back to back (%s events)",
+			sz.Producers[len(sz.Producers)-1], count(sz.IngestBound)),
+		rows: sz.IngestBound, systems: []string{"actorlite-events", "ncruces"}, together: runIngestTarget})
 	ws = append(ws,
 		workload{ID: "open", Group: "open", Unit: "µs/open", Lower: true, value: microsPerOp,
 			Title: fmt.Sprintf("7. open + first SELECT 1 (%s opens)", count(sz.Opens)),
@@ -231,7 +246,7 @@ func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample
 		}
 	}
 	evs := makeEvents(n)
-	smps, err := together(ctx, syss, paths, nil, n, func(c dbConn, lo, hi int) error {
+	smps, err := together(ctx, syss, paths, nil, n, turnSlices, func(_ system, c dbConn, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			if err := c.insert(ctx, &evs[i]); err != nil {
 				return err
@@ -272,15 +287,15 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 		paths[i] = e.seeded
 	}
 	warm := func(c dbConn) error { return pointSelects(ctx, c, ids[:min(warmups, len(ids))]) }
-	return together(ctx, syss, paths, warm, len(ids), func(c dbConn, lo, hi int) error {
+	return together(ctx, syss, paths, warm, len(ids), turnSlices, func(_ system, c dbConn, lo, hi int) error {
 		return pointSelects(ctx, c, ids[lo:hi])
 	})
 }
 
 // together measures n operations on each of syss in one run, interleaved: each system has a
 // connection open to its database (paths[i]), warmed up by warm, and they take turns through
-// turnSlices slices of the operations, do(c, lo, hi) doing operations lo to hi, the first turn
-// of each slice rotating. A system's sample is its n operations over the time of its own
+// parts slices of the operations (turnSlices, unless the workload says), do(s, c, lo, hi)
+// doing operations lo to hi on system s's connection c, the first turn of each slice rotating. A system's sample is its n operations over the time of its own
 // turns. This machine (a VM) has slow phases that last from milliseconds to seconds and slow
 // whichever system runs through them by 10-25%; measured one after the other, a system's
 // whole run could fall in one, and the ratio of two systems' medians moved by more than the
@@ -293,7 +308,7 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 // marking can spill into the next turn: a share of one system's collection cost can land on
 // another (not measured; the collector takes about 2% of a point select in package actors'
 // BenchmarkPointSelect).
-func together(ctx context.Context, syss []system, paths []string, warm func(dbConn) error, n int, do func(c dbConn, lo, hi int) error) ([]sample, error) {
+func together(ctx context.Context, syss []system, paths []string, warm func(dbConn) error, n, parts int, do func(s system, c dbConn, lo, hi int) error) ([]sample, error) {
 	conns := make([]dbConn, len(syss))
 	for _, i := range openOrder(syss) {
 		sys := syss[i]
@@ -316,13 +331,13 @@ func together(ctx context.Context, syss []system, paths []string, warm func(dbCo
 	}
 	runtime.GC() // the warm-ups' garbage, and the connections', is nobody's turn
 	took := make([]time.Duration, len(syss))
-	parts := max(min(turnSlices, n), 1)
+	parts = max(min(parts, n), 1)
 	for k := range parts {
 		lo, hi := k*n/parts, (k+1)*n/parts
 		for j := range syss {
 			i := (j + k) % len(syss)
 			t0 := time.Now()
-			if err := do(conns[i], lo, hi); err != nil {
+			if err := do(syss[i], conns[i], lo, hi); err != nil {
 				return nil, fmt.Errorf("%s: %w", syss[i].id, err)
 			}
 			took[i] += time.Since(t0)
@@ -385,7 +400,7 @@ func runScanTogether(ctx context.Context, e *env, syss []system) ([]sample, erro
 	for i := range paths {
 		paths[i] = e.seeded
 	}
-	smps, err := together(ctx, syss, paths, nil, scansPerRun, func(c dbConn, lo, hi int) error {
+	smps, err := together(ctx, syss, paths, nil, scansPerRun, turnSlices, func(_ system, c dbConn, lo, hi int) error {
 		for range hi - lo {
 			if err := scanAll(ctx, c, e.sz.SeedRows); err != nil {
 				return err
@@ -491,41 +506,87 @@ func (s *serialized) insertBatch(ctx context.Context, evs []event) error {
 // and write n events between them, each event committed before the producer goes on (size 0),
 // or in batches of size events by hand (InsertEvents per batch for the events API).
 func runIngest(ctx context.Context, e *env, sys system, n, producers, size int) (sample, error) {
-	batch := size > 0
 	return writeSession(ctx, e, sys, n, func(eng engine, c dbConn, evs []event) error {
 		if !eng.concurrent() {
 			c = &serialized{dbConn: c}
 		}
-		errs := make(chan error, producers)
-		var wg sync.WaitGroup
-		for p := range producers {
-			mine := evs[p*len(evs)/producers : (p+1)*len(evs)/producers]
-			wg.Go(func() {
-				for len(mine) > 0 {
-					var err error
-					if batch {
-						n := min(size, len(mine))
-						err = c.insertBatch(ctx, mine[:n])
-						mine = mine[n:]
-					} else {
-						err = c.insert(ctx, &mine[0])
-						mine = mine[1:]
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		select {
-		case err := <-errs:
-			return err
-		default:
-			return nil
-		}
+		return produce(ctx, c, evs, producers, size)
 	})
+}
+
+// produce has producers goroutines share c (safe for concurrent use) and write evs between
+// them, each event committed before its producer goes on (size 0), or in batches of size
+// events by hand. It returns when every producer has.
+func produce(ctx context.Context, c dbConn, evs []event, producers, size int) error {
+	errs := make(chan error, producers)
+	var wg sync.WaitGroup
+	for p := range producers {
+		mine := evs[p*len(evs)/producers : (p+1)*len(evs)/producers]
+		wg.Go(func() {
+			for len(mine) > 0 {
+				var err error
+				if size > 0 {
+					n := min(size, len(mine))
+					err = c.insertBatch(ctx, mine[:n])
+					mine = mine[n:]
+				} else {
+					err = c.insert(ctx, &mine[0])
+					mine = mine[1:]
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// runIngestTarget measures the events API's target: the events API with the most producers
+// (Producers' last) sharing it, each event acked after its commit (as ingest-64-each), and
+// go-sqlite3 called directly writing the same events in one transaction (as ingest-1-tx),
+// each into a fresh database of its own, back to back (together, in one turn each, the first
+// rotating between runs). Measured a row apart, seconds apart, the two moved apart by up to a
+// third between the runs of one invocation (bench/README.md, "Sixth round"). They are not cut
+// into turns as the other rows taken together are: each turn of the events API would end with
+// its producers finishing one by one, and its writer waiting up to MaxDelay for the events of
+// each producer that has left (in 10 turns of 6,400 events it read 113–134k events/s, against
+// 138–169k in one).
+func runIngestTarget(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	n, producers := e.sz.IngestBound, e.sz.Producers[len(e.sz.Producers)-1]
+	paths := make([]string, len(syss))
+	for i := range paths {
+		var err error
+		if paths[i], err = e.fresh(); err != nil {
+			return nil, err
+		}
+	}
+	evs := makeEvents(n)
+	smps, err := together(ctx, syss, paths, nil, n, 1, func(s system, c dbConn, lo, hi int) error {
+		switch s.id {
+		case "actorlite-events":
+			return produce(ctx, c, evs[lo:hi], producers, 0)
+		case "ncruces":
+			return c.insertBatch(ctx, evs[lo:hi])
+		}
+		return fmt.Errorf("%s is not one of the events target's systems", s.id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, path := range paths {
+		if err := checkCount(path, n); err != nil {
+			return nil, fmt.Errorf("%s: %w", syss[i].id, err)
+		}
+	}
+	return smps, nil
 }
 
 func runOpen(ctx context.Context, e *env, sys system) (sample, error) {
