@@ -557,7 +557,7 @@ func produce(ctx context.Context, c dbConn, evs []event, producers, size int) er
 // third between the runs of one invocation (bench/README.md, "Sixth round"). They are not cut
 // into turns as the other rows taken together are: each turn of the events API would end with
 // its producers finishing one by one, and its writer waiting up to MaxDelay for the events of
-// each producer that has left (in 10 turns of 6,400 events it read 113–134k events/s, against
+// each producer that has left (in 10 turns of 6,400 events it read 114–134k events/s, against
 // 138–169k in one).
 func runIngestTarget(ctx context.Context, e *env, syss []system) ([]sample, error) {
 	n, producers := e.sz.IngestBound, e.sz.Producers[len(e.sz.Producers)-1]
