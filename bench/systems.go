@@ -75,6 +75,14 @@ type dbConn interface {
 	close(ctx context.Context) error
 }
 
+// A bulkConn writes one transaction in parts: the bulk insert, taken in turns
+// (runBulkTogether), holds its transaction open across its turns.
+type bulkConn interface {
+	begin(ctx context.Context) error
+	insertMany(ctx context.Context, evs []event) error // in the open transaction
+	commit(ctx context.Context) error
+}
+
 var errUnsupported = errors.New("not supported by this system")
 
 // --- actorlite -------------------------------------------------------------------------------
@@ -168,7 +176,17 @@ func (a actorliteConn) insert(ctx context.Context, e *event) error {
 	return err
 }
 
+// insertBatch is one ExecMany, which commits its rows in one transaction of its own.
 func (a actorliteConn) insertBatch(ctx context.Context, evs []event) error {
+	return a.insertMany(ctx, evs)
+}
+
+func (a actorliteConn) begin(ctx context.Context) error  { return a.c.Begin(ctx) }
+func (a actorliteConn) commit(ctx context.Context) error { return a.c.Commit(ctx) }
+
+// insertMany is one ExecMany: building its [][]any is part of the call, as the boxing of each
+// database/sql call is.
+func (a actorliteConn) insertMany(ctx context.Context, evs []event) error {
 	args := make([][]any, len(evs))
 	for i := range evs {
 		e := &evs[i]
@@ -292,20 +310,30 @@ func bindInsert(s *sqlite3.Stmt, e *event) error {
 	return s.Exec()
 }
 
-func (d *directConn) insertBatch(_ context.Context, evs []event) error {
+func (d *directConn) insertBatch(ctx context.Context, evs []event) error {
+	if err := d.begin(ctx); err != nil {
+		return err
+	}
+	if err := d.insertMany(ctx, evs); err != nil {
+		return errors.Join(err, d.db.Exec("ROLLBACK"))
+	}
+	return d.commit(ctx)
+}
+
+func (d *directConn) begin(context.Context) error  { return d.db.Exec("BEGIN") }
+func (d *directConn) commit(context.Context) error { return d.db.Exec("COMMIT") }
+
+func (d *directConn) insertMany(_ context.Context, evs []event) error {
 	s, err := d.stmt(&d.ins, insertSQL)
 	if err != nil {
 		return err
 	}
-	if err := d.db.Exec("BEGIN"); err != nil {
-		return err
-	}
 	for i := range evs {
 		if err := bindInsert(s, &evs[i]); err != nil {
-			return errors.Join(err, d.db.Exec("ROLLBACK"))
+			return err
 		}
 	}
-	return d.db.Exec("COMMIT")
+	return nil
 }
 
 func (d *directConn) point(_ context.Context, id int64, r *eventRow) error {
@@ -409,6 +437,7 @@ func (sqlEngine) stop(context.Context) error { return nil }
 type sqlConn struct {
 	db      *sql.DB
 	ins, pt *sql.Stmt
+	tx      *sql.Tx // begin's, until commit
 }
 
 func (c *sqlConn) stmt(ctx context.Context, p **sql.Stmt, query string) (*sql.Stmt, error) {
@@ -432,22 +461,41 @@ func (c *sqlConn) insert(ctx context.Context, e *event) error {
 }
 
 func (c *sqlConn) insertBatch(ctx context.Context, evs []event) error {
-	s, err := c.stmt(ctx, &c.ins, insertSQL)
-	if err != nil {
+	if err := c.begin(ctx); err != nil {
+		return err
+	}
+	if err := c.insertMany(ctx, evs); err != nil {
+		err = errors.Join(err, c.tx.Rollback())
+		c.tx = nil
+		return err
+	}
+	return c.commit(ctx)
+}
+
+func (c *sqlConn) begin(ctx context.Context) error {
+	if _, err := c.stmt(ctx, &c.ins, insertSQL); err != nil { // prepared on the *sql.DB
 		return err
 	}
 	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	ts := tx.StmtContext(ctx, s)
+	c.tx = tx
+	return err
+}
+
+func (c *sqlConn) commit(context.Context) error {
+	err := c.tx.Commit()
+	c.tx = nil
+	return err
+}
+
+func (c *sqlConn) insertMany(ctx context.Context, evs []event) error {
+	ts := c.tx.StmtContext(ctx, c.ins)
 	for i := range evs {
 		e := &evs[i]
 		if _, err := ts.ExecContext(ctx, e.user, e.name, e.props, e.ts); err != nil {
-			return errors.Join(err, tx.Rollback())
+			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 func (c *sqlConn) point(ctx context.Context, id int64, r *eventRow) error {

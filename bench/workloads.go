@@ -112,7 +112,7 @@ func workloads(sz sizes) []workload {
 			rows:  sz.Autocommit, together: runAutocommitTogether, py: map[string]any{"op": "autocommit", "n": sz.Autocommit}},
 		{ID: "bulk", Group: "bulk", Unit: "rows/s", value: perSecond,
 			Title: fmt.Sprintf("2. bulk insert, one transaction (%s rows)", count(sz.Bulk)),
-			rows:  sz.Bulk, run: runBulk, py: map[string]any{"op": "bulk", "n": sz.Bulk}},
+			rows:  sz.Bulk, together: runBulkTogether, py: map[string]any{"op": "bulk", "n": sz.Bulk}},
 		{ID: "point", Group: "point", Unit: "µs/select", Lower: true, value: microsPerOp,
 			Title:  fmt.Sprintf("3. point selects by primary key (%s, random ids)", count(sz.Points)),
 			seeded: true, together: runPointTogether, py: map[string]any{"op": "point", "n": sz.Points, "rows": sz.SeedRows}},
@@ -234,10 +234,10 @@ func writeSession(ctx context.Context, e *env, sys system, n int, fn func(engine
 	return s, checkCount(path, n)
 }
 
-// runAutocommitTogether: each system inserts the same events, one autocommit INSERT each, into
-// a fresh database of its own, interleaved (together); each table must then hold them all.
-func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
-	n := e.sz.Autocommit
+// writeTogether measures n events written by each of syss into a fresh database of its own,
+// interleaved (together, in parts turns): do(s, c, evs, lo, hi) writes events lo to hi of
+// evs on system s's connection c. Each table must then hold the n events.
+func writeTogether(ctx context.Context, e *env, syss []system, n, parts int, do func(s system, c dbConn, evs []event, lo, hi int) error) ([]sample, error) {
 	paths := make([]string, len(syss))
 	for i := range paths {
 		var err error
@@ -246,13 +246,8 @@ func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample
 		}
 	}
 	evs := makeEvents(n)
-	smps, err := together(ctx, syss, paths, nil, n, turnSlices, func(_ system, c dbConn, lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			if err := c.insert(ctx, &evs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+	smps, err := together(ctx, syss, paths, nil, n, parts, func(s system, c dbConn, lo, hi int) error {
+		return do(s, c, evs, lo, hi)
 	})
 	if err != nil {
 		return nil, err
@@ -265,9 +260,42 @@ func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample
 	return smps, nil
 }
 
-func runBulk(ctx context.Context, e *env, sys system) (sample, error) {
-	return writeSession(ctx, e, sys, e.sz.Bulk, func(_ engine, c dbConn, evs []event) error {
-		return c.insertBatch(ctx, evs)
+// runAutocommitTogether: each system inserts the same events, one autocommit INSERT each, into
+// a fresh database of its own, interleaved (writeTogether).
+func runAutocommitTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	return writeTogether(ctx, e, syss, e.sz.Autocommit, turnSlices, func(_ system, c dbConn, evs []event, lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			if err := c.insert(ctx, &evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// runBulkTogether: each system writes the same events in one transaction into a fresh
+// database of its own, interleaved (writeTogether): the transaction is begun in the system's
+// first turn and committed in its last, each turn inserting its slice of the events (an
+// ExecMany for actorlite).
+func runBulkTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	n := e.sz.Bulk
+	return writeTogether(ctx, e, syss, n, turnSlices, func(_ system, c dbConn, evs []event, lo, hi int) error {
+		b, ok := c.(bulkConn)
+		if !ok {
+			return errUnsupported
+		}
+		if lo == 0 {
+			if err := b.begin(ctx); err != nil {
+				return err
+			}
+		}
+		if err := b.insertMany(ctx, evs[lo:hi]); err != nil {
+			return err // closing the connection rolls the transaction back
+		}
+		if hi == n {
+			return b.commit(ctx)
+		}
+		return nil
 	})
 }
 
@@ -552,7 +580,7 @@ func produce(ctx context.Context, c dbConn, evs []event, producers, size int) er
 // runIngestTarget measures the events API's target: the events API with the most producers
 // (Producers' last) sharing it, each event acked after its commit (as ingest-64-each), and
 // go-sqlite3 called directly writing the same events in one transaction (as ingest-1-tx),
-// each into a fresh database of its own, back to back (together, in one turn each, the first
+// each into a fresh database of its own, back to back (writeTogether, in one turn each, the first
 // rotating between runs). Measured a row apart, seconds apart, the two moved apart by up to a
 // third between the runs of one invocation (bench/README.md, "Sixth round"). They are not cut
 // into turns as the other rows taken together are: each turn of the events API would end with
@@ -560,16 +588,8 @@ func produce(ctx context.Context, c dbConn, evs []event, producers, size int) er
 // each producer that has left (in 10 turns of 6,400 events it read 114–134k events/s, against
 // 138–169k in one).
 func runIngestTarget(ctx context.Context, e *env, syss []system) ([]sample, error) {
-	n, producers := e.sz.IngestBound, e.sz.Producers[len(e.sz.Producers)-1]
-	paths := make([]string, len(syss))
-	for i := range paths {
-		var err error
-		if paths[i], err = e.fresh(); err != nil {
-			return nil, err
-		}
-	}
-	evs := makeEvents(n)
-	smps, err := together(ctx, syss, paths, nil, n, 1, func(s system, c dbConn, lo, hi int) error {
+	producers := e.sz.Producers[len(e.sz.Producers)-1]
+	return writeTogether(ctx, e, syss, e.sz.IngestBound, 1, func(s system, c dbConn, evs []event, lo, hi int) error {
 		switch s.id {
 		case "actorlite-events":
 			return produce(ctx, c, evs[lo:hi], producers, 0)
@@ -578,15 +598,6 @@ func runIngestTarget(ctx context.Context, e *env, syss []system) ([]sample, erro
 		}
 		return fmt.Errorf("%s is not one of the events target's systems", s.id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	for i, path := range paths {
-		if err := checkCount(path, n); err != nil {
-			return nil, fmt.Errorf("%s: %w", syss[i].id, err)
-		}
-	}
-	return smps, nil
 }
 
 func runOpen(ctx context.Context, e *env, sys system) (sample, error) {
