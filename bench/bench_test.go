@@ -322,8 +322,8 @@ func TestNewRowSkipsPythonNotRun(t *testing.T) {
 	}
 }
 
-// TestTogether measures point selects, autocommit inserts, bulk inserts and scans of three
-// systems interleaved, mattn listed first: for the point selects, on one database, its
+// TestTogether measures point selects, autocommit inserts, bulk inserts, scans and opens of
+// three systems interleaved, mattn listed first: for the point selects, on one database, its
 // connection must still open after those on go-sqlite3 (openOrder), or theirs fail with
 // SQLITE_PROTOCOL. Each system gets a sample of every operation; each table written holds
 // every event (checked by writeTogether), the bulk insert's transaction committed across its
@@ -356,6 +356,7 @@ func TestTogether(t *testing.T) {
 		{"point", e.sz.Points, runPointTogether},
 		{"autocommit", e.sz.Autocommit, runAutocommitTogether},
 		{"bulk", e.sz.Bulk, runBulkTogether},
+		{"open", e.sz.Opens, runOpenTogether},
 		{"scan", scansPerRun * e.sz.SeedRows, runScanTogether},
 	} {
 		smps, err := w.run(t.Context(), e, syss)

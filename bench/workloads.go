@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -163,8 +164,8 @@ func workloads(sz sizes) []workload {
 		rows: sz.IngestBound, systems: []string{"actorlite-events", "ncruces"}, together: runIngestTarget})
 	ws = append(ws,
 		workload{ID: "open", Group: "open", Unit: "µs/open", Lower: true, value: microsPerOp,
-			Title: fmt.Sprintf("7. open + first SELECT 1 (%s opens)", count(sz.Opens)),
-			run:   runOpen, py: map[string]any{"op": "open", "n": sz.Opens}},
+			Title:    fmt.Sprintf("7. open + first SELECT 1 (%s opens)", count(sz.Opens)),
+			together: runOpenTogether, py: map[string]any{"op": "open", "n": sz.Opens}},
 		workload{ID: "memory", Group: "memory", Unit: "KiB/conn", Lower: true, value: kibPerConn,
 			Title: fmt.Sprintf("7. resident memory per idle connection (%d held open)", sz.IdleConns),
 			run:   runMemory, py: map[string]any{"op": "memory", "n": sz.IdleConns}},
@@ -358,17 +359,28 @@ func together(ctx context.Context, syss []system, paths []string, warm func(dbCo
 		conns[i] = c
 	}
 	runtime.GC() // the warm-ups' garbage, and the connections', is nobody's turn
+	return takeTurns(syss, n, parts, func(i, lo, hi int) (time.Duration, error) {
+		t0 := time.Now()
+		err := do(syss[i], conns[i], lo, hi)
+		return time.Since(t0), err
+	})
+}
+
+// takeTurns is together's loop: syss take turns through parts slices of n operations, the
+// first turn of each slice rotating; do(i, lo, hi) does operations lo to hi for syss[i] and
+// returns the time they count. A system's sample is its n operations over its turns' time.
+func takeTurns(syss []system, n, parts int, do func(i, lo, hi int) (time.Duration, error)) ([]sample, error) {
 	took := make([]time.Duration, len(syss))
 	parts = max(min(parts, n), 1)
 	for k := range parts {
 		lo, hi := k*n/parts, (k+1)*n/parts
 		for j := range syss {
 			i := (j + k) % len(syss)
-			t0 := time.Now()
-			if err := do(syss[i], conns[i], lo, hi); err != nil {
+			d, err := do(i, lo, hi)
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", syss[i].id, err)
 			}
-			took[i] += time.Since(t0)
+			took[i] += d
 		}
 	}
 	smps := make([]sample, len(syss))
@@ -600,35 +612,57 @@ func runIngestTarget(ctx context.Context, e *env, syss []system) ([]sample, erro
 	})
 }
 
-func runOpen(ctx context.Context, e *env, sys system) (sample, error) {
-	path, err := e.fresh()
-	if err != nil {
-		return sample{}, err
-	}
-	eng, err := sys.start(ctx, path)
-	if err != nil {
-		return sample{}, err
-	}
-	defer eng.stop(ctx)
-	const warm = 3
-	var took time.Duration
-	for i := range e.sz.Opens + warm {
-		t0 := time.Now()
-		c, err := eng.open(ctx)
+// openWarmups is how many untimed opens come before a system's timed ones.
+const openWarmups = 3
+
+// runOpenTogether: each system opens a connection to a fresh database of its own, runs SELECT 1
+// on it (timed) and closes it (untimed), Opens times, interleaved (takeTurns, as together):
+// no connection is held open to the database meanwhile, so every open is its first.
+// actorlite's supervisor is started before, untimed.
+func runOpenTogether(ctx context.Context, e *env, syss []system) ([]sample, error) {
+	engs := make([]engine, len(syss))
+	for i, sys := range syss {
+		path, err := e.fresh()
 		if err != nil {
-			return sample{}, err
+			return nil, err
 		}
-		if err := c.selectOne(ctx); err != nil {
-			return sample{}, err
+		eng, err := sys.start(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sys.id, err)
 		}
-		if i >= warm {
-			took += time.Since(t0)
+		defer eng.stop(ctx)
+		for range openWarmups {
+			if _, err := openOnce(ctx, eng); err != nil {
+				return nil, fmt.Errorf("%s: %w", sys.id, err)
+			}
 		}
-		if err := c.close(ctx); err != nil {
-			return sample{}, err
-		}
+		engs[i] = eng
 	}
-	return sample{N: float64(e.sz.Opens), Secs: took.Seconds()}, nil
+	runtime.GC()
+	return takeTurns(syss, e.sz.Opens, turnSlices, func(i, lo, hi int) (time.Duration, error) {
+		var took time.Duration
+		for range hi - lo {
+			d, err := openOnce(ctx, engs[i])
+			if err != nil {
+				return 0, err
+			}
+			took += d
+		}
+		return took, nil
+	})
+}
+
+// openOnce opens a connection of eng and runs SELECT 1 on it, returning the time those took,
+// then closes it.
+func openOnce(ctx context.Context, eng engine) (time.Duration, error) {
+	t0 := time.Now()
+	c, err := eng.open(ctx)
+	if err != nil {
+		return 0, err
+	}
+	err = c.selectOne(ctx)
+	took := time.Since(t0)
+	return took, errors.Join(err, c.close(ctx))
 }
 
 func runMemory(ctx context.Context, e *env, sys system) (sample, error) {
