@@ -317,8 +317,9 @@ func (rep *Report) writeTable(w io.Writer) (notes []string) {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(line, " | "))
 	}
 	fmt.Fprintf(w, "\nEach cell is the median of %d run%s; the bold cell is the row's base (actorlite; the events "+
-		"API for ingest rows). In brackets, the cell's cost relative to the base: its time or memory ÷ the "+
-		"base's, or the base's throughput ÷ its own, so above 1× it costs more than actorlite and below 1× less. "+
+		"API for the ingest rows; ncruces direct for the events target). In brackets, the cell's cost relative to "+
+		"the base: its time or memory ÷ the base's, or the base's throughput ÷ its own, so above 1× it costs more "+
+		"than the base and below 1× less. "+
 		"↓: lower is better; ↑: higher is better.\n", m.Runs, plural(m.Runs))
 	return notes
 }
