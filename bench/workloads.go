@@ -324,12 +324,13 @@ func runPointTogether(ctx context.Context, e *env, syss []system) ([]sample, err
 // together measures n operations on each of syss in one run, interleaved: each system has a
 // connection open to its database (paths[i]), warmed up by warm, and they take turns through
 // parts slices of the operations (turnSlices, unless the workload says), do(s, c, lo, hi)
-// doing operations lo to hi on system s's connection c, the first turn of each slice rotating. A system's sample is its n operations over the time of its own
-// turns. This machine (a VM) has slow phases that last from milliseconds to seconds and slow
-// whichever system runs through them by 10-25%; measured one after the other, a system's
-// whole run could fall in one, and the ratio of two systems' medians moved by more than the
-// difference being measured (bench/README.md, "Fifth round"). Interleaved, every system meets
-// a phase in about the same share of its turns.
+// doing operations lo to hi on system s's connection c, the first turn of each slice
+// rotating. A system's sample is its n operations over the time of its own turns. This
+// machine (a VM) has slow phases that last from milliseconds to seconds and slow whichever
+// system runs through them by 10-25%; measured one after the other, a system's whole run
+// could fall in one, and the ratio of two systems' medians moved by more than the difference
+// being measured (bench/README.md, "Fifth round"). Interleaved, every system meets a phase in
+// about the same share of its turns.
 //
 // Only workloads whose systems do no work between their calls are measured so, or in turns
 // after which none is left: the scan's turns are whole scans. The garbage collector starts in
@@ -592,13 +593,13 @@ func produce(ctx context.Context, c dbConn, evs []event, producers, size int) er
 // runIngestTarget measures the events API's target: the events API with the most producers
 // (Producers' last) sharing it, each event acked after its commit (as ingest-64-each), and
 // go-sqlite3 called directly writing the same events in one transaction (as ingest-1-tx),
-// each into a fresh database of its own, back to back (writeTogether, in one turn each, the first
-// rotating between runs). Measured a row apart, seconds apart, the two moved apart by up to a
-// third between the runs of one invocation (bench/README.md, "Sixth round"). They are not cut
-// into turns as the other rows taken together are: each turn of the events API would end with
-// its producers finishing one by one, and its writer waiting up to MaxDelay for the events of
-// each producer that has left (in 10 turns of 6,400 events it read 114–134k events/s, against
-// 138–169k in one).
+// each into a fresh database of its own, back to back (writeTogether, one turn each, the
+// first rotating between runs). Measured a row apart, seconds apart, the two moved apart by
+// up to a third between the runs of one invocation (bench/README.md, "Sixth round"). They are
+// not cut into turns as the other rows taken together are: each turn of the events API would
+// end with its producers finishing one by one, and its writer waiting up to MaxDelay for the
+// events of each producer that has left (in 10 turns of 6,400 events it read 114–134k
+// events/s, against 138–169k in one).
 func runIngestTarget(ctx context.Context, e *env, syss []system) ([]sample, error) {
 	producers := e.sz.Producers[len(e.sz.Producers)-1]
 	return writeTogether(ctx, e, syss, e.sz.IngestBound, 1, func(s system, c dbConn, evs []event, lo, hi int) error {
