@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +86,9 @@ func TestCSQLiteFirstLocksOutGoSQLite(t *testing.T) {
 	var se *messages.Error
 	if !errors.As(err, &se) || se.Code != 15 {
 		t.Fatalf("open while C SQLite holds the database: %v, want SQLITE_PROTOCOL (15)", err)
+	}
+	if !strings.Contains(err.Error(), "C SQLite") {
+		t.Fatalf("open while C SQLite holds the database: %q does not say what may hold it", err)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

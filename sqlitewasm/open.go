@@ -108,6 +108,22 @@ func interrupted(ctx context.Context) error {
 		Err: fmt.Errorf("%w (%w)", ctx.Err(), sqlite3.INTERRUPT)}
 }
 
+// protocolHint ends the message of an open's SQLITE_PROTOCOL error: what most likely caused it.
+const protocolHint = "; a program using C SQLite (the sqlite3 shell, Python, mattn/go-sqlite3) " +
+	"may hold this WAL database, having opened it first: its POSIX locks and go-sqlite3's OFD " +
+	"locks do not mix until it closes it"
+
+// lockProtocolHint adds protocolHint to err when it is an SQLITE_PROTOCOL *messages.Error, as
+// open's setup returns it: the first go-sqlite3 connection to a WAL database that C SQLite
+// opened first fails so, after SQLite's retries (README.md, "Reliability"). Any other error,
+// a wrapped one too (its message is fixed), is returned as it is.
+func lockProtocolHint(err error) error {
+	if se, ok := err.(*messages.Error); ok && se.Code == int(sqlite3.PROTOCOL) && !strings.HasSuffix(se.Message, protocolHint) {
+		se.Message += protocolHint
+	}
+	return err
+}
+
 // open is Open once its arguments are checked, on the goroutine that runs it.
 func open(ctx context.Context, dsn string, cfg Config, stmts []string) (*Conn, error) {
 	flags := sqlite3.OPEN_URI
@@ -144,7 +160,7 @@ func open(ctx context.Context, dsn string, cfg Config, stmts []string) (*Conn, e
 	db.SetInterrupt(&c.intr) // for good: SetInterrupt sets the context inside it
 	if err != nil {
 		c.Close()
-		return nil, err
+		return nil, lockProtocolHint(err)
 	}
 	pinMemDB(db) // a shared memdb database outlives its connections
 	return c, nil
