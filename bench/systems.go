@@ -527,4 +527,13 @@ func (c *sqlConn) selectOne(ctx context.Context) error {
 	return c.db.QueryRowContext(ctx, "SELECT 1").Scan(&n)
 }
 
-func (c *sqlConn) close(context.Context) error { return c.db.Close() }
+// close rolls back a transaction begin left open (a bulk insert that failed between its
+// turns: DB.Close would leave its connection open), then closes the *sql.DB.
+func (c *sqlConn) close(context.Context) error {
+	var err error
+	if c.tx != nil {
+		err = c.tx.Rollback()
+		c.tx = nil
+	}
+	return errors.Join(err, c.db.Close())
+}
