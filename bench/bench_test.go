@@ -414,3 +414,29 @@ func TestIngestTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestSharedConn runs the ingest rows' producers on one shared connection of each Go
+// system, each event committed and in batches by hand: every table must hold every event
+// (runIngest checks), and under -race no two producers may touch a connection's state at once
+// (a *sql.Tx kept on the shared database/sql connection once made them commit each other's).
+func TestIngestSharedConn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workloads")
+	}
+	e := &env{dir: t.TempDir(), sz: quickSizes}
+	for _, id := range []string{"actorlite", "actorlite-events", "ncruces", "ncruces-sql", "mattn"} {
+		sys, ok := systemByID(id)
+		if !ok {
+			t.Fatal(id)
+		}
+		for _, size := range []int{0, 10} {
+			smp, err := runIngest(t.Context(), e, sys, 400, 8, size)
+			if err != nil {
+				t.Fatalf("%s, batches of %d: %v", id, size, err)
+			}
+			if smp.N != 400 || smp.Secs <= 0 {
+				t.Errorf("%s, batches of %d: %+v", id, size, smp)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/bench/internal/drivername"
@@ -434,21 +435,25 @@ func (e sqlEngine) open(ctx context.Context) (dbConn, error) {
 func (sqlEngine) concurrent() bool           { return true }
 func (sqlEngine) stop(context.Context) error { return nil }
 
+// sqlConn is one *sql.DB limited to one connection. Producers share it (concurrent), so its
+// statements are prepared once whoever comes first (lazyStmt), and a transaction of a call is
+// its own; tx is the bulk insert's, which one goroutine runs.
 type sqlConn struct {
 	db      *sql.DB
-	ins, pt *sql.Stmt
+	ins, pt lazyStmt
 	tx      *sql.Tx // begin's, until commit
 }
 
-func (c *sqlConn) stmt(ctx context.Context, p **sql.Stmt, query string) (*sql.Stmt, error) {
-	if *p == nil {
-		s, err := c.db.PrepareContext(ctx, query)
-		if err != nil {
-			return nil, err
-		}
-		*p = s
-	}
-	return *p, nil
+// lazyStmt is a statement prepared on first use, once, by whichever goroutine uses it first.
+type lazyStmt struct {
+	once sync.Once
+	s    *sql.Stmt
+	err  error
+}
+
+func (c *sqlConn) stmt(ctx context.Context, l *lazyStmt, query string) (*sql.Stmt, error) {
+	l.once.Do(func() { l.s, l.err = c.db.PrepareContext(ctx, query) })
+	return l.s, l.err
 }
 
 func (c *sqlConn) insert(ctx context.Context, e *event) error {
@@ -460,18 +465,24 @@ func (c *sqlConn) insert(ctx context.Context, e *event) error {
 	return err
 }
 
+// insertBatch writes evs in a transaction of its own. Producers share a sqlConn
+// (sqlEngine.concurrent), so it keeps its *sql.Tx to itself: c.tx is the bulk insert's alone.
 func (c *sqlConn) insertBatch(ctx context.Context, evs []event) error {
-	if err := c.begin(ctx); err != nil {
+	if _, err := c.stmt(ctx, &c.ins, insertSQL); err != nil {
 		return err
 	}
-	if err := c.insertMany(ctx, evs); err != nil {
-		err = errors.Join(err, c.tx.Rollback())
-		c.tx = nil
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
 		return err
 	}
-	return c.commit(ctx)
+	if err := c.insertTx(ctx, tx, evs); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
 }
 
+// begin, insertMany and commit are the bulk insert's (bulkConn), run by one goroutine: its
+// transaction, held across its turns, is c.tx.
 func (c *sqlConn) begin(ctx context.Context) error {
 	if _, err := c.stmt(ctx, &c.ins, insertSQL); err != nil { // prepared on the *sql.DB
 		return err
@@ -488,7 +499,12 @@ func (c *sqlConn) commit(context.Context) error {
 }
 
 func (c *sqlConn) insertMany(ctx context.Context, evs []event) error {
-	ts := c.tx.StmtContext(ctx, c.ins)
+	return c.insertTx(ctx, c.tx, evs)
+}
+
+// insertTx inserts evs in tx with the prepared insert.
+func (c *sqlConn) insertTx(ctx context.Context, tx *sql.Tx, evs []event) error {
+	ts := tx.StmtContext(ctx, c.ins.s)
 	for i := range evs {
 		e := &evs[i]
 		if _, err := ts.ExecContext(ctx, e.user, e.name, e.props, e.ts); err != nil {
