@@ -71,7 +71,16 @@ const (
 // own when events come from many users, so with the default a checkpoint (with its fsyncs)
 // would run every few dozen batches, and 64-event batches measured markedly slower (figures in
 // bench/README.md). The WAL grows to about 40 MB between checkpoints.
-// WithPragma("wal_autocheckpoint", …) in the writer's options overrides it.
+// WithPragma("wal_autocheckpoint", …) in the writer's options overrides it; 0 or less turns
+// checkpoints off, as in SQLite.
+//
+// On a database in WAL mode the checkpoints do not run within a commit, as SQLite runs them,
+// which held up the batch that crossed the threshold and every producer waiting for it: the
+// writer opens a second connection (configured as its own, about 330 KiB more) whose goroutine
+// runs a PASSIVE checkpoint when the WAL reaches the threshold; after it, the writer checkpoints
+// the few pages committed meanwhile, so that the WAL starts over. Should the WAL reach four
+// times the threshold, or the second connection fail, the writer checkpoints itself, as SQLite
+// would. Close, Stop and a restart stop that goroutine, after the checkpoint under way.
 const EventsCheckpointPages = 10000
 
 // EventWriterConfig configures [NewEventWriter]. Zero fields take the defaults above.

@@ -2,9 +2,11 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,6 +170,11 @@ type eventsActor struct {
 	ictx    killCtx
 	onStop  func()
 	dups    int64 // events of the batch being written skipped as duplicates by key
+
+	ckpt      *checkpointer // nil: SQLite checkpoints within commits, as configured
+	walLimit  int           // wal_autocheckpoint: when to nudge ckpt
+	walFrames int           // the WAL's frames after the last commit (its WAL hook)
+	ckptErr   string        // the last checkpoint error logged
 }
 
 var _ actor.Actor = (*eventsActor)(nil)
@@ -232,6 +239,7 @@ func (a *eventsActor) open(actx actor.Context) {
 			err = fmt.Errorf("events store %s: %w", sh.dsn, err)
 		} else {
 			a.db.SetInterrupt(&a.ictx)
+			a.startCheckpoints()
 		}
 	}
 	a.openErr = err
@@ -435,6 +443,7 @@ func (a *eventsActor) commit() {
 	acked, queued := sh.ackAll(sh.inflight)
 	sh.target = min(int(acked+queued), sh.maxBatch)
 	a.endBatch()
+	a.checkpoints()
 }
 
 // endBatch forgets the batch: written, failed, or lost with a crash.
@@ -541,8 +550,13 @@ func (a *eventsActor) recoverCrash(actx actor.Context, cur *eventsReq, again any
 	escalate(actx, &Crash{Err: ce, Stack: stack}, sh.restarts, nil)
 }
 
-// closeDB rolls back what a crash left open and closes the connection.
+// closeDB rolls back what a crash left open and closes the connection, after the
+// checkpointer's: the writer's, the last, then checkpoints what is left, as SQLite does.
 func (a *eventsActor) closeDB() {
+	if a.ckpt != nil {
+		a.ckpt.stop()
+		a.ckpt = nil
+	}
 	if a.db == nil {
 		return
 	}
@@ -556,4 +570,52 @@ func (a *eventsActor) closeDB() {
 		a.sh.logger.Warn("actorlite: closing the events store", "dsn", a.sh.dsn, "err", err)
 	}
 	a.db, a.ins = nil, nil
+}
+
+// startCheckpoints moves the writer's checkpoints to a checkpointer, when its database is in
+// WAL mode and wal_autocheckpoint is on; if the checkpointer cannot open, SQLite goes on
+// checkpointing within commits.
+func (a *eventsActor) startCheckpoints() {
+	sh := a.sh
+	limit := walThreshold(sh.db.Pragmas)
+	if limit == 0 {
+		return
+	}
+	row, err := a.db.QueryRow("PRAGMA journal_mode", nil)
+	var mode string
+	if err != nil || row.Scan(&mode) != nil || !strings.EqualFold(mode, "wal") {
+		return
+	}
+	ck, err := startCheckpointer(sh.dsn, sh.db, sh.logger)
+	if err != nil {
+		sh.logger.Warn("actorlite: the events store's checkpointer did not open; checkpoints run within commits", "dsn", sh.dsn, "err", err)
+		return
+	}
+	a.ckpt, a.walLimit, a.walFrames = ck, limit, 0
+	a.db.SetWALHook(func(frames int) { a.walFrames = frames })
+}
+
+// checkpoints runs after each commit: it nudges the checkpointer once the WAL holds
+// wal_autocheckpoint frames. After the checkpointer's checkpoint, the writer copies what was
+// committed meanwhile itself, so that its next commit starts the WAL over; and if the WAL
+// reaches four times the threshold (the checkpointer cannot keep up), the writer checkpoints
+// itself, as SQLite would have.
+func (a *eventsActor) checkpoints() {
+	ck := a.ckpt
+	if ck == nil {
+		return
+	}
+	limit := a.walLimit
+	if ck.broken.Load() {
+		limit = 0 // the checkpointer gave up: checkpoint here from the threshold on, as SQLite does
+	}
+	switch {
+	case ck.synced.Swap(false), limit == 0 && a.walFrames >= a.walLimit, a.walFrames >= 4*a.walLimit:
+		if _, _, err := a.db.Checkpoint(); err != nil && !errors.Is(err, messages.ErrBusy) && err.Error() != a.ckptErr {
+			a.ckptErr = err.Error() // logged once until it changes
+			a.sh.logger.Warn("actorlite: checkpointing the events store", "dsn", a.sh.dsn, "err", err)
+		}
+	case a.walFrames >= a.walLimit:
+		ck.nudge()
+	}
 }

@@ -168,8 +168,9 @@ func (s *Supervisor) InsertEvent(ctx context.Context, ev messages.Event) error {
 // When that is fewer than it expects (the events it just acknowledged, whose callers usually
 // send again, plus those already queued), it waits for them, at most MaxDelay from the batch's
 // first event; a lone producer's event is written at once. When EventsConfig.MaxQueued events
-// are waiting, InsertEvents waits for room (honouring ctx). The writer's connection checkpoints
-// the WAL every actors.EventsCheckpointPages pages instead of SQLite's 1000.
+// are waiting, InsertEvents waits for room (honouring ctx). The WAL is checkpointed every
+// actors.EventsCheckpointPages pages instead of SQLite's 1000, by a second connection of the
+// writer's own, off the path of the batches (see EventsCheckpointPages).
 //
 // Errors. With events disabled (EventsConfig.DSN empty): [messages.ErrNoEventStore]. After
 // Stop: [messages.ErrClosed]. When the writer crashes during the call's transaction, an error
