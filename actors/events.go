@@ -80,7 +80,8 @@ const (
 // runs a PASSIVE checkpoint when the WAL reaches the threshold; after it, the writer checkpoints
 // the few pages committed meanwhile, so that the WAL starts over. Should the WAL reach four
 // times the threshold, or the second connection fail, the writer checkpoints itself, as SQLite
-// would. Close, Stop and a restart stop that goroutine, after the checkpoint under way.
+// would. Close, Stop and a restart stop that goroutine, after the checkpoint under way. With
+// exclusive locking (PRAGMA locking_mode), or off WAL mode, SQLite checkpoints as before.
 const EventsCheckpointPages = 10000
 
 // EventWriterConfig configures [NewEventWriter]. Zero fields take the defaults above.

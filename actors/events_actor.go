@@ -573,17 +573,17 @@ func (a *eventsActor) closeDB() {
 }
 
 // startCheckpoints moves the writer's checkpoints to a checkpointer, when its database is in
-// WAL mode and wal_autocheckpoint is on; if the checkpointer cannot open, SQLite goes on
-// checkpointing within commits.
+// WAL mode (not with exclusive locking) and wal_autocheckpoint is on; if the checkpointer
+// cannot open, SQLite goes on checkpointing within commits.
 func (a *eventsActor) startCheckpoints() {
 	sh := a.sh
 	limit := walThreshold(sh.db.Pragmas)
 	if limit == 0 {
 		return
 	}
-	row, err := a.db.QueryRow("PRAGMA journal_mode", nil)
-	var mode string
-	if err != nil || row.Scan(&mode) != nil || !strings.EqualFold(mode, "wal") {
+	// A second connection can share the WAL only in WAL mode, and not beside a connection in
+	// exclusive locking mode (its open would wait out the busy timeout, then fail).
+	if !a.pragmaIs("journal_mode", "wal") || a.pragmaIs("locking_mode", "exclusive") {
 		return
 	}
 	ck, err := startCheckpointer(sh.dsn, sh.db, sh.logger)
@@ -593,6 +593,13 @@ func (a *eventsActor) startCheckpoints() {
 	}
 	a.ckpt, a.walLimit, a.walFrames = ck, limit, 0
 	a.db.SetWALHook(func(frames int) { a.walFrames = frames })
+}
+
+// pragmaIs reports whether the writer's connection reads value for the pragma name.
+func (a *eventsActor) pragmaIs(name, value string) bool {
+	row, err := a.db.QueryRow("PRAGMA "+name, nil)
+	var got string
+	return err == nil && row.Scan(&got) == nil && strings.EqualFold(got, value)
 }
 
 // checkpoints runs after each commit: it nudges the checkpointer once the WAL holds

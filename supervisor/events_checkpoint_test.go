@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actorlite/actorlite/actors"
 	"github.com/actorlite/actorlite/supervisor"
@@ -61,5 +62,26 @@ func TestEventsWALCheckpointed(t *testing.T) {
 	var got int
 	if err := row.Scan(&got); err != nil || got != n {
 		t.Fatalf("%d events stored (%v), want %d", got, err, n)
+	}
+}
+
+// TestEventsExclusiveLocking: a writer in exclusive locking mode keeps SQLite's checkpoints (a
+// second connection could not open beside it) and starts and writes without waiting out a
+// busy timeout for one.
+func TestEventsExclusiveLocking(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // busy_timeout is 5 s
+	defer cancel()
+	dsn := filepath.Join(t.TempDir(), "events.db")
+	s, err := supervisor.Start(ctx, supervisor.Config{Events: supervisor.EventsConfig{
+		DSN: dsn, Options: []actors.Option{actors.WithPragma("locking_mode", "EXCLUSIVE")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	for _, ev := range benchEvents(100) {
+		if err := s.InsertEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
