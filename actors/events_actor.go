@@ -612,12 +612,10 @@ func (a *eventsActor) checkpoints() {
 	if ck == nil {
 		return
 	}
-	limit := a.walLimit
-	if ck.broken.Load() {
-		limit = 0 // the checkpointer gave up: checkpoint here from the threshold on, as SQLite does
-	}
+	// Once the checkpointer gave up, the writer checkpoints from the threshold on, as SQLite does.
+	full := a.walFrames >= a.walLimit && ck.broken.Load()
 	switch {
-	case ck.synced.Swap(false), limit == 0 && a.walFrames >= a.walLimit, a.walFrames >= 4*a.walLimit:
+	case ck.synced.Swap(false), full, a.walFrames >= 4*a.walLimit:
 		if _, _, err := a.db.Checkpoint(); err != nil && !errors.Is(err, messages.ErrBusy) && err.Error() != a.ckptErr {
 			a.ckptErr = err.Error() // logged once until it changes
 			a.sh.logger.Warn("actorlite: checkpointing the events store", "dsn", a.sh.dsn, "err", err)
